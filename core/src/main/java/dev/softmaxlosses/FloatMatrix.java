@@ -1,0 +1,66 @@
+package dev.softmaxlosses;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A row-major {@code rows x cols} view of a {@code float[]}. The array is shared, not copied: the
+ * view is how the library passes shapes along with flat data.
+ *
+ * @param data the values, row after row; its length is exactly {@code rows * cols}
+ * @param rows the number of rows (samples)
+ * @param cols the number of columns (classes or feature dimensions)
+ */
+public record FloatMatrix(float[] data, int rows, int cols) {
+
+    public FloatMatrix {
+        Objects.requireNonNull(data, "data");
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("a matrix cannot have a negative shape: " + rows + "x" + cols);
+        }
+        if ((long) rows * cols != data.length) {
+            throw new IllegalArgumentException(
+                    "a " + rows + "x" + cols + " matrix needs " + (long) rows * cols + " values, got " + data.length);
+        }
+    }
+
+    /** Copies rows of equal length into a new matrix; a ragged row is an error naming it. */
+    public static FloatMatrix of(String name, float[][] rows) {
+        Objects.requireNonNull(rows, name);
+        int cols = rows.length == 0 ? 0 : rows[0].length;
+        float[] data = new float[rows.length * cols];
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r].length != cols) {
+                throw new IllegalArgumentException(
+                        name + "[" + r + "] has " + rows[r].length + " values, expected " + cols + " (the length of " + name + "[0])");
+            }
+            System.arraycopy(rows[r], 0, data, r * cols, cols);
+        }
+        return new FloatMatrix(data, rows.length, cols);
+    }
+
+    /** Copies rows of equal length into a new matrix. */
+    public static FloatMatrix of(float[][] rows) {
+        return of("matrix", rows);
+    }
+
+    /** A new zero matrix. */
+    public static FloatMatrix zeros(int rows, int cols) {
+        return new FloatMatrix(new float[Math.multiplyExact(rows, cols)], rows, cols);
+    }
+
+    /** The value at ({@code row}, {@code col}). */
+    public float get(int row, int col) {
+        return data[row * cols + col];
+    }
+
+    /** A copy of one row. */
+    public float[] row(int row) {
+        return Arrays.copyOfRange(data, row * cols, (row + 1) * cols);
+    }
+
+    /** The shape as {@code rowsxcols}, as error messages write it. */
+    public String shape() {
+        return rows + "x" + cols;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.softmaxlosses;
+
+/**
+ * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
+ * logits (what goes into the softmax after scaling, temperature and margins), their probabilities,
+ * each row's log-sum-exp, and the gradient of the reduced loss with respect to the logits.
+ *
+ * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} and pass it
+ * again and again to {@link Loss#compute(LossInput, LossResult)} to compute without allocating.
+ */
+public final class LossResult {
+    private final int rows;
+    private final int cols;
+    private final float[] losses;
+    private final float[] logits;
+    private final float[] probabilities;
+    private final float[] logSumExp;
+    private final float[] gradLogits;
+    private Reduction reduction = Reduction.MEAN;
+    private double loss;
+
+    private LossResult(int rows, int cols) {
+        this.rows = rows;
+        this.cols = cols;
+        int size = Math.multiplyExact(rows, cols);
+        this.losses = new float[rows];
+        this.logits = new float[size];
+        this.probabilities = new float[size];
+        this.logSumExp = new float[rows];
+        this.gradLogits = new float[size];
+    }
+
+    /** Buffers for a batch of {@code rows} samples and {@code cols} classes. */
+    public static LossResult forLogits(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols);
+        }
+        return new LossResult(rows, cols);
+    }
+
+    /** Whether these buffers fit a batch of this shape. */
+    public boolean fits(int rows, int cols) {
+        return this.rows == rows && this.cols == cols;
+    }
+
+    /** Records the reduced value; called by the loss that filled the buffers. */
+    public void setLoss(Reduction reduction, double loss) {
+        this.reduction = reduction;
+        this.loss = loss;
+    }
+
+    /** The reduction that produced {@link #loss()}. */
+    public Reduction reduction() { return reduction; }
+
+    /**
+     * The reduced loss. With {@link Reduction#NONE} there is none: this returns the sum of the
+     * per-sample losses, which is the quantity whose gradient {@link #gradLogits()} holds.
+     */
+    public double loss() { return loss; }
+
+    public int rows() { return rows; }
+    public int cols() { return cols; }
+
+    /** Per-sample losses, before reduction ({@code 0} for an ignored sample). */
+    public float[] losses() { return losses; }
+
+    /** Final logits, {@code N x C} row-major. */
+    public float[] logits() { return logits; }
+
+    /** {@code softmax} of the final logits, {@code N x C} row-major. */
+    public float[] probabilities() { return probabilities; }
+
+    /** Log-sum-exp of each row of the final logits. */
+    public float[] logSumExp() { return logSumExp; }
+
+    /** Gradient of the reduced loss with respect to the input logits, {@code N x C} row-major. */
+    public float[] gradLogits() { return gradLogits; }
+}

@@ -1,0 +1,169 @@
+package dev.softmaxlosses.internal;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.kernel.KernelProvider;
+
+/**
+ * Validation at the entry of every loss. <b>Internal.</b> Each check throws an
+ * {@link IllegalArgumentException} whose message names the array, the row, the column and the value,
+ * before any kernel runs.
+ */
+public final class Checks {
+
+    private Checks() {}
+
+    /** Writes a float as the JSON reader accepts it back: {@code NaN}, {@code Infinity}, {@code -Infinity}. */
+    public static String show(float v) {
+        if (Float.isNaN(v)) {
+            return "NaN";
+        }
+        if (Float.isInfinite(v)) {
+            return v > 0 ? "Infinity" : "-Infinity";
+        }
+        return Float.toString(v);
+    }
+
+    /** {@code name} must be present. */
+    public static <T> T require(String loss, String name, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException(loss + " needs " + name);
+        }
+        return value;
+    }
+
+    /** {@code name} must be absent: the loss does not use it. */
+    public static void forbid(String loss, String name, Object value) {
+        if (value != null) {
+            throw new IllegalArgumentException(loss + " does not take " + name);
+        }
+    }
+
+    /** A matrix of an expected shape. */
+    public static void requireShape(String name, FloatMatrix m, int rows, int cols, String because) {
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new IllegalArgumentException(name + " has shape " + m.shape() + ", expected " + rows + "x" + cols
+                    + " (" + because + ")");
+        }
+    }
+
+    /** At least one column (class) unless the batch is empty. */
+    public static void requireClasses(String name, FloatMatrix m) {
+        if (m.cols() == 0 && m.rows() > 0) {
+            throw new IllegalArgumentException(name + " has rows of 0 values; there must be at least one class");
+        }
+    }
+
+    /** No NaN and no {@code +Infinity}; {@code -Infinity} (a masked class) is allowed. */
+    public static void requireNoNaNOrPositiveInfinity(String name, FloatMatrix m) {
+        float[] data = m.data();
+        for (int r = 0; r < m.rows(); r++) {
+            int c = KernelProvider.get().indexOfNaNOrPositiveInfinity(data, r * m.cols(), m.cols());
+            if (c >= 0) {
+                throw new IllegalArgumentException(name + "[" + r + "][" + c + "] is " + show(data[r * m.cols() + c])
+                        + "; inputs must be finite numbers (-Infinity is allowed only to mask a class)");
+            }
+        }
+    }
+
+    /** Every value finite. */
+    public static void requireFinite(String name, FloatMatrix m) {
+        float[] data = m.data();
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new IllegalArgumentException(name + "[" + i / m.cols() + "][" + i % m.cols() + "] is "
+                        + show(data[i]) + "; " + name + " must be finite numbers");
+            }
+        }
+    }
+
+    /** Every value finite and {@code >= 0}. */
+    public static void requireNonNegative(String name, FloatMatrix m) {
+        requireFinite(name, m);
+        float[] data = m.data();
+        for (int i = 0; i < data.length; i++) {
+            if (data[i] < 0) {
+                throw new IllegalArgumentException(name + "[" + i / m.cols() + "][" + i % m.cols() + "] = "
+                        + show(data[i]) + " is negative; " + name + " must be >= 0");
+            }
+        }
+    }
+
+    /** Class weights: one per class, finite and {@code >= 0}. */
+    public static void requireClassWeights(float[] weights, int classes) {
+        if (weights.length != classes) {
+            throw new IllegalArgumentException("class_weights has " + weights.length + " entries, expected "
+                    + classes + " (one per class)");
+        }
+        requireWeights("class_weights", weights);
+    }
+
+    /** Weights that are finite and {@code >= 0}, whatever their count. */
+    public static void requireWeights(String name, float[] weights) {
+        for (int c = 0; c < weights.length; c++) {
+            float w = weights[c];
+            if (!(w >= 0) || w == Float.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException(name + "[" + c + "] = " + show(w)
+                        + "; class weights must be finite and >= 0");
+            }
+        }
+    }
+
+    /** One label per row, each in {@code [0, classes)} or equal to the ignore index. */
+    public static void requireLabels(int[] labels, int rows, int classes, int ignoreIndex, String rowsOf) {
+        if (labels.length != rows) {
+            throw new IllegalArgumentException("labels has " + labels.length + " entries, expected " + rows
+                    + " (one per row of " + rowsOf + ")");
+        }
+        for (int n = 0; n < rows; n++) {
+            int y = labels[n];
+            if (y != ignoreIndex && (y < 0 || y >= classes)) {
+                throw new IllegalArgumentException("labels[" + n + "] = " + y + " is out of range: expected a class in [0, "
+                        + classes + ") or ignore_index = " + ignoreIndex);
+            }
+        }
+    }
+
+    /** A row whose every class is masked has no probabilities: an error even for an ignored sample. */
+    public static void requireUnmaskedClass(String name, FloatMatrix m, int row) {
+        int cols = m.cols();
+        if (cols > 0 && KernelProvider.get().max(m.data(), row * cols, cols) == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException(name + "[" + row + "] has every class masked (-Infinity)");
+        }
+    }
+
+    /** The error for a masked class that a target gives weight to. */
+    public static IllegalArgumentException maskedTarget(String name, int row, int col, String why) {
+        return new IllegalArgumentException(name + "[" + row + "][" + col + "] is -Infinity (masked), but " + why);
+    }
+
+    /** Dividing by a temperature below 1 must not push a logit past the float range. */
+    public static void requireNoOverflow(String name, FloatMatrix m, double temperature) {
+        if (temperature >= 1) {
+            return;
+        }
+        float invT = (float) (1.0 / temperature);
+        float[] data = m.data();
+        for (int i = 0; i < data.length; i++) {
+            if (Float.isFinite(data[i]) && Float.isInfinite(data[i] * invT)) {
+                throw new IllegalArgumentException(name + "[" + i / m.cols() + "][" + i % m.cols() + "] = "
+                        + show(data[i]) + " divided by temperature " + temperature + " overflows float32");
+            }
+        }
+    }
+
+    /** A parameter that must be {@code > 0} and finite. */
+    public static double requirePositive(String parameter, double value) {
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number > 0, got " + value);
+        }
+        return value;
+    }
+
+    /** A parameter in {@code [low, high)}. */
+    public static double requireInRange(String parameter, double value, double low, double high) {
+        if (!(value >= low && value < high)) {
+            throw new IllegalArgumentException(parameter + " must be in [" + low + ", " + high + "), got " + value);
+        }
+        return value;
+    }
+}

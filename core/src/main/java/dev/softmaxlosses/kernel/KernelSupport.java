@@ -1,0 +1,116 @@
+package dev.softmaxlosses.kernel;
+
+/**
+ * Row kernels: the inner loops every loss is made of. <b>Internal</b>: not part of the public API,
+ * public only so that the {@code simd} module can implement it.
+ *
+ * <p>Implementations are final and stateless: {@link ScalarKernels} in plain Java, and
+ * {@code dev.softmaxlosses.simd.PanamaKernels} on the Vector API; {@link KernelProvider} picks one.
+ * They check nothing: the public entry points validate before any kernel runs. Each works on
+ * {@code len} values of an array from an offset; sums are accumulated in {@code double}.
+ *
+ * <p>The composite kernels (log-sum-exp, softmax, log-softmax and the fused softmax cross-entropy)
+ * are default methods built on the primitives, so each twin gets them at its own speed.
+ */
+public interface KernelSupport {
+
+    /** What this implementation is, for logs: {@code scalar} or {@code simd (512-bit)}. */
+    String description();
+
+    /** The largest value ({@code -Infinity} for an all-masked row; NaN if one is NaN). */
+    float max(float[] a, int off, int len);
+
+    /** The offset, relative to {@code off}, of the first NaN or {@code +Infinity}, or {@code -1}. */
+    int indexOfNaNOrPositiveInfinity(float[] a, int off, int len);
+
+    /**
+     * Writes {@code exp(a[i] * scale - shift)} to {@code dst} (skipped when {@code dst} is null; may
+     * be {@code a} itself) and returns the sum of those values.
+     */
+    double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff);
+
+    /** {@code a[i] = a[i] * alpha + beta}. */
+    void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta);
+
+    /** {@code a[i] = a[i] * alpha + w[i] * beta}. */
+    void scaleAddScaledInPlace(float[] a, int off, int len, float alpha, float[] w, int wOff, float beta);
+
+    /** {@code dst[i] = src[i] * scale + shift}. */
+    void scaleShift(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale, float shift);
+
+    /** The sum of the values. */
+    double sum(float[] a, int off, int len);
+
+    /** The dot product of two ranges. */
+    double dot(float[] a, int aOff, float[] b, int bOff, int len);
+
+    /** {@code log(sum(exp(a[i] * scale)))}, shifted by the row's maximum so nothing overflows. */
+    default double logSumExp(float[] a, int off, int len, float scale) {
+        float shift = max(a, off, len) * scale;
+        return shift + Math.log(expSum(a, off, len, scale, shift, null, 0));
+    }
+
+    /** {@code dst = softmax(src * scale)}; returns the row's log-sum-exp. */
+    default double softmax(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale) {
+        float shift = max(src, srcOff, len) * scale;
+        double sum = expSum(src, srcOff, len, scale, shift, dst, dstOff);
+        scaleAddInPlace(dst, dstOff, len, (float) (1.0 / sum), 0f);
+        return shift + Math.log(sum);
+    }
+
+    /** {@code dst = log_softmax(src * scale)}; returns the row's log-sum-exp. */
+    default double logSoftmax(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale) {
+        double lse = logSumExp(src, srcOff, len, scale);
+        scaleShift(src, srcOff, dst, dstOff, len, scale, (float) -lse);
+        return lse;
+    }
+
+    /**
+     * Fused forward and backward of the softmax cross-entropy of one row with a hard label, label
+     * smoothing and optional class weights: one pass for the maximum, one that writes the
+     * exponentials into the gradient row and sums them, one that turns them into the gradient.
+     *
+     * <p>With {@code z' = z * invT}, {@code p = softmax(z')}, {@code q = (1 - eps) onehot(y) + eps / C}
+     * and weights {@code w}: the loss is {@code -sum_c w_c q_c log p_c} and the gradient
+     * {@code gradScale * (p_c * sum_k w_k q_k - w_c q_c)}. The target's entry is computed from
+     * {@code 1 - p_y = (S - e_y) / S} so that it does not round to zero when {@code p_y} rounds to 1.
+     *
+     * @param classWeights   per-class weights, or {@code null} for all ones
+     * @param classWeightSum the sum of {@code classWeights} ({@code len} when null)
+     * @param gradScale      the reduction's scale times {@code invT}
+     * @return the row's loss; {@code lseOut[lseOff]} receives its log-sum-exp when lseOut is not null
+     */
+    default double softmaxCrossEntropyRow(float[] z, int off, int len, float invT, int label,
+                                          float[] classWeights, double classWeightSum, float eps,
+                                          float gradScale, float[] grad, int gradOff,
+                                          float[] lseOut, int lseOff) {
+        float shift = max(z, off, len) * invT;
+        double sum = expSum(z, off, len, invT, shift, grad, gradOff);
+        double logSum = Math.log(sum);
+        double expTarget = grad[gradOff + label];
+        double targetWeight = classWeights == null ? 1.0 : classWeights[label];
+        double uniform = (double) eps / len;
+        double weightedMass = (1.0 - eps) * targetWeight + uniform * classWeightSum;
+
+        float alpha = (float) (weightedMass / sum * gradScale);
+        float beta = (float) (-uniform * gradScale);
+        if (classWeights == null) {
+            scaleAddInPlace(grad, gradOff, len, alpha, beta);
+        } else {
+            scaleAddScaledInPlace(grad, gradOff, len, alpha, classWeights, 0, beta);
+        }
+        grad[gradOff + label] = (float) (gradScale
+                * (-weightedMass * (sum - expTarget) / sum + uniform * (classWeightSum - targetWeight)));
+
+        double targetLogit = z[off + label] * invT;
+        double loss = weightedMass * logSum + (1.0 - eps) * targetWeight * (shift - targetLogit);
+        if (eps > 0f) {
+            double weightedLogits = classWeights == null ? sum(z, off, len) : dot(classWeights, 0, z, off, len);
+            loss += uniform * (shift * classWeightSum - invT * weightedLogits);
+        }
+        if (lseOut != null) {
+            lseOut[lseOff] = (float) (shift + logSum);
+        }
+        return loss;
+    }
+}

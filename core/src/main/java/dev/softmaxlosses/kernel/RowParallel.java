@@ -1,0 +1,68 @@
+package dev.softmaxlosses.kernel;
+
+import java.util.stream.IntStream;
+
+/**
+ * Runs a per-row computation over a batch, in parallel above a size threshold, and sums the rows'
+ * values in a fixed order, so that the result has the same bits whatever the number of threads.
+ *
+ * <p>Rows are cut into chunks of {@value #CHUNK_ROWS}; each chunk's rows are summed in order, then the
+ * chunk sums in order. The partition depends only on the number of rows, never on the threads.
+ * {@code -Dsoftmaxlosses.parallel=false} keeps everything on the calling thread.
+ */
+public final class RowParallel {
+
+    /** Rows per chunk of the fixed reduction tree. */
+    public static final int CHUNK_ROWS = 16;
+
+    /** Below this many values a batch is not worth a hand-off to the pool (tens of microseconds). */
+    public static final long PARALLEL_THRESHOLD = 1L << 17;
+
+    private static final boolean ENABLED =
+            !"false".equalsIgnoreCase(System.getProperty("softmaxlosses.parallel", "true"));
+
+    /** The value of one row. */
+    @FunctionalInterface
+    public interface RowFunction {
+        double apply(int row);
+    }
+
+    private RowParallel() {}
+
+    /** Whether a batch of this size is split across threads. */
+    public static boolean parallel(int rows, int valuesPerRow) {
+        return ENABLED && rows > CHUNK_ROWS && (long) rows * valuesPerRow >= PARALLEL_THRESHOLD;
+    }
+
+    /** Sums {@code f} over the rows, in parallel when {@link #parallel} says so. */
+    public static double sum(int rows, int valuesPerRow, RowFunction f) {
+        return sum(rows, f, parallel(rows, valuesPerRow));
+    }
+
+    /** Sums {@code f} over the rows, forcing the choice: the same bits either way. */
+    public static double sum(int rows, RowFunction f, boolean inParallel) {
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        if (!inParallel) {
+            double total = 0;
+            for (int k = 0; k < chunks; k++) {
+                total += chunk(k, rows, f);
+            }
+            return total;
+        }
+        double[] partial = new double[chunks];
+        IntStream.range(0, chunks).parallel().forEach(k -> partial[k] = chunk(k, rows, f));
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        return total;
+    }
+
+    private static double chunk(int k, int rows, RowFunction f) {
+        double part = 0;
+        for (int n = k * CHUNK_ROWS, end = Math.min(rows, n + CHUNK_ROWS); n < end; n++) {
+            part += f.apply(n);
+        }
+        return part;
+    }
+}

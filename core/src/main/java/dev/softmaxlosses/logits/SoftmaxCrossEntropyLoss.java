@@ -1,0 +1,384 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.RowParallel;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The softmax loss (softmax cross-entropy), fused forward and backward, with temperature, label
+ * smoothing, class weights, batch class balancing, soft targets and an ignore label.
+ *
+ * <pre>
+ *   z' = z / T                       (the final logits)
+ *   p  = softmax(z')
+ *   q  = (1 - eps) t + eps / C       (t = one-hot(y), or the soft targets)
+ *   l_n = - sum_c w_c q_c log p_c
+ *   dl_n/dz_c = (p_c sum_k w_k q_k - w_c q_c) / T
+ * </pre>
+ *
+ * With {@code eps = 0}, no weights and {@code T = 1} the gradient is {@code p - y}. Softmax and
+ * cross-entropy are computed together, from the row maximum, so that nothing overflows for logits of
+ * any magnitude (Caffe's SoftmaxWithLoss layer does the same for the same reason).
+ *
+ * <p><b>Inputs.</b> {@code logits} ({@code N x C}) with {@code labels} ({@code N}, in {@code [0, C)}
+ * or the ignore index) or {@code targets} ({@code N x C}, non-negative; they need not sum to 1, as in
+ * PyTorch); optional {@code class_weights} ({@code C}, non-negative), given either to the builder or
+ * in the input. {@code -Infinity} logits mask a class: a masked class that the target gives weight to
+ * (the label, a soft target, or every class under label smoothing) is an error, as is a row whose
+ * every class is masked.
+ *
+ * <p><b>Parameters</b> (spec name {@code softmax_cross_entropy}): {@code temperature} T &gt; 0 (1),
+ * {@code label_smoothing} eps in [0, 1) (0), {@code class_balance} {@code none} | {@code batch}
+ * ({@code none}; HED-style: multiplies {@code w_c} by {@code 1 - n_c / n_valid}, the share of the
+ * batch's valid samples not of class c; needs hard labels), {@code ignore_index} (-100),
+ * {@code reduction} (mean).
+ *
+ * <p><b>Mean.</b> With hard labels the normaliser is the sum of the (balanced) weights of the
+ * non-ignored samples' labels, as in PyTorch; with soft targets it is {@code N}. A normaliser of 0
+ * gives a loss of 0 and an all-zero gradient.
+ *
+ * <p>References: Bridle 1990 (softmax); Szegedy et al. 2016, "Rethinking the Inception
+ * Architecture" (label smoothing); Xie and Tu 2015, "Holistically-Nested Edge Detection" (class
+ * balancing); Hinton et al. 2015 (temperature). Related: {@code focal}, {@code distillation},
+ * {@code softplus_lse}, and every margin loss, which end in this loss.
+ *
+ * @throws IllegalArgumentException from every method, for a bad input, naming array, row, column and value
+ */
+public final class SoftmaxCrossEntropyLoss implements Loss {
+
+    /** The spec name. */
+    public static final String NAME = "softmax_cross_entropy";
+
+    /** The registry entry of this loss. */
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "softmax cross-entropy with temperature, label smoothing, class weights and soft targets",
+            List.of("temperature", "label_smoothing", "class_balance", "ignore_index", "reduction"),
+            p -> builder()
+                    .temperature(p.getDouble("temperature", 1.0))
+                    .labelSmoothing(p.getDouble("label_smoothing", 0.0))
+                    .classBalance(p.getEnum("class_balance", ClassBalance.class, ClassBalance.NONE))
+                    .ignoreIndex(p.getInt("ignore_index", -100))
+                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
+                    .build());
+
+    /** How the per-class weights adapt to the batch. */
+    public enum ClassBalance {
+        /** The weights as given. */
+        NONE,
+        /** HED-style: each class's weight times the share of the batch's valid samples not of that class. */
+        BATCH
+    }
+
+    private final float temperature;
+    private final float labelSmoothing;
+    private final ClassBalance classBalance;
+    private final int ignoreIndex;
+    private final Reduction reduction;
+    private final float[] classWeights;
+
+    private SoftmaxCrossEntropyLoss(Builder b) {
+        this.temperature = b.temperature;
+        this.labelSmoothing = b.labelSmoothing;
+        this.classBalance = b.classBalance;
+        this.ignoreIndex = b.ignoreIndex;
+        this.reduction = b.reduction;
+        this.classWeights = b.classWeights;
+    }
+
+    /** The plain softmax loss: {@code T = 1}, no smoothing, no weights, mean over the batch. */
+    public static SoftmaxCrossEntropyLoss create() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public float temperature() { return temperature; }
+    public float labelSmoothing() { return labelSmoothing; }
+    public ClassBalance classBalance() { return classBalance; }
+    public int ignoreIndex() { return ignoreIndex; }
+    public Reduction reduction() { return reduction; }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("temperature", Float.toString(temperature));
+        p.put("label_smoothing", Float.toString(labelSmoothing));
+        p.put("class_balance", classBalance.name().toLowerCase(java.util.Locale.ROOT));
+        p.put("ignore_index", Integer.toString(ignoreIndex));
+        p.put("reduction", reduction.specName());
+        return new LossSpec(NAME, p);
+    }
+
+    /**
+     * The hot path: hard labels, gradient into a caller-owned buffer, nothing allocated (below the
+     * parallel threshold).
+     *
+     * @param logits  {@code rows x cols} row-major logits
+     * @param labels  {@code rows} labels
+     * @param gradOut receives the gradient of the returned value, {@code rows x cols}
+     * @return the reduced loss (for {@link Reduction#NONE}, the sum of the per-sample losses)
+     */
+    public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] gradOut) {
+        return forwardBackward(logits, labels, rows, cols, null, gradOut);
+    }
+
+    /**
+     * As {@link #forwardBackward(float[], int[], int, int, float[])}, also writing the per-sample
+     * losses into {@code lossesOut} ({@code rows} values; may be null).
+     */
+    public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] lossesOut, float[] gradOut) {
+        FloatMatrix z = new FloatMatrix(logits, rows, cols);
+        validate(z, labels, null, classWeights);
+        requireLength("gradOut", gradOut, logits.length);
+        if (lossesOut != null) {
+            requireLength("lossesOut", lossesOut, rows);
+        }
+        return run(z, labels, null, classWeights, lossesOut, gradOut, null, null, null);
+    }
+
+    @Override
+    public void compute(LossInput input, LossResult out) {
+        FloatMatrix z = Checks.require(NAME, "logits", input.logits());
+        Checks.forbid(NAME, "teacher_logits", input.teacherLogits());
+        Checks.forbid(NAME, "features", input.features());
+        Checks.forbid(NAME, "weights", input.weights());
+        if (input.classWeights() != null && classWeights != null) {
+            throw new IllegalArgumentException("class_weights are given both to the loss and in the input; give them once");
+        }
+        float[] weights = input.classWeights() != null ? input.classWeights() : classWeights;
+        validate(z, input.labels(), input.targets(), weights);
+        if (!out.fits(z.rows(), z.cols())) {
+            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
+                    + ", expected " + z.shape() + " (the shape of logits)");
+        }
+        double loss = run(z, input.labels(), input.targets(), weights,
+                out.losses(), out.gradLogits(), out.logits(), out.probabilities(), out.logSumExp());
+        out.setLoss(reduction, loss);
+    }
+
+    private void validate(FloatMatrix z, int[] labels, FloatMatrix targets, float[] weights) {
+        int rows = z.rows();
+        int cols = z.cols();
+        Checks.requireClasses("logits", z);
+        if (labels == null && targets == null) {
+            throw new IllegalArgumentException(NAME + " needs labels or targets");
+        }
+        if (labels != null && targets != null) {
+            throw new IllegalArgumentException(NAME + " takes labels or targets, not both");
+        }
+        if (targets != null) {
+            Checks.requireShape("targets", targets, rows, cols, "the shape of logits");
+            if (classBalance == ClassBalance.BATCH) {
+                throw new IllegalArgumentException("class_balance=batch needs hard labels, not soft targets");
+            }
+        }
+        if (weights != null) {
+            Checks.requireClassWeights(weights, cols);
+        }
+        Checks.requireNoNaNOrPositiveInfinity("logits", z);
+        Checks.requireNoOverflow("logits", z, temperature);
+        if (targets != null) {
+            Checks.requireNonNegative("targets", targets);
+        } else {
+            Checks.requireLabels(labels, rows, cols, ignoreIndex, "logits");
+        }
+        float[] data = z.data();
+        for (int n = 0; n < rows; n++) {
+            Checks.requireUnmaskedClass("logits", z, n);
+            boolean ignored = targets == null && labels[n] == ignoreIndex;
+            if (ignored) {
+                continue;
+            }
+            for (int c = 0; c < cols; c++) {
+                if (data[n * cols + c] != Float.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                if (labelSmoothing > 0) {
+                    throw Checks.maskedTarget("logits", n, c, "label_smoothing = " + labelSmoothing
+                            + " gives every class a share of the target");
+                }
+                if (targets == null && labels[n] == c) {
+                    throw Checks.maskedTarget("logits", n, c, "it is the target class of sample " + n);
+                }
+                if (targets != null && targets.get(n, c) > 0) {
+                    throw Checks.maskedTarget("logits", n, c, "targets[" + n + "][" + c + "] = "
+                            + Checks.show(targets.get(n, c)) + " gives it weight");
+                }
+            }
+        }
+    }
+
+    private static void requireLength(String name, float[] buffer, int length) {
+        if (buffer == null || buffer.length != length) {
+            throw new IllegalArgumentException(name + " must have " + length + " values, got "
+                    + (buffer == null ? "null" : Integer.toString(buffer.length)));
+        }
+    }
+
+    private double run(FloatMatrix z, int[] labels, FloatMatrix targets, float[] givenWeights,
+                       float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
+        int rows = z.rows();
+        int cols = z.cols();
+        float[] weights = classBalance == ClassBalance.BATCH ? balancedWeights(labels, cols, givenWeights) : givenWeights;
+        double normaliser = targets != null ? rows : labelWeightSum(labels, weights);
+        double scale = reduction != Reduction.MEAN ? 1.0 : normaliser > 0 ? 1.0 / normaliser : 0.0;
+        float invT = 1f / temperature;
+        float gradScale = (float) (scale / temperature);
+        double weightSum = weights == null ? cols : sum(weights);
+        KernelSupport k = KernelProvider.get();
+        float[] data = z.data();
+
+        double total = RowParallel.sum(rows, cols, n -> {
+            int off = n * cols;
+            double loss;
+            float rowLse;
+            if (targets != null) {
+                loss = softTargetRow(k, data, off, cols, invT, targets.data(), weights, gradScale, grad);
+                rowLse = Float.NaN;
+            } else if (labels[n] == ignoreIndex) {
+                Arrays.fill(grad, off, off + cols, 0f);
+                loss = 0;
+                rowLse = Float.NaN;
+            } else {
+                loss = k.softmaxCrossEntropyRow(data, off, cols, invT, labels[n], weights, weightSum, labelSmoothing,
+                        gradScale, grad, off, lse, n);
+                rowLse = lse == null ? Float.NaN : lse[n];
+            }
+            if (losses != null) {
+                losses[n] = (float) loss;
+            }
+            if (finalLogits != null) {
+                k.scaleShift(data, off, finalLogits, off, cols, invT, 0f);
+            }
+            if (probabilities != null) {
+                double rowLogSumExp = k.softmax(data, off, probabilities, off, cols, invT);
+                if (lse != null && Float.isNaN(rowLse)) {
+                    lse[n] = (float) rowLogSumExp;
+                }
+            } else if (lse != null && Float.isNaN(rowLse)) {
+                lse[n] = (float) k.logSumExp(data, off, cols, invT);
+            }
+            return loss;
+        });
+        return reduction == Reduction.MEAN ? total * scale : total;
+    }
+
+    /** One row with soft targets: the exponentials go into the gradient row and become the gradient. */
+    private double softTargetRow(KernelSupport k, float[] z, int off, int cols, float invT, float[] targets,
+                                 float[] weights, float gradScale, float[] grad) {
+        float shift = k.max(z, off, cols) * invT;
+        double sum = k.expSum(z, off, cols, invT, shift, grad, off);
+        double lse = shift + Math.log(sum);
+        double uniform = (double) labelSmoothing / cols;
+        double weightedMass = 0;
+        for (int c = 0; c < cols; c++) {
+            double w = weights == null ? 1.0 : weights[c];
+            weightedMass += w * ((1.0 - labelSmoothing) * targets[off + c] + uniform);
+        }
+        double loss = 0;
+        for (int c = 0; c < cols; c++) {
+            double w = weights == null ? 1.0 : weights[c];
+            double wq = w * ((1.0 - labelSmoothing) * targets[off + c] + uniform);
+            // A masked class with no target weight contributes 0 log 0 = 0, not 0 * Infinity.
+            if (wq > 0) {
+                loss += wq * (lse - z[off + c] * invT);
+            }
+            grad[off + c] = (float) ((grad[off + c] / sum * weightedMass - wq) * gradScale);
+        }
+        return loss;
+    }
+
+    private double labelWeightSum(int[] labels, float[] weights) {
+        double s = 0;
+        for (int y : labels) {
+            if (y != ignoreIndex) {
+                s += weights == null ? 1.0 : weights[y];
+            }
+        }
+        return s;
+    }
+
+    /** {@code w_c (1 - n_c / n_valid)} over the batch's non-ignored labels. */
+    private float[] balancedWeights(int[] labels, int cols, float[] givenWeights) {
+        int[] counts = new int[cols];
+        int valid = 0;
+        for (int y : labels) {
+            if (y != ignoreIndex) {
+                counts[y]++;
+                valid++;
+            }
+        }
+        float[] balanced = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            double share = valid == 0 ? 0 : (double) counts[c] / valid;
+            balanced[c] = (float) ((givenWeights == null ? 1.0 : givenWeights[c]) * (1.0 - share));
+        }
+        return balanced;
+    }
+
+    private static double sum(float[] values) {
+        double s = 0;
+        for (float v : values) {
+            s += v;
+        }
+        return s;
+    }
+
+    /** Builds a {@link SoftmaxCrossEntropyLoss}; invalid values fail in {@link #build()}. */
+    public static final class Builder {
+        private float temperature = 1f;
+        private float labelSmoothing = 0f;
+        private ClassBalance classBalance = ClassBalance.NONE;
+        private int ignoreIndex = -100;
+        private Reduction reduction = Reduction.MEAN;
+        private float[] classWeights;
+
+        private Builder() {}
+
+        /** Divides the logits by T &gt; 0 before the softmax (default 1). */
+        public Builder temperature(double temperature) { this.temperature = (float) temperature; return this; }
+
+        /** Mixes eps in [0, 1) of the uniform distribution into the target (default 0). */
+        public Builder labelSmoothing(double labelSmoothing) { this.labelSmoothing = (float) labelSmoothing; return this; }
+
+        public Builder classBalance(ClassBalance classBalance) { this.classBalance = classBalance; return this; }
+
+        /** The label that marks a sample to ignore (default -100, as in PyTorch). */
+        public Builder ignoreIndex(int ignoreIndex) { this.ignoreIndex = ignoreIndex; return this; }
+
+        public Builder reduction(Reduction reduction) { this.reduction = reduction; return this; }
+
+        /** Per-class weights, copied; each finite and {@code >= 0}. */
+        public Builder classWeights(float... classWeights) {
+            this.classWeights = classWeights == null ? null : classWeights.clone();
+            return this;
+        }
+
+        public SoftmaxCrossEntropyLoss build() {
+            Checks.requirePositive("temperature", temperature);
+            Checks.requireInRange("label_smoothing", labelSmoothing, 0, 1);
+            if (classBalance == null || reduction == null) {
+                throw new IllegalArgumentException("class_balance and reduction must not be null");
+            }
+            if (classWeights != null) {
+                Checks.requireWeights("class_weights", classWeights);
+            }
+            return new SoftmaxCrossEntropyLoss(this);
+        }
+    }
+}
