@@ -146,7 +146,7 @@ public final class Checks {
         for (int i = 0; i < data.length; i++) {
             if (Float.isFinite(data[i]) && Float.isInfinite(data[i] * invT)) {
                 throw new IllegalArgumentException(name + "[" + i / m.cols() + "][" + i % m.cols() + "] = "
-                        + show(data[i]) + " divided by temperature " + temperature + " overflows float32");
+                        + show(data[i]) + " divided by temperature " + (float) temperature + " overflows float32");
             }
         }
     }

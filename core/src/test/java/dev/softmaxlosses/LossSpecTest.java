@@ -1,0 +1,71 @@
+package dev.softmaxlosses;
+
+import static dev.softmaxlosses.testing.Assertions2.assertRejected;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class LossSpecTest {
+
+    @Test
+    void parsesANameAndParameters() {
+        LossSpec spec = LossSpec.parse(" softmax_cross_entropy:label_smoothing=0.1, ignore_index=-1,reduction=sum ");
+        assertEquals("softmax_cross_entropy", spec.name());
+        assertEquals(Map.of("label_smoothing", "0.1", "ignore_index", "-1", "reduction", "sum"), spec.parameters());
+        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) spec.create();
+        assertEquals(0.1f, loss.labelSmoothing());
+        assertEquals(-1, loss.ignoreIndex());
+        assertEquals(Reduction.SUM, loss.reduction());
+    }
+
+    @Test
+    void aBareNameGivesTheDefaults() {
+        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) LossSpec.parse("softmax_cross_entropy").create();
+        assertEquals(1f, loss.temperature());
+        assertEquals(-100, loss.ignoreIndex());
+        assertEquals(Reduction.MEAN, loss.reduction());
+    }
+
+    @Test
+    void aLossSpecReadsBackToAnEqualLoss() {
+        Loss loss = LossSpec.parse("softmax_cross_entropy:temperature=2,class_balance=batch").create();
+        assertEquals(loss.spec(), LossSpec.parse(loss.spec().toString()).create().spec());
+    }
+
+    @Test
+    void rejectsAnUnknownLossListingTheValidOnes() {
+        assertRejected(() -> LossSpec.parse("softmax_entropy"), "unknown loss 'softmax_entropy'; valid losses: softmax_cross_entropy");
+    }
+
+    @Test
+    void rejectsAnUnknownParameterListingTheValidOnes() {
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:smoothing=0.1"),
+                "unknown parameter 'smoothing' for softmax_cross_entropy; valid parameters: temperature, label_smoothing, "
+                        + "class_balance, ignore_index, reduction");
+    }
+
+    @Test
+    void rejectsMalformedParameters() {
+        assertRejected(() -> LossSpec.parse(""), "empty loss spec");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature"), "parameter 'temperature' of softmax_cross_entropy has no value");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1,temperature=2"), "is given twice");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1,"), "empty parameter");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature="), "has an empty value");
+    }
+
+    @Test
+    void rejectsBadValuesNamingTheParameter() {
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=abc").create(),
+                "parameter temperature of softmax_cross_entropy must be a number, got 'abc'");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:reduction=avg").create(),
+                "parameter reduction of softmax_cross_entropy must be one of mean, sum, none, got 'avg'");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:ignore_index=1.5").create(),
+                "parameter ignore_index of softmax_cross_entropy must be an integer, got '1.5'");
+        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=-2").create(),
+                "temperature must be a finite number > 0, got -2.0");
+    }
+}
