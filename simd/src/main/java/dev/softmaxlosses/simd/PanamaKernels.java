@@ -1,6 +1,7 @@
 package dev.softmaxlosses.simd;
 
 import dev.softmaxlosses.kernel.KernelSupport;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -9,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API twin of {@link dev.softmaxlosses.kernel.ScalarKernels}: the same kernels on the
  * platform's preferred vector width, each a main loop over whole vectors and one masked step for the
- * tail. Sums are kept per lane in {@code float} and folded into a {@code double} every
- * {@value #FLUSH} vectors, so that long rows lose no more precision than the scalar twin's.
+ * tail. Sums are accumulated in {@code double} lanes and folded in lane order, and the exponential
+ * is computed from plain IEEE operations, so that a result has the same bits on every thread and
+ * whether or not the JIT has compiled the loop.
  *
  * <p>Loaded by name by {@link dev.softmaxlosses.kernel.KernelProvider}; needs
  * {@code --add-modules jdk.incubator.vector}.
@@ -18,7 +20,24 @@ import jdk.incubator.vector.VectorSpecies;
 public final class PanamaKernels implements KernelSupport {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int FLUSH = 64;
+    /** Doubles in a vector of the same size: a float vector widens into two of them. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final FloatVector ZERO = FloatVector.zero(F);
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HIGH = 0.693359375f;
+    private static final float LN2_LOW = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer. */
+    private static final float ROUNDING = 12582912f;
+    private static final int ROUNDING_BITS = 0x4B400000;
+    private static final float EXP_LOW = -87.33654f;
+    private static final float EXP_HIGH = 88.3f;
+    private static final float EXP_P0 = 1.9875691500E-4f;
+    private static final float EXP_P1 = 1.3981999507E-3f;
+    private static final FloatVector P2 = FloatVector.broadcast(F, 8.3334519073E-3f);
+    private static final FloatVector P3 = FloatVector.broadcast(F, 4.1665795894E-2f);
+    private static final FloatVector P4 = FloatVector.broadcast(F, 1.6666665459E-1f);
+    private static final FloatVector P5 = FloatVector.broadcast(F, 5.0000001201E-1f);
 
     private PanamaKernels() {}
 
@@ -64,31 +83,63 @@ public final class PanamaKernels implements KernelSupport {
 
     @Override
     public double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
-        FloatVector acc = FloatVector.zero(F);
-        double total = 0;
+        DoubleVector low = DoubleVector.zero(D);
+        DoubleVector high = DoubleVector.zero(D);
         int i = 0;
-        int pending = 0;
         for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift));
             if (dst != null) {
                 e.intoArray(dst, dstOff + i);
             }
-            acc = acc.add(e);
-            if (++pending == FLUSH) {
-                total += acc.reduceLanes(VectorOperators.ADD);
-                acc = FloatVector.zero(F);
-                pending = 0;
-            }
+            low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
         if (i < len) {
             VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector e = FloatVector.fromArray(F, a, off + i, m).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = ZERO.blend(exp(FloatVector.fromArray(F, a, off + i, m).mul(scale).sub(shift)), m);
             if (dst != null) {
                 e.intoArray(dst, dstOff + i, m);
             }
-            acc = acc.add(e, m);
+            low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
-        return total + acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(low.add(high));
+    }
+
+    /**
+     * {@code exp(x)} from plain IEEE operations (Cephes' expf: {@code x = n ln 2 + r}, a degree-6
+     * polynomial in {@code r}, then {@code 2^n} through the exponent bits), accurate to about 1 ulp.
+     * Unlike {@code VectorOperators.EXP}, whose JIT-compiled and interpreted forms differ in the last
+     * bit, it gives the same bits however the code runs, which keeps results independent of the
+     * thread count. Inputs below {@code ln(Float.MIN_NORMAL)} ({@code -Infinity} included) give 0;
+     * inputs are assumed {@code <= 88.3} (the kernels only take exponentials of {@code x - max}).
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> underflow = x.lt(EXP_LOW);
+        x = x.max(EXP_LOW).min(EXP_HIGH);
+        FloatVector t = x.fma(LOG2E, ROUNDING);
+        FloatVector n = t.sub(ROUNDING);
+        // LN2_HIGH has 9 significant bits and |n| <= 127, so n * LN2_HIGH is exact.
+        FloatVector r = x.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));
+        FloatVector p = r.fma(EXP_P0, EXP_P1);
+        p = p.fma(r, P2);
+        p = p.fma(r, P3);
+        p = p.fma(r, P4);
+        p = p.fma(r, P5);
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        // t holds ROUNDING + n exactly, so its low bits are n: move n + 127 into the exponent field.
+        FloatVector scale = t.reinterpretAsInts().sub(ROUNDING_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return y.mul(scale).blend(0f, underflow);
+    }
+
+    /** Adds the lanes in lane order, so the result does not depend on how a reduction is compiled. */
+    private static double sumLanes(DoubleVector v) {
+        double s = 0;
+        for (int lane = 0; lane < v.length(); lane++) {
+            s += v.lane(lane);
+        }
+        return s;
     }
 
     @Override
@@ -131,44 +182,32 @@ public final class PanamaKernels implements KernelSupport {
 
     @Override
     public double sum(float[] a, int off, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        double total = 0;
-        int i = 0;
-        int pending = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            acc = acc.add(FloatVector.fromArray(F, a, off + i));
-            if (++pending == FLUSH) {
-                total += acc.reduceLanes(VectorOperators.ADD);
-                acc = FloatVector.zero(F);
-                pending = 0;
-            }
-        }
-        if (i < len) {
+        DoubleVector low = DoubleVector.zero(D);
+        DoubleVector high = DoubleVector.zero(D);
+        for (int i = 0; i < len; i += F.length()) {
             VectorMask<Float> m = F.indexInRange(i, len);
-            acc = acc.add(FloatVector.fromArray(F, a, off + i, m), m);
+            FloatVector v = FloatVector.fromArray(F, a, off + i, m);
+            low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return total + acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(low.add(high));
     }
 
     @Override
     public double dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        double total = 0;
-        int i = 0;
-        int pending = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-            if (++pending == FLUSH) {
-                total += acc.reduceLanes(VectorOperators.ADD);
-                acc = FloatVector.zero(F);
-                pending = 0;
-            }
-        }
-        if (i < len) {
+        DoubleVector low = DoubleVector.zero(D);
+        DoubleVector high = DoubleVector.zero(D);
+        for (int i = 0; i < len; i += F.length()) {
             VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector prod = FloatVector.fromArray(F, a, aOff + i, m).mul(FloatVector.fromArray(F, b, bOff + i, m));
-            acc = acc.add(prod, m);
+            FloatVector va = FloatVector.fromArray(F, a, aOff + i, m);
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i, m);
+            DoubleVector da = (DoubleVector) va.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 0);
+            low = da.fma(db, low);
+            da = (DoubleVector) va.convertShape(VectorOperators.F2D, D, 1);
+            db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 1);
+            high = da.fma(db, high);
         }
-        return total + acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(low.add(high));
     }
 }

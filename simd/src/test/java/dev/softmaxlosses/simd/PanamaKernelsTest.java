@@ -1,0 +1,157 @@
+package dev.softmaxlosses.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.ScalarKernels;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The SIMD twin agrees with the scalar one at every size, masked tails included. */
+class PanamaKernelsTest {
+
+    private final KernelSupport simd = PanamaKernels.create();
+    private final KernelSupport scalar = ScalarKernels.INSTANCE;
+
+    @Test
+    void theProviderPicksSimdWhenForced() {
+        // This module's tests run with -Dsoftmaxlosses.vectorization=simd: core's suite runs on these kernels.
+        assertEquals("simd", System.getProperty(KernelProvider.PROPERTY));
+        assertTrue(KernelProvider.get() instanceof PanamaKernels, KernelProvider.get().description());
+        assertSame(KernelProvider.get(), KernelProvider.get());
+    }
+
+    private static float[] data(int len, int seed, double scale) {
+        Random random = new Random(seed);
+        float[] a = new float[len + 5];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return a;
+    }
+
+    private static void close(double expected, double actual, double rel, String what) {
+        double tol = rel * Math.max(1, Math.abs(expected));
+        assertTrue(Math.abs(expected - actual) <= tol, what + ": scalar " + expected + " simd " + actual);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 7, 8, 13, 15, 16, 17, 31, 33, 64, 100, 207, 1021, 4099, 65537})
+    void everyKernelAgrees(int len) {
+        float[] a = data(len, len, 20);
+        float[] b = data(len, len + 1, 2);
+        int off = 3;
+        assertEquals(scalar.max(a, off, len), simd.max(a, off, len), "max");
+        close(scalar.sum(a, off, len), simd.sum(a, off, len), 1e-6 * Math.sqrt(len), "sum");
+        close(scalar.dot(a, off, b, off, len), simd.dot(a, off, b, off, len), 1e-6 * Math.sqrt(len), "dot");
+
+        float shift = scalar.max(a, off, len) * 0.5f;
+        float[] e1 = new float[len];
+        float[] e2 = new float[len];
+        double s1 = scalar.expSum(a, off, len, 0.5f, shift, e1, 0);
+        double s2 = simd.expSum(a, off, len, 0.5f, shift, e2, 0);
+        close(s1, s2, 1e-5, "expSum");
+        assertEquals(s2, simd.expSum(a, off, len, 0.5f, shift, null, 0), "expSum without a destination");
+        for (int i = 0; i < len; i++) {
+            close(e1[i], e2[i], 1e-6, "exp[" + i + "]");
+        }
+
+        float[] x1 = a.clone();
+        float[] x2 = a.clone();
+        scalar.scaleAddInPlace(x1, off, len, 0.75f, -2f);
+        simd.scaleAddInPlace(x2, off, len, 0.75f, -2f);
+        for (int i = 0; i < x1.length; i++) {
+            close(x1[i], x2[i], 1e-6, "scaleAdd[" + i + "]");
+        }
+        scalar.scaleAddScaledInPlace(x1, off, len, 1.5f, b, off, -0.25f);
+        simd.scaleAddScaledInPlace(x2, off, len, 1.5f, b, off, -0.25f);
+        for (int i = 0; i < x1.length; i++) {
+            close(x1[i], x2[i], 1e-6, "scaleAddScaled[" + i + "]");
+        }
+        float[] y1 = new float[len + 2];
+        float[] y2 = new float[len + 2];
+        scalar.scaleShift(a, off, y1, 1, len, 0.3f, 4f);
+        simd.scaleShift(a, off, y2, 1, len, 0.3f, 4f);
+        for (int i = 0; i < y1.length; i++) {
+            close(y1[i], y2[i], 1e-6, "scaleShift[" + i + "]");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 13, 17, 207, 1021, 4099})
+    void fusedCrossEntropyAgrees(int len) {
+        float[] z = data(len, 100 + len, 30);
+        float[] w = data(len, 200 + len, 1);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = Math.abs(w[i]);
+        }
+        double wSum = scalar.sum(w, 0, len);
+        float[] g1 = new float[len];
+        float[] g2 = new float[len];
+        float[] lse1 = new float[1];
+        float[] lse2 = new float[1];
+        int label = len / 2;
+        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, 0.8f, label, w, wSum, 0.1f, 0.25f, g1, 0, lse1, 0);
+        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, 0.8f, label, w, wSum, 0.1f, 0.25f, g2, 0, lse2, 0);
+        close(l1, l2, 1e-5, "loss");
+        close(lse1[0], lse2[0], 1e-6, "lse");
+        for (int i = 0; i < len; i++) {
+            close(g1[i], g2[i], 2e-6, "grad[" + i + "]");
+        }
+    }
+
+    @Test
+    void findsTheFirstNaNOrPositiveInfinityInTheTail() {
+        for (int len : new int[] {1, 5, 16, 17, 40}) {
+            float[] a = new float[len];
+            assertEquals(-1, simd.indexOfNaNOrPositiveInfinity(a, 0, len));
+            a[len - 1] = Float.NaN;
+            assertEquals(len - 1, simd.indexOfNaNOrPositiveInfinity(a, 0, len));
+            a[len / 2] = Float.POSITIVE_INFINITY;
+            assertEquals(len / 2, simd.indexOfNaNOrPositiveInfinity(a, 0, len));
+            a[len / 2] = Float.NEGATIVE_INFINITY;
+            a[len - 1] = 0;
+            assertEquals(-1, simd.indexOfNaNOrPositiveInfinity(a, 0, len));
+        }
+    }
+
+    @Test
+    void polynomialExpIsWithinTwoUlpsOfMathExp() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float[] x = new float[lanes];
+        float[] y = new float[lanes];
+        double worst = 0;
+        for (int k = 0; k <= 200_000; k += lanes) {
+            for (int j = 0; j < lanes; j++) {
+                x[j] = -87.3f * (k + j) / 200_000f;
+            }
+            PanamaKernels.exp(jdk.incubator.vector.FloatVector.fromArray(
+                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+            for (int j = 0; j < lanes; j++) {
+                double exact = Math.exp(x[j]);
+                worst = Math.max(worst, Math.abs(y[j] - exact) / Math.ulp((float) exact));
+            }
+        }
+        assertTrue(worst <= 2, "worst error " + worst + " ulps");
+    }
+
+    @Test
+    void maskedEntriesGiveZeroExponentials() {
+        float[] a = new float[19];
+        a[18] = Float.NEGATIVE_INFINITY;
+        a[3] = Float.NEGATIVE_INFINITY;
+        float[] e = new float[19];
+        double s = simd.expSum(a, 0, 19, 1f, 0f, e, 0);
+        assertEquals(17.0, s, 1e-6);
+        assertEquals(0f, e[3]);
+        assertEquals(0f, e[18]);
+        assertEquals(Float.NEGATIVE_INFINITY, simd.max(new float[] {Float.NEGATIVE_INFINITY}, 0, 1));
+    }
+}
