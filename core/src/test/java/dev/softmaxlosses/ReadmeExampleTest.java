@@ -1,0 +1,62 @@
+package dev.softmaxlosses;
+
+import static dev.softmaxlosses.testing.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
+import dev.softmaxlosses.testing.ReferenceCrossEntropy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+
+/** The README's Java example is this test's code, word for word: the test runs it and checks both match. */
+class ReadmeExampleTest {
+
+    @Test
+    void theReadmeExampleRunsAndGivesTheReferenceValues() {
+        // example:start
+        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder()
+                .labelSmoothing(0.1)
+                .build();
+        float[] logits = {2.0f, 0.5f, -1.0f,
+                          0.1f, 0.2f, 3.0f};          // 2 samples x 3 classes, row-major
+        int[] labels = {0, 2};
+        float[] grad = new float[logits.length];
+        double value = loss.forwardBackward(logits, labels, 2, 3, grad);   // mean loss, grad = d value / d logits
+
+        LossResult all = loss.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels));
+        float[] probabilities = all.probabilities();   // also: losses(), logits(), logSumExp(), gradLogits()
+
+        Loss fromSpec = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
+        // example:end
+
+        ReferenceCrossEntropy.Result ref = ReferenceCrossEntropy.compute(new double[][] {{2, 0.5, -1}, {0.1, 0.2, 3}},
+                labels, null, null, 1, 0.1f, false, -100, "mean");
+        assertClose(ref.loss(), value, "loss");
+        assertClose(ref.probabilities()[1][2], probabilities[5], "p[1][2]");
+        assertClose(ref.grad()[0][0], grad[0], "grad[0][0]");
+        assertEquals(value, fromSpec.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels)).loss());
+    }
+
+    @Test
+    void theReadmeShowsExactlyThisCode() throws IOException {
+        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath();
+        String readme = Files.readString(root.resolve("README.md"));
+        String test = Files.readString(root.resolve("core/src/test/java/dev/softmaxlosses/ReadmeExampleTest.java"));
+        String fromTest = between(test, "// example:start\n", "        // example:end").stripIndent().strip();
+        String fromReadme = between(readme, "<!-- example:start -->\n```java\n", "```\n<!-- example:end -->").strip();
+        assertTrue(fromReadme.contains(fromTest), "README.md's example differs from ReadmeExampleTest:\n" + fromTest);
+    }
+
+    private static String between(String text, String start, String end) {
+        int from = text.indexOf(start);
+        assertTrue(from >= 0, "marker " + start.strip() + " not found");
+        int to = text.indexOf(end, from + start.length());
+        assertTrue(to >= 0, "marker " + end.strip() + " not found");
+        return text.substring(from + start.length(), to);
+    }
+}
