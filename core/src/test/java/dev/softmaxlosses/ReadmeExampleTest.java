@@ -47,7 +47,7 @@ class ReadmeExampleTest {
         Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath();
         String readme = Files.readString(root.resolve("README.md"));
         String test = Files.readString(root.resolve("core/src/test/java/dev/softmaxlosses/ReadmeExampleTest.java"));
-        String fromTest = between(test, "// example:start\n", "        // example:end").stripIndent().strip();
+        String fromTest = between(test, "// example:start\n", "        // example:end").stripTrailing().stripIndent().strip();
         String fromReadme = between(readme, "<!-- example:start -->\n```java\n", "```\n<!-- example:end -->").strip();
         assertTrue(fromReadme.contains(fromTest), "README.md's example differs from ReadmeExampleTest:\n" + fromTest);
     }
