@@ -14,6 +14,11 @@ import java.util.Objects;
 public record FloatMatrix(float[] data, int rows, int cols) {
 
     public FloatMatrix {
+        checkShape(data, rows, cols);
+    }
+
+    /** Checks that {@code data} holds exactly a {@code rows x cols} matrix. */
+    public static void checkShape(float[] data, int rows, int cols) {
         Objects.requireNonNull(data, "data");
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("a matrix cannot have a negative shape: " + rows + "x" + cols);

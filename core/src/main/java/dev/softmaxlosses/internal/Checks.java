@@ -48,18 +48,27 @@ public final class Checks {
 
     /** At least one column (class) unless the batch is empty. */
     public static void requireClasses(String name, FloatMatrix m) {
-        if (m.cols() == 0 && m.rows() > 0) {
+        requireClasses(name, m.rows(), m.cols());
+    }
+
+    /** At least one column (class) unless the batch is empty. */
+    public static void requireClasses(String name, int rows, int cols) {
+        if (cols == 0 && rows > 0) {
             throw new IllegalArgumentException(name + " has rows of 0 values; there must be at least one class");
         }
     }
 
     /** No NaN and no {@code +Infinity}; {@code -Infinity} (a masked class) is allowed. */
     public static void requireNoNaNOrPositiveInfinity(String name, FloatMatrix m) {
-        float[] data = m.data();
-        for (int r = 0; r < m.rows(); r++) {
-            int c = KernelProvider.get().indexOfNaNOrPositiveInfinity(data, r * m.cols(), m.cols());
+        requireNoNaNOrPositiveInfinity(name, m.data(), m.rows(), m.cols());
+    }
+
+    /** No NaN and no {@code +Infinity} in a row-major {@code rows x cols} array. */
+    public static void requireNoNaNOrPositiveInfinity(String name, float[] data, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int c = KernelProvider.get().indexOfNaNOrPositiveInfinity(data, r * cols, cols);
             if (c >= 0) {
-                throw new IllegalArgumentException(name + "[" + r + "][" + c + "] is " + show(data[r * m.cols() + c])
+                throw new IllegalArgumentException(name + "[" + r + "][" + c + "] is " + show(data[r * cols + c])
                         + "; inputs must be finite numbers (-Infinity is allowed only to mask a class)");
             }
         }
@@ -125,8 +134,12 @@ public final class Checks {
 
     /** A row whose every class is masked has no probabilities: an error even for an ignored sample. */
     public static void requireUnmaskedClass(String name, FloatMatrix m, int row) {
-        int cols = m.cols();
-        if (cols > 0 && KernelProvider.get().max(m.data(), row * cols, cols) == Float.NEGATIVE_INFINITY) {
+        requireUnmaskedClass(name, m.data(), m.cols(), row);
+    }
+
+    /** As {@link #requireUnmaskedClass(String, FloatMatrix, int)} on a row-major array of {@code cols} columns. */
+    public static void requireUnmaskedClass(String name, float[] data, int cols, int row) {
+        if (cols > 0 && KernelProvider.get().max(data, row * cols, cols) == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException(name + "[" + row + "] has every class masked (-Infinity)");
         }
     }
@@ -138,14 +151,18 @@ public final class Checks {
 
     /** Dividing by a temperature below 1 must not push a logit past the float range. */
     public static void requireNoOverflow(String name, FloatMatrix m, double temperature) {
+        requireNoOverflow(name, m.data(), m.cols(), temperature);
+    }
+
+    /** As {@link #requireNoOverflow(String, FloatMatrix, double)} on a row-major array of {@code cols} columns. */
+    public static void requireNoOverflow(String name, float[] data, int cols, double temperature) {
         if (temperature >= 1) {
             return;
         }
         float invT = (float) (1.0 / temperature);
-        float[] data = m.data();
         for (int i = 0; i < data.length; i++) {
             if (Float.isFinite(data[i]) && Float.isInfinite(data[i] * invT)) {
-                throw new IllegalArgumentException(name + "[" + i / m.cols() + "][" + i % m.cols() + "] = "
+                throw new IllegalArgumentException(name + "[" + i / cols + "][" + i % cols + "] = "
                         + show(data[i]) + " divided by temperature " + (float) temperature + " overflows float32");
             }
         }

@@ -142,13 +142,13 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * losses into {@code lossesOut} ({@code rows} values; may be null).
      */
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] lossesOut, float[] gradOut) {
-        FloatMatrix z = new FloatMatrix(logits, rows, cols);
-        validate(z, labels, null, classWeights);
+        FloatMatrix.checkShape(logits, rows, cols);
+        validate(logits, rows, cols, labels, null, classWeights);
         requireLength("gradOut", gradOut, logits.length);
         if (lossesOut != null) {
             requireLength("lossesOut", lossesOut, rows);
         }
-        return run(z, labels, null, classWeights, lossesOut, gradOut, null, null, null);
+        return run(logits, rows, cols, labels, null, classWeights, lossesOut, gradOut, null, null, null);
     }
 
     @Override
@@ -161,20 +161,18 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
             throw new IllegalArgumentException("class_weights are given both to the loss and in the input; give them once");
         }
         float[] weights = input.classWeights() != null ? input.classWeights() : classWeights;
-        validate(z, input.labels(), input.targets(), weights);
+        validate(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights);
         if (!out.fits(z.rows(), z.cols())) {
             throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
                     + ", expected " + z.shape() + " (the shape of logits)");
         }
-        double loss = run(z, input.labels(), input.targets(), weights,
+        double loss = run(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights,
                 out.losses(), out.gradLogits(), out.logits(), out.probabilities(), out.logSumExp());
         out.setLoss(reduction, loss);
     }
 
-    private void validate(FloatMatrix z, int[] labels, FloatMatrix targets, float[] weights) {
-        int rows = z.rows();
-        int cols = z.cols();
-        Checks.requireClasses("logits", z);
+    private void validate(float[] z, int rows, int cols, int[] labels, FloatMatrix targets, float[] weights) {
+        Checks.requireClasses("logits", rows, cols);
         if (labels == null && targets == null) {
             throw new IllegalArgumentException(NAME + " needs labels or targets");
         }
@@ -190,36 +188,38 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (weights != null) {
             Checks.requireClassWeights(weights, cols);
         }
-        Checks.requireNoNaNOrPositiveInfinity("logits", z);
-        Checks.requireNoOverflow("logits", z, temperature);
+        Checks.requireNoNaNOrPositiveInfinity("logits", z, rows, cols);
+        Checks.requireNoOverflow("logits", z, cols, temperature);
         if (targets != null) {
             Checks.requireNonNegative("targets", targets);
         } else {
             Checks.requireLabels(labels, rows, cols, ignoreIndex, "logits");
         }
-        float[] data = z.data();
         for (int n = 0; n < rows; n++) {
-            Checks.requireUnmaskedClass("logits", z, n);
-            boolean ignored = targets == null && labels[n] == ignoreIndex;
-            if (ignored) {
+            Checks.requireUnmaskedClass("logits", z, cols, n);
+            if (targets == null && labels[n] == ignoreIndex) {
                 continue;
             }
             for (int c = 0; c < cols; c++) {
-                if (data[n * cols + c] != Float.NEGATIVE_INFINITY) {
-                    continue;
-                }
-                if (labelSmoothing > 0) {
-                    throw Checks.maskedTarget("logits", n, c, "label_smoothing = " + labelSmoothing
-                            + " gives every class a share of the target");
-                }
-                if (targets == null && labels[n] == c) {
-                    throw Checks.maskedTarget("logits", n, c, "it is the target class of sample " + n);
-                }
-                if (targets != null && targets.get(n, c) > 0) {
-                    throw Checks.maskedTarget("logits", n, c, "targets[" + n + "][" + c + "] = "
-                            + Checks.show(targets.get(n, c)) + " gives it weight");
+                if (z[n * cols + c] == Float.NEGATIVE_INFINITY) {
+                    requireNoTargetMass(n, c, labels, targets);
                 }
             }
+        }
+    }
+
+    /** A masked class must get no share of the target, or the loss would be infinite. */
+    private void requireNoTargetMass(int n, int c, int[] labels, FloatMatrix targets) {
+        if (labelSmoothing > 0) {
+            throw Checks.maskedTarget("logits", n, c, "label_smoothing = " + labelSmoothing
+                    + " gives every class a share of the target");
+        }
+        if (targets == null && labels[n] == c) {
+            throw Checks.maskedTarget("logits", n, c, "it is the target class of sample " + n);
+        }
+        if (targets != null && targets.get(n, c) > 0) {
+            throw Checks.maskedTarget("logits", n, c, "targets[" + n + "][" + c + "] = "
+                    + Checks.show(targets.get(n, c)) + " gives it weight");
         }
     }
 
@@ -230,52 +230,67 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
     }
 
-    private double run(FloatMatrix z, int[] labels, FloatMatrix targets, float[] givenWeights,
+    private double run(float[] z, int rows, int cols, int[] labels, FloatMatrix targets, float[] givenWeights,
                        float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
-        int rows = z.rows();
-        int cols = z.cols();
         float[] weights = classBalance == ClassBalance.BATCH ? balancedWeights(labels, cols, givenWeights) : givenWeights;
         double normaliser = targets != null ? rows : labelWeightSum(labels, weights);
         double scale = reduction != Reduction.MEAN ? 1.0 : normaliser > 0 ? 1.0 / normaliser : 0.0;
-        float invT = 1f / temperature;
         float gradScale = (float) (scale / temperature);
         double weightSum = weights == null ? cols : sum(weights);
-        KernelSupport k = KernelProvider.get();
-        float[] data = z.data();
-
-        double total = RowParallel.sum(rows, cols, n -> {
-            int off = n * cols;
-            double loss;
-            float rowLse;
-            if (targets != null) {
-                loss = softTargetRow(k, data, off, cols, invT, targets.data(), weights, gradScale, grad);
-                rowLse = Float.NaN;
-            } else if (labels[n] == ignoreIndex) {
-                Arrays.fill(grad, off, off + cols, 0f);
-                loss = 0;
-                rowLse = Float.NaN;
-            } else {
-                loss = k.softmaxCrossEntropyRow(data, off, cols, invT, labels[n], weights, weightSum, labelSmoothing,
-                        gradScale, grad, off, lse, n);
-                rowLse = lse == null ? Float.NaN : lse[n];
-            }
-            if (losses != null) {
-                losses[n] = (float) loss;
-            }
-            if (finalLogits != null) {
-                k.scaleShift(data, off, finalLogits, off, cols, invT, 0f);
-            }
-            if (probabilities != null) {
-                double rowLogSumExp = k.softmax(data, off, probabilities, off, cols, invT);
-                if (lse != null && Float.isNaN(rowLse)) {
-                    lse[n] = (float) rowLogSumExp;
+        float[] t = targets == null ? null : targets.data();
+        double total;
+        if (RowParallel.parallel(rows, cols)) {
+            total = RowParallel.sum(rows, n -> row(n, z, cols, labels, t, weights, weightSum, gradScale,
+                    losses, grad, finalLogits, probabilities, lse), true);
+        } else {
+            // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
+            total = 0;
+            for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
+                double part = 0;
+                for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
+                    part += row(n, z, cols, labels, t, weights, weightSum, gradScale,
+                            losses, grad, finalLogits, probabilities, lse);
                 }
-            } else if (lse != null && Float.isNaN(rowLse)) {
-                lse[n] = (float) k.logSumExp(data, off, cols, invT);
+                total += part;
             }
-            return loss;
-        });
+        }
         return reduction == Reduction.MEAN ? total * scale : total;
+    }
+
+    /** One sample: its loss, its gradient row, and the optional outputs. */
+    private double row(int n, float[] z, int cols, int[] labels, float[] targets, float[] weights, double weightSum,
+                       float gradScale, float[] losses, float[] grad, float[] finalLogits, float[] probabilities,
+                       float[] lse) {
+        KernelSupport k = KernelProvider.get();
+        float invT = 1f / temperature;
+        int off = n * cols;
+        double loss;
+        boolean lseWritten = false;
+        if (targets != null) {
+            loss = softTargetRow(k, z, off, cols, invT, targets, weights, gradScale, grad);
+        } else if (labels[n] == ignoreIndex) {
+            Arrays.fill(grad, off, off + cols, 0f);
+            loss = 0;
+        } else {
+            loss = k.softmaxCrossEntropyRow(z, off, cols, invT, labels[n], weights, weightSum, labelSmoothing,
+                    gradScale, grad, off, lse, n);
+            lseWritten = true;
+        }
+        if (losses != null) {
+            losses[n] = (float) loss;
+        }
+        if (finalLogits != null) {
+            k.scaleShift(z, off, finalLogits, off, cols, invT, 0f);
+        }
+        if (probabilities != null) {
+            double rowLse = k.softmax(z, off, probabilities, off, cols, invT);
+            if (lse != null && !lseWritten) {
+                lse[n] = (float) rowLse;
+            }
+        } else if (lse != null && !lseWritten) {
+            lse[n] = (float) k.logSumExp(z, off, cols, invT);
+        }
+        return loss;
     }
 
     /** One row with soft targets: the exponentials go into the gradient row and become the gradient. */
