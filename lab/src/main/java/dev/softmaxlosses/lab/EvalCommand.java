@@ -71,7 +71,8 @@ final class EvalCommand implements Callable<Integer> {
             emit(outcome.bytes());
             return outcome.failedLines() > 0 ? 1 : 0;
         } catch (BadInputException | IllegalArgumentException e) {
-            err.println("error: " + e.getMessage());
+            err.println("error: " + SoftmaxLab.oneLine(e.getMessage()));
+            err.flush();
             return SoftmaxLab.EXIT_BAD_INPUT;
         }
     }

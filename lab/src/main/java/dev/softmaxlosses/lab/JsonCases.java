@@ -47,17 +47,28 @@ final class JsonCases {
         return node;
     }
 
-    /** The case's arrays. */
+    /**
+     * The case's arrays. JSON cannot give the class count of an empty batch ({@code "logits": []} is
+     * 0x0), so an empty {@code logits}, {@code targets} or {@code teacher_logits} takes it from
+     * {@code class_weights} when they are given: an empty batch with class weights is valid and
+     * gives a loss of 0, as {@code LOSSES.md} asks.
+     */
     static LossInput input(JsonNode c) {
+        float[] classWeights = vector(c, "class_weights");
+        int classes = classWeights == null ? 0 : classWeights.length;
         return LossInput.builder()
-                .logits(matrix(c, "logits"))
+                .logits(emptyWithClasses(matrix(c, "logits"), classes))
                 .labels(labels(c))
-                .targets(matrix(c, "targets"))
-                .teacherLogits(matrix(c, "teacher_logits"))
-                .classWeights(vector(c, "class_weights"))
+                .targets(emptyWithClasses(matrix(c, "targets"), classes))
+                .teacherLogits(emptyWithClasses(matrix(c, "teacher_logits"), classes))
+                .classWeights(classWeights)
                 .features(matrix(c, "features"))
                 .weights(matrix(c, "weights"))
                 .build();
+    }
+
+    private static FloatMatrix emptyWithClasses(FloatMatrix m, int classes) {
+        return m != null && m.rows() == 0 && m.cols() == 0 && classes > 0 ? new FloatMatrix(new float[0], 0, classes) : m;
     }
 
     private static FloatMatrix matrix(JsonNode c, String name) {

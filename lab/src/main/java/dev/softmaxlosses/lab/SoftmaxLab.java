@@ -40,15 +40,25 @@ public final class SoftmaxLab implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("error: " + e.getMessage()
+            e.getCommandLine().getErr().println("error: " + oneLine(e.getMessage())
                     + " (see softmax-lab " + e.getCommandLine().getCommandName() + " --help)");
+            e.getCommandLine().getErr().flush();
             return EXIT_BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
-            c.getErr().println("error: internal error, please report it: " + e);
+            c.getErr().println("error: internal error, please report it: " + oneLine(String.valueOf(e)));
+            c.getErr().flush();
             return EXIT_INTERNAL_ERROR;
         });
         return cli.execute(args);
+    }
+
+    /** An error message as one line: a line break in it (from a quoted value) would split the error in two. */
+    static String oneLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** The kernel provider's one-line INFO message is for library users; the lab's stderr is for errors. */

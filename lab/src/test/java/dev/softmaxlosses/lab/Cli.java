@@ -1,0 +1,79 @@
+package dev.softmaxlosses.lab;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Runs {@link SoftmaxLab#run} in-process and parses what it wrote; shared by the lab's tests. */
+final class Cli {
+
+    /** A reader of its own (not the lab's), accepting the {@code -Infinity} the lab writes for masked logits. */
+    static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+
+    private Cli() {}
+
+    /** What one run did. */
+    record Run(int status, String out, String err) {
+        JsonNode json() {
+            return parse(out);
+        }
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status;
+        try (PrintWriter o = new PrintWriter(out); PrintWriter e = new PrintWriter(err)) {
+            status = SoftmaxLab.run(args, o, e);
+        }
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the lab wrote unreadable JSON: " + json, e);
+        }
+    }
+
+    static Path write(Path folder, String name, String content) {
+        try {
+            return Files.writeString(folder.resolve(name), content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static double[] doubles(JsonNode array) {
+        double[] v = new double[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = array.get(i).doubleValue();
+        }
+        return v;
+    }
+
+    static double[][] matrix(JsonNode array) {
+        double[][] m = new double[array.size()][];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = doubles(array.get(i));
+        }
+        return m;
+    }
+}
