@@ -94,16 +94,31 @@ public final class PanamaKernels implements KernelSupport {
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
-        if (i < len) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector e = ZERO.blend(exp(FloatVector.fromArray(F, a, off + i, m).mul(scale).sub(shift)), m);
-            if (dst != null) {
-                e.intoArray(dst, dstOff + i, m);
-            }
-            low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
-            high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
+        DoubleVector lanes = low.add(high);
+        double total = 0;
+        for (int lane = 0; lane < lanes.length(); lane++) {
+            total += lanes.lane(lane);
         }
-        return sumLanes(low.add(high));
+        return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
+    }
+
+    /**
+     * The masked last step of {@link #expSum}, kept apart so that the JIT inlines each whole: one
+     * method holding both would pass its vectors boxed (an allocation per call).
+     */
+    private static double expSumTail(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
+        VectorMask<Float> m = F.indexInRange(0, len);
+        FloatVector e = ZERO.blend(exp(FloatVector.fromArray(F, a, off, m).mul(scale).sub(shift)), m);
+        if (dst != null) {
+            e.intoArray(dst, dstOff, m);
+        }
+        DoubleVector lanes = ((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
+                .add(e.convertShape(VectorOperators.F2D, D, 1));
+        double total = 0;
+        for (int lane = 0; lane < lanes.length(); lane++) {
+            total += lanes.lane(lane);
+        }
+        return total;
     }
 
     /**
