@@ -148,12 +148,6 @@ public final class PanamaKernels implements KernelSupport {
         return y.mul(scale).blend(0f, underflow);
     }
 
-    /** Adds the lanes in lane order, so the result does not depend on how a reduction is compiled. */
-    private static double sumLanes(DoubleVector v) {
-        double s = 0;
-        for (int lane = 0; lane < v.length(); lane++) {
-            s += v.lane(lane);
-        }
         return s;
     }
 
@@ -205,7 +199,13 @@ public final class PanamaKernels implements KernelSupport {
             low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return sumLanes(low.add(high));
+        // Lanes are folded in lane order, here rather than in a helper that would receive a boxed vector.
+        DoubleVector lanes = low.add(high);
+        double total = 0;
+        for (int lane = 0; lane < lanes.length(); lane++) {
+            total += lanes.lane(lane);
+        }
+        return total;
     }
 
     @Override
@@ -223,6 +223,12 @@ public final class PanamaKernels implements KernelSupport {
             db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 1);
             high = da.fma(db, high);
         }
-        return sumLanes(low.add(high));
+        // Lanes are folded in lane order, here rather than in a helper that would receive a boxed vector.
+        DoubleVector lanes = low.add(high);
+        double total = 0;
+        for (int lane = 0; lane < lanes.length(); lane++) {
+            total += lanes.lane(lane);
+        }
+        return total;
     }
 }
