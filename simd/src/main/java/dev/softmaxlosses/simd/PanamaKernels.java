@@ -148,9 +148,6 @@ public final class PanamaKernels implements KernelSupport {
         return y.mul(scale).blend(0f, underflow);
     }
 
-        return s;
-    }
-
     @Override
     public void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta) {
         int i = 0;
