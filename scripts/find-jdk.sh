@@ -20,7 +20,8 @@ find_jdk() {
     if jdk_ok "$j"; then export JAVA_HOME="$j"; return 0; fi
   fi
   local best="" bestv=0 d v
-  for d in /usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+  # SOFTMAXLOSSES_JDK_DIRS (space-separated globs) replaces the usual places, for tests and odd systems.
+  for d in ${SOFTMAXLOSSES_JDK_DIRS:-/usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* /Library/Java/JavaVirtualMachines/*/Contents/Home}; do
     [ -d "$d" ] && [ ! -L "$d" ] || continue
     jdk_ok "$d" || continue
     v=$(java_feature_version "$d/bin/java")
