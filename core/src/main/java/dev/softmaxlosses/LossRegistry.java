@@ -1,6 +1,12 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.logits.DistillationLoss;
+import dev.softmaxlosses.logits.FocalLoss;
+import dev.softmaxlosses.logits.LseHingeLoss;
+import dev.softmaxlosses.logits.MaxHingeLoss;
+import dev.softmaxlosses.logits.MulticlassHingeLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
+import dev.softmaxlosses.logits.SoftplusLseLoss;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,6 +43,12 @@ public final class LossRegistry {
 
     static {
         register(SoftmaxCrossEntropyLoss.DEFINITION);
+        register(FocalLoss.DEFINITION);
+        register(DistillationLoss.DEFINITION);
+        register(MulticlassHingeLoss.DEFINITION);
+        register(MaxHingeLoss.DEFINITION);
+        register(LseHingeLoss.DEFINITION);
+        register(SoftplusLseLoss.DEFINITION);
     }
 
     private LossRegistry() {}

@@ -29,6 +29,15 @@ public interface KernelSupport {
      */
     double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff);
 
+    /** {@code dst[i] += coef * exp(a[i] * scale - shift)}. */
+    void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff);
+
+    /**
+     * The Weston-Watkins hinge terms of one row: returns {@code sum_i max(0, (z[i] - pivot) + margin)}
+     * and writes {@code 1} to {@code active[i]} where the term is strictly positive, {@code 0} elsewhere.
+     */
+    double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff);
+
     /** {@code a[i] = a[i] * alpha + beta}. */
     void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta);
 

@@ -46,6 +46,27 @@ public final class ScalarKernels implements KernelSupport {
     }
 
     @Override
+    public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
+        for (int i = 0; i < len; i++) {
+            dst[dstOff + i] += coef * (float) Math.exp(a[off + i] * scale - shift);
+        }
+    }
+
+    @Override
+    public double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff) {
+        double sum = 0;
+        for (int i = 0; i < len; i++) {
+            float term = (z[off + i] - pivot) + margin;
+            boolean on = term > 0;
+            active[activeOff + i] = on ? 1f : 0f;
+            if (on) {
+                sum += term;
+            }
+        }
+        return sum;
+    }
+
+    @Override
     public void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta) {
         for (int i = off, end = off + len; i < end; i++) {
             a[i] = a[i] * alpha + beta;

@@ -149,6 +149,47 @@ public final class PanamaKernels implements KernelSupport {
     }
 
     @Override
+    public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift));
+            e.mul(coef).add(FloatVector.fromArray(F, dst, dstOff + i)).intoArray(dst, dstOff + i);
+        }
+        if (i < len) {
+            addScaledExpTail(a, off + i, len - i, scale, shift, coef, dst, dstOff + i);
+        }
+    }
+
+    /** The masked last step of {@link #addScaledExp}, apart for the reason {@link #expSumTail} is. */
+    private static void addScaledExpTail(float[] a, int off, int len, float scale, float shift, float coef,
+                                         float[] dst, int dstOff) {
+        VectorMask<Float> m = F.indexInRange(0, len);
+        FloatVector e = exp(FloatVector.fromArray(F, a, off, m).mul(scale).sub(shift));
+        e.mul(coef).add(FloatVector.fromArray(F, dst, dstOff, m)).intoArray(dst, dstOff, m);
+    }
+
+    @Override
+    public double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff) {
+        DoubleVector low = DoubleVector.zero(D);
+        DoubleVector high = DoubleVector.zero(D);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, len);
+            FloatVector term = FloatVector.fromArray(F, z, off + i, m).sub(pivot).add(margin);
+            VectorMask<Float> on = term.compare(VectorOperators.GT, 0f).and(m);
+            ZERO.blend(1f, on).intoArray(active, activeOff + i, m);
+            FloatVector kept = ZERO.blend(term, on);
+            low = low.add(kept.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(kept.convertShape(VectorOperators.F2D, D, 1));
+        }
+        DoubleVector lanes = low.add(high);
+        double total = 0;
+        for (int lane = 0; lane < lanes.length(); lane++) {
+            total += lanes.lane(lane);
+        }
+        return total;
+    }
+
+    @Override
     public void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta) {
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += F.length()) {

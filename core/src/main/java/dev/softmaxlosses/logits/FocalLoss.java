@@ -1,0 +1,149 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelSupport;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The multi-class (softmax) focal loss of Lin et al. 2017, "Focal Loss for Dense Object Detection":
+ * the softmax loss with each sample scaled down by how well it is already classified, so that the
+ * many easy samples do not drown the few hard ones.
+ *
+ * <pre>
+ *   p = softmax(z),  a_n = alpha * w_{y_n}
+ *   l_n = - a_n (1 - p_y)^gamma log p_y
+ *   dl_n/dz_k = a_n [ gamma (1 - p_y)^(gamma - 1) p_y log p_y - (1 - p_y)^gamma ] (delta_{k y} - p_k)
+ * </pre>
+ *
+ * {@code 1 - p_y} is computed as the sum of the other classes' probabilities, so that it does not
+ * round to 0 when {@code p_y} rounds to 1; where it is exactly 0 the bracket's first term is 0 (its
+ * limit), also for {@code gamma < 1}. {@code gamma = 0, alpha = 1} is exactly
+ * {@code softmax_cross_entropy}; for {@code gamma > 0} and {@code a_n <= 1} the loss never exceeds it.
+ *
+ * <p><b>Inputs:</b> {@code logits} ({@code N x C}), {@code labels}, optional {@code class_weights}
+ * (builder or input, not both). <b>Parameters</b> (spec {@code focal}): {@code gamma} &gt;= 0 (2),
+ * {@code alpha} &gt; 0 (1), {@code ignore_index} (-100), {@code reduction} (mean over the non-ignored
+ * samples). torchvision's {@code sigmoid_focal_loss} is the binary relative; related:
+ * {@code softmax_cross_entropy}.
+ *
+ * @throws IllegalArgumentException for a bad input, naming array, row, column and value
+ */
+public final class FocalLoss extends LabelLogitLoss {
+
+    public static final String NAME = "focal";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "focal loss: cross-entropy scaled by (1 - p_y)^gamma",
+            List.of("gamma", "alpha", "ignore_index", "reduction"),
+            p -> builder()
+                    .gamma(p.getDouble("gamma", 2))
+                    .alpha(p.getDouble("alpha", 1))
+                    .ignoreIndex(p.getInt("ignore_index", -100))
+                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
+                    .build());
+
+    private final double gamma;
+    private final double alpha;
+    private final float[] classWeights;
+
+    private FocalLoss(Builder b) {
+        super(b.ignoreIndex, b.reduction);
+        this.gamma = b.gamma;
+        this.alpha = b.alpha;
+        this.classWeights = b.classWeights;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public double gamma() { return gamma; }
+    public double alpha() { return alpha; }
+
+    @Override
+    String name() {
+        return NAME;
+    }
+
+    @Override
+    boolean takesClassWeights() {
+        return true;
+    }
+
+    @Override
+    float[] builderClassWeights() {
+        return classWeights;
+    }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("gamma", show(gamma));
+        p.put("alpha", show(alpha));
+        p.put("ignore_index", Integer.toString(ignoreIndex));
+        p.put("reduction", reduction.specName());
+        return new LossSpec(NAME, p);
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
+               float gradScale, float[] grad) {
+        float max = k.max(z, off, cols);
+        double sum = k.expSum(z, off, cols, 1f, max, grad, off);
+        double expTarget = grad[off + label];
+        double rest = (sum - expTarget) / sum;
+        double p = expTarget / sum;
+        double logP = ((double) z[off + label] - max) - Math.log(sum);
+        double a = alpha * (weights == null ? 1.0 : weights[label]);
+        double modulator = gamma == 0 ? 1.0 : Math.pow(rest, gamma);
+        double slope = gamma == 0 || rest == 0 ? 0.0 : gamma * Math.pow(rest, gamma - 1) * p * logP;
+        double c = a * (slope - modulator);
+        k.scaleAddInPlace(grad, off, cols, (float) (-c * gradScale / sum), 0f);
+        grad[off + label] = (float) (c * rest * gradScale);
+        return -a * modulator * logP;
+    }
+
+    /** Builds a {@link FocalLoss}; invalid values fail in {@link #build()}. */
+    public static final class Builder {
+        private double gamma = 2;
+        private double alpha = 1;
+        private int ignoreIndex = -100;
+        private Reduction reduction = Reduction.MEAN;
+        private float[] classWeights;
+
+        private Builder() {}
+
+        /** The focusing exponent, {@code >= 0} (default 2; 0 gives the softmax loss). */
+        public Builder gamma(double gamma) { this.gamma = gamma; return this; }
+
+        /** The overall weight, {@code > 0} (default 1). */
+        public Builder alpha(double alpha) { this.alpha = alpha; return this; }
+
+        public Builder ignoreIndex(int ignoreIndex) { this.ignoreIndex = ignoreIndex; return this; }
+
+        public Builder reduction(Reduction reduction) { this.reduction = reduction; return this; }
+
+        /** Per-class weights {@code w}, copied; each finite and {@code >= 0}. */
+        public Builder classWeights(float... classWeights) {
+            this.classWeights = classWeights == null ? null : classWeights.clone();
+            return this;
+        }
+
+        public FocalLoss build() {
+            if (!(gamma >= 0) || Double.isInfinite(gamma)) {
+                throw new IllegalArgumentException("gamma must be a finite number >= 0, got " + gamma);
+            }
+            Checks.requirePositive("alpha", alpha);
+            if (classWeights != null) {
+                Checks.requireWeights("class_weights", classWeights);
+            }
+            return new FocalLoss(this);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.kernel.KernelSupport;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Row pieces the hinge family shares: reductions over the classes other than the target. */
+final class HingeSupport {
+
+    private HingeSupport() {}
+
+    static float requireFinite(String parameter, float value) {
+        if (!Float.isFinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number, got " + value);
+        }
+        return value;
+    }
+
+    /** The largest logit of the row other than the target's ({@code -Infinity} when all others are masked). */
+    static float maxOfOthers(KernelSupport k, float[] z, int off, int cols, int label) {
+        return Math.max(k.max(z, off, label), k.max(z, off + label + 1, cols - label - 1));
+    }
+
+    /**
+     * Writes {@code exp(z_i * scale - shift)} for the other classes into {@code grad} (0 at the
+     * target) and returns their sum.
+     */
+    static double expSumOfOthers(KernelSupport k, float[] z, int off, int cols, int label, float scale, float shift,
+                                 float[] grad) {
+        double sum = k.expSum(z, off, label, scale, shift, grad, off)
+                + k.expSum(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1);
+        grad[off + label] = 0f;
+        return sum;
+    }
+
+    static LossSpec spec(String name, float margin, Float scale, int ignoreIndex, Reduction reduction) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("margin", Float.toString(margin));
+        if (scale != null) {
+            p.put("scale", Float.toString(scale));
+        }
+        p.put("ignore_index", Integer.toString(ignoreIndex));
+        p.put("reduction", reduction.specName());
+        return new LossSpec(name, p);
+    }
+}

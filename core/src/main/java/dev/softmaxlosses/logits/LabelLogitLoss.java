@@ -1,0 +1,235 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.RowParallel;
+
+import java.util.Arrays;
+
+/**
+ * What the losses on logits with hard labels share: validation, the ignore label, the reductions
+ * (the normaliser of {@code mean} is the count of non-ignored samples), rows in parallel with a
+ * fixed reduction order, and the outputs (final logits, their softmax and log-sum-exp). A subclass
+ * writes one row's loss and gradient.
+ */
+abstract sealed class LabelLogitLoss implements Loss
+        permits FocalLoss, DistillationLoss, MulticlassHingeLoss, MaxHingeLoss, LseHingeLoss, SoftplusLseLoss {
+
+    /** The label a row gets when it has none (ignored, or no labels given). */
+    static final int NO_LABEL = -1;
+
+    final int ignoreIndex;
+    final Reduction reduction;
+
+    LabelLogitLoss(int ignoreIndex, Reduction reduction) {
+        if (reduction == null) {
+            throw new IllegalArgumentException("reduction must not be null");
+        }
+        this.ignoreIndex = ignoreIndex;
+        this.reduction = reduction;
+    }
+
+    public int ignoreIndex() { return ignoreIndex; }
+    public Reduction reduction() { return reduction; }
+
+    /** The spec name, for messages. */
+    abstract String name();
+
+    /**
+     * One row's loss, and its gradient times {@code gradScale} into {@code grad[off, off + cols)}.
+     *
+     * @param teacher the teacher's logits (distillation), else null
+     * @param label   the class, or {@link #NO_LABEL}
+     * @param weights per-class weights, or null
+     */
+    abstract double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
+                        float gradScale, float[] grad);
+
+    /** The fewest classes the loss is defined for. */
+    int minClasses() {
+        return 1;
+    }
+
+    /** Whether a row without a label still has a loss (distillation's soft term). */
+    boolean trainsWithoutLabel() {
+        return false;
+    }
+
+    /** Whether labels may be left out. */
+    boolean labelsOptional() {
+        return false;
+    }
+
+    /** Class weights given to the builder; null when the loss takes none or none were given. */
+    float[] builderClassWeights() {
+        return null;
+    }
+
+    /** Whether the input may carry {@code class_weights}. */
+    boolean takesClassWeights() {
+        return false;
+    }
+
+    /** Whether the input must carry {@code teacher_logits}. */
+    boolean takesTeacher() {
+        return false;
+    }
+
+    /** The temperature that divides the logits before any exponential, checked against overflow. */
+    double temperature() {
+        return 1.0;
+    }
+
+    /** The logits that go into the row's softmax; by default the logits themselves. */
+    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out) {
+        System.arraycopy(z, off, out, off, cols);
+    }
+
+    /** The sum whose reciprocal scales {@code mean}: the count of non-ignored samples. */
+    double normaliser(int[] labels, int rows) {
+        int count = 0;
+        for (int n = 0; n < rows; n++) {
+            if (labels[n] != ignoreIndex) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The hot path: hard labels, gradient into a caller-owned buffer, nothing allocated below the
+     * parallel threshold.
+     *
+     * @return the reduced loss (for {@link Reduction#NONE}, the sum of the per-sample losses)
+     */
+    public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] gradOut) {
+        FloatMatrix.checkShape(logits, rows, cols);
+        validate(logits, rows, cols, labels, null, builderClassWeights());
+        if (gradOut == null || gradOut.length != logits.length) {
+            throw new IllegalArgumentException("gradOut must have " + logits.length + " values, got "
+                    + (gradOut == null ? "null" : Integer.toString(gradOut.length)));
+        }
+        return run(logits, null, rows, cols, labels, builderClassWeights(), gradOut, null);
+    }
+
+    @Override
+    public void compute(LossInput input, LossResult out) {
+        FloatMatrix z = Checks.require(name(), "logits", input.logits());
+        Checks.forbid(name(), "targets", input.targets());
+        Checks.forbid(name(), "features", input.features());
+        Checks.forbid(name(), "weights", input.weights());
+        if (!takesTeacher()) {
+            Checks.forbid(name(), "teacher_logits", input.teacherLogits());
+        }
+        if (!takesClassWeights()) {
+            Checks.forbid(name(), "class_weights", input.classWeights());
+        } else if (input.classWeights() != null && builderClassWeights() != null) {
+            throw new IllegalArgumentException("class_weights are given both to the loss and in the input; give them once");
+        }
+        float[] weights = input.classWeights() != null ? input.classWeights() : builderClassWeights();
+        FloatMatrix teacher = null;
+        if (takesTeacher()) {
+            teacher = Checks.require(name(), "teacher_logits", input.teacherLogits());
+            Checks.requireShape("teacher_logits", teacher, z.rows(), z.cols(), "the shape of logits");
+        }
+        validate(z.data(), z.rows(), z.cols(), input.labels(), teacher, weights);
+        if (!out.fits(z.rows(), z.cols())) {
+            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
+                    + ", expected " + z.shape() + " (the shape of logits)");
+        }
+        double loss = run(z.data(), teacher == null ? null : teacher.data(), z.rows(), z.cols(), input.labels(),
+                weights, out.gradLogits(), out);
+        out.setLoss(reduction, loss);
+    }
+
+    private void validate(float[] z, int rows, int cols, int[] labels, FloatMatrix teacher, float[] weights) {
+        if (rows > 0 && cols < minClasses()) {
+            throw new IllegalArgumentException(name() + " needs at least " + minClasses() + " classes, got " + cols);
+        }
+        Checks.requireClasses("logits", rows, cols);
+        if (labels == null && !labelsOptional()) {
+            throw new IllegalArgumentException(name() + " needs labels");
+        }
+        if (weights != null) {
+            Checks.requireClassWeights(weights, cols);
+        }
+        Checks.requireNoNaNOrPositiveInfinity("logits", z, rows, cols);
+        Checks.requireNoOverflow("logits", z, cols, temperature());
+        if (teacher != null) {
+            Checks.requireNoNaNOrPositiveInfinity("teacher_logits", teacher);
+            Checks.requireNoOverflow("teacher_logits", teacher, temperature());
+        }
+        if (labels != null) {
+            Checks.requireLabels(labels, rows, cols, ignoreIndex, "logits");
+        }
+        for (int n = 0; n < rows; n++) {
+            Checks.requireUnmaskedClass("logits", z, cols, n);
+            if (teacher != null) {
+                Checks.requireUnmaskedClass("teacher_logits", teacher, n);
+                for (int c = 0; c < cols; c++) {
+                    if (z[n * cols + c] == Float.NEGATIVE_INFINITY && teacher.get(n, c) != Float.NEGATIVE_INFINITY) {
+                        throw Checks.maskedTarget("logits", n, c, "teacher_logits[" + n + "][" + c + "] = "
+                                + Checks.show(teacher.get(n, c)) + " gives it probability");
+                    }
+                }
+            }
+            if (labels != null && labels[n] != ignoreIndex && z[n * cols + labels[n]] == Float.NEGATIVE_INFINITY) {
+                throw Checks.maskedTarget("logits", n, labels[n], "it is the target class of sample " + n);
+            }
+        }
+    }
+
+    /** Computes every row; {@code out} (final logits, probabilities, log-sum-exp, losses) may be null. */
+    private double run(float[] z, float[] teacher, int rows, int cols, int[] labels, float[] weights, float[] grad,
+                       LossResult out) {
+        double normaliser = labels == null ? rows : normaliser(labels, rows);
+        double scale = reduction != Reduction.MEAN ? 1.0 : normaliser > 0 ? 1.0 / normaliser : 0.0;
+        float gradScale = (float) scale;
+        double total;
+        if (RowParallel.parallel(rows, cols)) {
+            total = RowParallel.sum(rows, n -> sample(n, z, teacher, cols, labels, weights, gradScale, grad, out), true);
+        } else {
+            // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
+            total = 0;
+            for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
+                double part = 0;
+                for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
+                    part += sample(n, z, teacher, cols, labels, weights, gradScale, grad, out);
+                }
+                total += part;
+            }
+        }
+        return reduction == Reduction.MEAN ? total * scale : total;
+    }
+
+    private double sample(int n, float[] z, float[] teacher, int cols, int[] labels, float[] weights, float gradScale,
+                          float[] grad, LossResult out) {
+        KernelSupport k = KernelProvider.get();
+        int off = n * cols;
+        int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
+        double loss;
+        if (label == NO_LABEL && !trainsWithoutLabel()) {
+            Arrays.fill(grad, off, off + cols, 0f);
+            loss = 0;
+        } else {
+            loss = row(k, z, teacher, off, cols, label, weights, gradScale, grad);
+        }
+        if (out != null) {
+            out.losses()[n] = (float) loss;
+            finalLogits(k, z, off, cols, label, out.logits());
+            out.logSumExp()[n] = (float) k.softmax(out.logits(), off, out.probabilities(), off, cols, 1f);
+        }
+        return loss;
+    }
+
+    /** The value of a parameter as a spec string writes it. */
+    static String show(double value) {
+        return Float.toString((float) value);
+    }
+}

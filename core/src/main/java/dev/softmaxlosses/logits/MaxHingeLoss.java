@@ -1,0 +1,85 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.kernel.KernelSupport;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The max-hinge loss of Crammer and Singer 2001, "On the Algorithmic Implementation of Multiclass
+ * Kernel-based Vector Machines": the survey's second step, only the most violating class counts.
+ *
+ * <pre>
+ *   l_n = max(0, max_{i != y} z_i - z_y + m)
+ * </pre>
+ *
+ * Sub-gradient: when the argument is strictly positive, +1 to the first index of the largest
+ * non-target logit and -1 to {@code z_y}; zero otherwise.
+ *
+ * <p><b>Inputs:</b> {@code logits} ({@code N x C}, {@code C >= 2}), {@code labels}.
+ * <b>Parameters</b> (spec {@code max_hinge}): {@code margin} m (1), {@code ignore_index} (-100),
+ * {@code reduction}. Previous step: {@link MulticlassHingeLoss} (never smaller); next: {@link LseHingeLoss}.
+ *
+ * @throws IllegalArgumentException for a bad input, naming array, row, column and value
+ */
+public final class MaxHingeLoss extends LabelLogitLoss {
+
+    public static final String NAME = "max_hinge";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "Crammer-Singer hinge: max(0, max over i != y of z_i - z_y + m)",
+            List.of("margin", "ignore_index", "reduction"),
+            p -> new MaxHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
+                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
+
+    private final float margin;
+
+    /** The loss with margin {@code m} (finite). */
+    public MaxHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
+        super(ignoreIndex, reduction);
+        this.margin = HingeSupport.requireFinite("margin", margin);
+    }
+
+    /** Margin 1, mean over the batch. */
+    public static MaxHingeLoss create() {
+        return new MaxHingeLoss(1f, -100, Reduction.MEAN);
+    }
+
+    public float margin() { return margin; }
+
+    @Override
+    String name() {
+        return NAME;
+    }
+
+    @Override
+    int minClasses() {
+        return 2;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return HingeSupport.spec(NAME, margin, null, ignoreIndex, reduction);
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
+               float gradScale, float[] grad) {
+        Arrays.fill(grad, off, off + cols, 0f);
+        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label);
+        double argument = ((double) rival - z[off + label]) + margin;
+        if (!(argument > 0)) {
+            return 0;
+        }
+        int first = off;
+        while (first == off + label || z[first] != rival) {
+            first++;
+        }
+        grad[first] = gradScale;
+        grad[off + label] = -gradScale;
+        return argument;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.kernel.KernelSupport;
+
+import java.util.List;
+
+/**
+ * The multi-class hinge loss of Weston and Watkins 1999, "Support Vector Machines for Multi-Class
+ * Pattern Recognition": the first step of the survey's derivation from hinge loss to softmax loss.
+ *
+ * <pre>
+ *   l_n = sum_{i != y} max(0, z_i - z_y + m)
+ * </pre>
+ *
+ * Sub-gradient: a term is active where its argument is strictly positive; each active term adds
+ * +1 to {@code z_i} and -1 to {@code z_y}. Unlike PyTorch's {@code MultiMarginLoss} the sum is not
+ * divided by {@code C} (as LOSSES.md writes it).
+ *
+ * <p><b>Inputs:</b> {@code logits} ({@code N x C}, {@code C >= 2}), {@code labels}.
+ * <b>Parameters</b> (spec {@code multiclass_hinge}): {@code margin} m (1), {@code ignore_index}
+ * (-100), {@code reduction} (mean over the non-ignored samples). Next step: {@link MaxHingeLoss}.
+ *
+ * @throws IllegalArgumentException for a bad input, naming array, row, column and value
+ */
+public final class MulticlassHingeLoss extends LabelLogitLoss {
+
+    public static final String NAME = "multiclass_hinge";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "Weston-Watkins multi-class hinge: sum over i != y of max(0, z_i - z_y + m)",
+            List.of("margin", "ignore_index", "reduction"),
+            p -> new MulticlassHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
+                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
+
+    private final float margin;
+
+    /** The loss with margin {@code m} (finite). */
+    public MulticlassHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
+        super(ignoreIndex, reduction);
+        this.margin = HingeSupport.requireFinite("margin", margin);
+    }
+
+    /** Margin 1, mean over the batch. */
+    public static MulticlassHingeLoss create() {
+        return new MulticlassHingeLoss(1f, -100, Reduction.MEAN);
+    }
+
+    public float margin() { return margin; }
+
+    @Override
+    String name() {
+        return NAME;
+    }
+
+    @Override
+    int minClasses() {
+        return 2;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return HingeSupport.spec(NAME, margin, null, ignoreIndex, reduction);
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
+               float gradScale, float[] grad) {
+        float target = z[off + label];
+        double loss = k.hingeSum(z, off, cols, target, margin, grad, off);
+        // The kernel also counted the target's own term, max(0, m): take it back out.
+        double active = k.sum(grad, off, cols);
+        if (margin > 0) {
+            loss -= margin;
+            active -= 1;
+        }
+        k.scaleAddInPlace(grad, off, cols, gradScale, 0f);
+        grad[off + label] = (float) (-active * gradScale);
+        return loss;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.softmaxlosses.logits;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.kernel.KernelSupport;
+
+import java.util.List;
+
+/**
+ * The softplus of the log-sum-exp hinge: the survey's last step, where the hinge {@code max(0, u)}
+ * becomes its smooth version {@code softplus(u) = log(1 + e^u)}, which is the softmax loss.
+ *
+ * <pre>
+ *   u   = LSE_{i != y}(s z_i) - s (z_y - m)
+ *   l_n = softplus(u)
+ *   dl_n/dz_i = sigmoid(u) s softmax_{i != y}(s z)_i,   dl_n/dz_y = -sigmoid(u) s
+ * </pre>
+ *
+ * It equals the softmax cross-entropy of the final logits {@code f = s z} with {@code f_y = s (z_y - m)}
+ * (an additive margin on the target, as CosFace puts it on cosines); with {@code m = 0, s = 1} it is
+ * {@code softmax_cross_entropy} to rounding. The final logits reported are that {@code f}.
+ *
+ * <p><b>Inputs:</b> {@code logits} ({@code N x C}, {@code C >= 2}), {@code labels}.
+ * <b>Parameters</b> (spec {@code softplus_lse}): {@code margin} m (0), {@code scale} s &gt; 0 (1),
+ * {@code ignore_index} (-100), {@code reduction}. Previous step: {@link LseHingeLoss}.
+ *
+ * @throws IllegalArgumentException for a bad input, naming array, row, column and value
+ */
+public final class SoftplusLseLoss extends LabelLogitLoss {
+
+    public static final String NAME = "softplus_lse";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "softplus(LSE over i != y of s z_i - s (z_y - m)): the softmax loss with scale and margin",
+            List.of("margin", "scale", "ignore_index", "reduction"),
+            p -> new SoftplusLseLoss(p.getFloat("margin", 0f), p.getFloat("scale", 1f), p.getInt("ignore_index", -100),
+                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
+
+    private final float margin;
+    private final float scale;
+
+    /** The loss with margin {@code m} (finite) and scale {@code s > 0}. */
+    public SoftplusLseLoss(float margin, float scale, int ignoreIndex, Reduction reduction) {
+        super(ignoreIndex, reduction);
+        this.margin = HingeSupport.requireFinite("margin", margin);
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+            throw new IllegalArgumentException("scale must be a finite number > 0, got " + scale);
+        }
+        this.scale = scale;
+    }
+
+    /** Margin 0, scale 1 (the softmax loss), mean over the batch. */
+    public static SoftplusLseLoss create() {
+        return new SoftplusLseLoss(0f, 1f, -100, Reduction.MEAN);
+    }
+
+    public float margin() { return margin; }
+    public float scale() { return scale; }
+
+    @Override
+    String name() {
+        return NAME;
+    }
+
+    @Override
+    int minClasses() {
+        return 2;
+    }
+
+    @Override
+    double temperature() {
+        return 1.0 / scale;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return HingeSupport.spec(NAME, margin, scale, ignoreIndex, reduction);
+    }
+
+    @Override
+    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out) {
+        k.scaleShift(z, off, out, off, cols, scale, 0f);
+        if (label != NO_LABEL) {
+            out[off + label] = scale * (z[off + label] - margin);
+        }
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
+               float gradScale, float[] grad) {
+        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label) * scale;
+        if (shift == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(grad, off, off + cols, 0f);
+            return 0;
+        }
+        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad);
+        double u = (double) shift + Math.log(sum) - (double) scale * ((double) z[off + label] - margin);
+        double sigmoid = u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
+        double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
+        double g = sigmoid * scale * gradScale;
+        k.scaleAddInPlace(grad, off, cols, (float) (g / sum), 0f);
+        grad[off + label] = (float) -g;
+        return softplus;
+    }
+}
