@@ -114,9 +114,12 @@ public final class DistillationLoss extends LabelLogitLoss {
         float invT = 1f / temperature;
         double loss = 0;
         if (alpha > 0) {
-            // grad <- pt, then KL(pt || qs) = sum_c pt_c ((t_c - s_c) / T - lse_t + lse_s), skipping pt_c = 0.
-            double lseTeacher = k.softmax(teacher, off, grad, off, cols, invT);
+            // pt and qs both as exp(x / T - lse) through the same kernel, so that a student equal to its
+            // teacher gets a gradient of exactly 0. grad <- pt first, for KL(pt || qs) = sum_c pt_c
+            // ((t_c - s_c) / T - lse_t + lse_s), where pt_c = 0 contributes nothing.
+            double lseTeacher = k.logSumExp(teacher, off, cols, invT);
             double lseStudent = k.logSumExp(z, off, cols, invT);
+            k.expSum(teacher, off, cols, invT, (float) lseTeacher, grad, off);
             double kl = 0;
             for (int c = off; c < off + cols; c++) {
                 if (grad[c] > 0) {

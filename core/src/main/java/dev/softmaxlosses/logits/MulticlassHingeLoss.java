@@ -77,7 +77,7 @@ public final class MulticlassHingeLoss extends LabelLogitLoss {
             active -= 1;
         }
         k.scaleAddInPlace(grad, off, cols, gradScale, 0f);
-        grad[off + label] = (float) (-active * gradScale);
+        grad[off + label] = active == 0 ? 0f : (float) (-active * gradScale);
         return loss;
     }
 }
