@@ -69,9 +69,13 @@ public interface KernelSupport {
 
     /** {@code dst = log_softmax(src * scale)}; returns the row's log-sum-exp. */
     default double logSoftmax(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale) {
-        double lse = logSumExp(src, srcOff, len, scale);
-        scaleShift(src, srcOff, dst, dstOff, len, scale, (float) -lse);
-        return lse;
+        // Subtract the maximum (exactly representable) first and the small log S after, rather than one
+        // rounded log-sum-exp of the size of the logits.
+        float shift = max(src, srcOff, len) * scale;
+        double logSum = Math.log(expSum(src, srcOff, len, scale, shift, null, 0));
+        scaleShift(src, srcOff, dst, dstOff, len, scale, -shift);
+        scaleAddInPlace(dst, dstOff, len, 1f, (float) -logSum);
+        return shift + logSum;
     }
 
     /**

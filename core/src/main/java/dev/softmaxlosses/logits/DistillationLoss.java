@@ -114,31 +114,37 @@ public final class DistillationLoss extends LabelLogitLoss {
         float invT = 1f / temperature;
         double loss = 0;
         if (alpha > 0) {
-            // pt and qs both as exp(x / T - lse) through the same kernel, so that a student equal to its
-            // teacher gets a gradient of exactly 0. grad <- pt first, for KL(pt || qs) = sum_c pt_c
-            // ((t_c - s_c) / T - lse_t + lse_s), where pt_c = 0 contributes nothing.
-            double lseTeacher = k.logSumExp(teacher, off, cols, invT);
-            double lseStudent = k.logSumExp(z, off, cols, invT);
-            k.expSum(teacher, off, cols, invT, (float) lseTeacher, grad, off);
+            // pt and qs as exp(x / T - max / T) / S, shifted by the row maximum (exact) rather than by a
+            // rounded log-sum-exp, and built the same way so that a student equal to its teacher gets a
+            // gradient of exactly 0. grad <- the teacher's exponentials first, for
+            // KL(pt || qs) = sum_c pt_c (log pt_c - log qs_c), where pt_c = 0 contributes nothing.
+            float teacherShift = k.max(teacher, off, cols) * invT;
+            double teacherSum = k.expSum(teacher, off, cols, invT, teacherShift, grad, off);
+            float studentShift = k.max(z, off, cols) * invT;
+            double studentSum = k.expSum(z, off, cols, invT, studentShift, null, 0);
+            double logRatio = Math.log(studentSum) - Math.log(teacherSum);
             double kl = 0;
             for (int c = off; c < off + cols; c++) {
                 if (grad[c] > 0) {
-                    kl += grad[c] * (((double) (teacher[c] * invT) - (z[c] * invT)) - lseTeacher + lseStudent);
+                    double logPt = (double) (teacher[c] * invT) - teacherShift;
+                    double logQs = (double) (z[c] * invT) - studentShift;
+                    kl += grad[c] / teacherSum * (logPt - logQs + logRatio);
                 }
             }
             loss += alpha * temperature * temperature * kl;
-            float soft = (float) (alpha * temperature * gradScale);
-            k.scaleAddInPlace(grad, off, cols, -soft, 0f);
-            k.addScaledExp(z, off, cols, invT, (float) lseStudent, soft, grad, off);
+            double soft = alpha * temperature * gradScale;
+            k.scaleAddInPlace(grad, off, cols, (float) (-soft / teacherSum), 0f);
+            k.addScaledExp(z, off, cols, invT, studentShift, (float) (soft / studentSum), grad, off);
         } else {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
         }
         if (alpha < 1 && label != NO_LABEL) {
-            double lse = k.logSumExp(z, off, cols, 1f);
-            loss += (1 - alpha) * (lse - z[off + label]);
-            float hard = (float) ((1 - alpha) * gradScale);
-            k.addScaledExp(z, off, cols, 1f, (float) lse, hard, grad, off);
-            grad[off + label] -= hard;
+            float shift = k.max(z, off, cols);
+            double sum = k.expSum(z, off, cols, 1f, shift, null, 0);
+            loss += (1 - alpha) * (((double) shift - z[off + label]) + Math.log(sum));
+            double hard = (1 - alpha) * gradScale;
+            k.addScaledExp(z, off, cols, 1f, shift, (float) (hard / sum), grad, off);
+            grad[off + label] -= (float) hard;
         }
         return loss;
     }
