@@ -7,6 +7,14 @@ import dev.softmaxlosses.logits.MaxHingeLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
+import dev.softmaxlosses.margin.AmSoftmaxLoss;
+import dev.softmaxlosses.margin.ArcFaceLoss;
+import dev.softmaxlosses.margin.CombinedMarginLoss;
+import dev.softmaxlosses.margin.CosFaceLoss;
+import dev.softmaxlosses.margin.L2SoftmaxLoss;
+import dev.softmaxlosses.margin.LSoftmaxLoss;
+import dev.softmaxlosses.margin.NormFaceLoss;
+import dev.softmaxlosses.margin.SphereFaceLoss;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,6 +57,14 @@ public final class LossRegistry {
         register(MaxHingeLoss.DEFINITION);
         register(LseHingeLoss.DEFINITION);
         register(SoftplusLseLoss.DEFINITION);
+        register(NormFaceLoss.DEFINITION);
+        register(CosFaceLoss.DEFINITION);
+        register(AmSoftmaxLoss.DEFINITION);
+        register(ArcFaceLoss.DEFINITION);
+        register(CombinedMarginLoss.DEFINITION);
+        register(SphereFaceLoss.DEFINITION);
+        register(LSoftmaxLoss.DEFINITION);
+        register(L2SoftmaxLoss.DEFINITION);
     }
 
     private LossRegistry() {}

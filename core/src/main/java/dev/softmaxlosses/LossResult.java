@@ -5,8 +5,13 @@ package dev.softmaxlosses;
  * logits (what goes into the softmax after scaling, temperature and margins), their probabilities,
  * each row's log-sum-exp, and the gradient of the reduced loss with respect to the logits.
  *
- * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} and pass it
- * again and again to {@link Loss#compute(LossInput, LossResult)} to compute without allocating.
+ * <p>The margin family also fills {@link #gradFeatures()}, {@link #gradWeights()} and
+ * {@link #gradScale()}; for them {@link #gradLogits()} is the gradient with respect to the final
+ * logits.
+ *
+ * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} (or
+ * {@link #forFeatures(int, int, int)}) and pass it again and again to
+ * {@link Loss#compute(LossInput, LossResult)} to compute without allocating.
  */
 public final class LossResult {
     private final int rows;
@@ -16,12 +21,19 @@ public final class LossResult {
     private final float[] probabilities;
     private final float[] logSumExp;
     private final float[] gradLogits;
+    private final int dim;
+    private final float[] gradFeatures;
+    private final float[] gradWeights;
     private Reduction reduction = Reduction.MEAN;
     private double loss;
+    private double gradScale;
 
-    private LossResult(int rows, int cols) {
+    private LossResult(int rows, int cols, int dim) {
         this.rows = rows;
         this.cols = cols;
+        this.dim = dim;
+        this.gradFeatures = dim < 0 ? null : new float[Math.multiplyExact(rows, dim)];
+        this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(cols, dim)];
         int size = Math.multiplyExact(rows, cols);
         this.losses = new float[rows];
         this.logits = new float[size];
@@ -35,13 +47,51 @@ public final class LossResult {
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols);
         }
-        return new LossResult(rows, cols);
+        return new LossResult(rows, cols, -1);
+    }
+
+    /** Buffers for the margin family: {@code rows} features of dimension {@code dim}, {@code cols} classes. */
+    public static LossResult forFeatures(int rows, int cols, int dim) {
+        if (rows < 0 || cols < 0 || dim < 0) {
+            throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
+        }
+        return new LossResult(rows, cols, dim);
     }
 
     /** Whether these buffers fit a batch of this shape. */
     public boolean fits(int rows, int cols) {
         return this.rows == rows && this.cols == cols;
     }
+
+    /** Whether these buffers fit a margin-family batch of this shape. */
+    public boolean fits(int rows, int cols, int dim) {
+        return fits(rows, cols) && this.dim == dim && gradFeatures != null;
+    }
+
+    /** Whether the loss that fills these buffers writes gradients for features and class weights. */
+    public boolean hasFeatureGradients() {
+        return gradFeatures != null;
+    }
+
+    /** Records the gradient with respect to the scale {@code s}; called by the margin family. */
+    public void setGradScale(double gradScale) {
+        this.gradScale = gradScale;
+    }
+
+    /** The feature dimension {@code D} ({@code -1} for a logit loss). */
+    public int dim() { return dim; }
+
+    /** Gradient of the reduced loss with respect to the features, {@code N x D}; null for logit losses. */
+    public float[] gradFeatures() { return gradFeatures; }
+
+    /** Gradient of the reduced loss with respect to the class weights, {@code C x D}; null for logit losses. */
+    public float[] gradWeights() { return gradWeights; }
+
+    /**
+     * Gradient of the reduced loss with respect to the scale (s, or alpha for L2-softmax), so that it can
+     * be learned as NormFace does; 0 for losses without one.
+     */
+    public double gradScale() { return gradScale; }
 
     /** Records the reduced value; called by the loss that filled the buffers. */
     public void setLoss(Reduction reduction, double loss) {

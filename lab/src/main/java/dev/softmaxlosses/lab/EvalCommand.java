@@ -161,7 +161,12 @@ final class EvalCommand implements Callable<Integer> {
         writeMatrix(g, "logits", r.logits(), r.rows(), r.cols());
         writeMatrix(g, "probabilities", r.probabilities(), r.rows(), r.cols());
         writeVector(g, "logsumexp", r.logSumExp());
-        writeMatrix(g, "grad_logits", r.gradLogits(), r.rows(), r.cols());
+        if (r.hasFeatureGradients()) {
+            writeMatrix(g, "grad_features", r.gradFeatures(), r.rows(), r.dim());
+            writeMatrix(g, "grad_weights", r.gradWeights(), r.cols(), r.dim());
+        } else {
+            writeMatrix(g, "grad_logits", r.gradLogits(), r.rows(), r.cols());
+        }
         g.writeEndObject();
     }
 

@@ -1,0 +1,98 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The combined margin of InsightFace (Deng et al. 2019): SphereFace's multiplicative, ArcFace's
+ * additive angular and CosFace's additive cosine margins in one target transform.
+ *
+ * <pre>  f_y = s (cos(m1 theta + m2) - m3),   theta = acos(c);   f_j = s cos_j</pre>
+ *
+ * Exactly as written, with no fallback past {@code pi}: {@code (1, m, 0)} is ArcFace where
+ * {@code theta + m < pi}, {@code (1, 0, m)} is CosFace. The derivative
+ * {@code m1 sin(m1 theta + m2) / sin(theta)} has its {@code 1 / sin(theta)} bounded;
+ * {@code gradient=straight_through} takes {@code df_y/dc = s} as InsightFace's code does. Spec
+ * {@code combined_margin}: {@code s} (64), {@code m1} (1), {@code m2} (0.5), {@code m3} (0), and the
+ * common parameters.
+ */
+public final class CombinedMarginLoss extends MarginLoss {
+
+    public static final String NAME = "combined_margin";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "combined margin: s (cos(m1 theta + m2) - m3)", NormFaceLoss.parameters("s", "m1", "m2", "m3"),
+            p -> builder().scale(p.getDouble("s", 64)).margins(p.getDouble("m1", 1), p.getDouble("m2", 0.5),
+                    p.getDouble("m3", 0)).options(Options.read(p).allow(NAME, Gradient.STRAIGHT_THROUGH)).build());
+
+    private final double scale;
+    private final double m1;
+    private final double m2;
+    private final double m3;
+
+    private CombinedMarginLoss(Builder b) {
+        super(b.options);
+        this.scale = requireScale("s", b.scale);
+        this.m1 = requireFinite("m1", b.m1);
+        this.m2 = requireFinite("m2", b.m2);
+        this.m3 = requireFinite("m3", b.m3);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override String name() { return NAME; }
+    @Override public double scale() { return scale; }
+    @Override boolean scalesByFeatureNorm() { return false; }
+    @Override boolean scalesByWeightNorm() { return false; }
+
+    @Override
+    double target(double c) {
+        return Math.cos(m1 * Math.acos(c) + m2) - m3;
+    }
+
+    @Override
+    double targetSlope(double c) {
+        return m1 * Math.sin(m1 * Math.acos(c) + m2) / boundedSin(c);
+    }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("s", Double.toString(scale));
+        p.put("m1", Double.toString(m1));
+        p.put("m2", Double.toString(m2));
+        p.put("m3", Double.toString(m3));
+        putCommon(p);
+        return new LossSpec(NAME, p);
+    }
+
+    /** Builds a {@link CombinedMarginLoss}. */
+    public static final class Builder extends MarginLoss.Builder<Builder> {
+        private double scale = 64;
+        private double m1 = 1;
+        private double m2 = 0.5;
+        private double m3 = 0;
+
+        private Builder() {}
+
+        /** The scale s (default 64). */
+        public Builder scale(double scale) { this.scale = scale; return this; }
+
+        /** The multiplicative angular m1, additive angular m2 (radians) and additive cosine m3 margins. */
+        public Builder margins(double m1, double m2Radians, double m3) {
+            this.m1 = m1;
+            this.m2 = m2Radians;
+            this.m3 = m3;
+            return this;
+        }
+
+        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
+
+        public CombinedMarginLoss build() { return new CombinedMarginLoss(this); }
+    }
+}

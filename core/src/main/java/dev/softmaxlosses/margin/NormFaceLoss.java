@@ -1,0 +1,83 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * NormFace (Wang et al. 2017, "NormFace: L2 Hypersphere Embedding for Face Verification"): the softmax
+ * loss on cosines, with features and class weights normalised and the cosines scaled by {@code s}.
+ *
+ * <pre>  f_j = s cos_j  (every class, the target included)</pre>
+ *
+ * Without a scale the best probability is bounded ({@link ScaleBounds#bestProbability}); NormFace
+ * learns {@code s}, whose gradient is {@link dev.softmaxlosses.LossResult#gradScale()}. Spec
+ * {@code normface}: {@code s} (16) and the common {@code label_smoothing}, {@code ignore_index},
+ * {@code reduction}. CosFace, AM-Softmax and ArcFace with margin 0 are this loss.
+ */
+public final class NormFaceLoss extends MarginLoss {
+
+    public static final String NAME = "normface";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "normalised softmax: s cos", parameters("s"),
+            p -> builder().scale(p.getDouble("s", 16)).options(Options.read(p).allow(NAME)).build());
+
+    private final double scale;
+
+    private NormFaceLoss(Builder b) {
+        super(b.options);
+        this.scale = requireScale("s", b.scale);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    static List<String> parameters(String... own) {
+        List<String> all = new ArrayList<>(List.of(own));
+        all.addAll(COMMON_PARAMETERS);
+        all.add("gradient");
+        return all;
+    }
+
+    @Override String name() { return NAME; }
+    @Override public double scale() { return scale; }
+    @Override boolean scalesByFeatureNorm() { return false; }
+    @Override boolean scalesByWeightNorm() { return false; }
+    @Override double target(double c) { return c; }
+    @Override double targetSlope(double c) { return 1; }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("s", Double.toString(scale));
+        putCommon(p);
+        return new LossSpec(NAME, p);
+    }
+
+    /** Builds a {@link NormFaceLoss}. */
+    public static final class Builder extends MarginLoss.Builder<Builder> {
+        private double scale = 16;
+
+        private Builder() {}
+
+        /** The scale s of the cosines (default 16). */
+        public Builder scale(double scale) { this.scale = scale; return this; }
+
+        Builder options(Options o) { copy(o, options); return this; }
+
+        public NormFaceLoss build() { return new NormFaceLoss(this); }
+    }
+
+    static void copy(Options from, Options to) {
+        to.labelSmoothing = from.labelSmoothing;
+        to.ignoreIndex = from.ignoreIndex;
+        to.reduction = from.reduction;
+        to.gradient = from.gradient;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.LossRegistry.LossDefinition;
+import dev.softmaxlosses.LossSpec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A-Softmax, SphereFace (Liu et al. 2017, "SphereFace: Deep Hypersphere Embedding for Face
+ * Recognition"): a multiplicative angular margin with normalised class weights and raw features.
+ *
+ * <pre>
+ *   f_y = ||x|| (lambda c + psi(theta)) / (1 + lambda),   f_j = ||x|| cos_j
+ *   psi(theta) = (-1)^k cos(m theta) - 2k  for theta in [k pi / m, (k + 1) pi / m]
+ * </pre>
+ *
+ * {@code psi} comes from Chebyshev polynomials ({@link MultiplicativeAngle}), never {@code acos}.
+ * {@code lambda} is the papers' annealing weight; {@link LambdaSchedule} gives their schedule.
+ * {@code gradient=sphereface_normalized} reproduces the original Caffe layer, which divides the
+ * target's feature gradient {@code psi' w + (psi - c psi') x / ||x||} by
+ * {@code sqrt(psi'^2 + ((psi - c psi') / ||x||)^2)} (a rescaling, not a gradient). Spec
+ * {@code sphereface}: {@code m} (4), {@code lambda} (0), and the common parameters. With
+ * {@code m = 1} it is the softmax on {@code ||x|| cos}. Related: {@link LSoftmaxLoss}.
+ */
+public final class SphereFaceLoss extends MarginLoss {
+
+    public static final String NAME = "sphereface";
+
+    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
+            "A-Softmax: ||x|| (lambda c + psi(theta)) / (1 + lambda) with normalised weights",
+            NormFaceLoss.parameters("m", "lambda"),
+            p -> builder().margin(p.getInt("m", 4)).lambda(p.getDouble("lambda", 0))
+                    .options(Options.read(p).allow(NAME, Gradient.SPHEREFACE_NORMALIZED)).build());
+
+    private final MultiplicativeAngle angle;
+    private final double lambda;
+
+    private SphereFaceLoss(Builder b) {
+        super(b.options);
+        this.angle = new MultiplicativeAngle(b.margin);
+        this.lambda = requireLambda(b.lambda);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    static double requireLambda(double lambda) {
+        if (!(lambda >= 0) || Double.isInfinite(lambda)) {
+            throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        }
+        return lambda;
+    }
+
+    public int margin() { return angle.m(); }
+    public double lambda() { return lambda; }
+
+    @Override String name() { return NAME; }
+    @Override public double scale() { return 1; }
+    @Override boolean hasScale() { return false; }
+    @Override boolean scalesByFeatureNorm() { return true; }
+    @Override boolean scalesByWeightNorm() { return false; }
+    @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
+    @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
+
+    /**
+     * Replaces each target's exact feature gradient {@code G/(1+lambda) (psi' w + (psi - c psi') x_hat)}
+     * by the Caffe layer's normalised one; the lambda part and the other classes stay exact.
+     */
+    static void normaliseTargetFeatureGradients(MarginLoss loss, Geometry g, int[] labels, int ignore,
+                                                float[] gradLogits, float[] gradFeatures) {
+        SphereFaceLoss sphere = (SphereFaceLoss) loss;
+        int c = g.c;
+        int d = g.d;
+        for (int r = 0; r < g.n; r++) {
+            int y = labels[r];
+            double norm = g.featureNorms[r];
+            if (y == ignore || gradLogits[r * c + y] == 0 || norm < NORM_EPS) {
+                continue;
+            }
+            double cosine = g.cos[r * c + y];
+            double slope = sphere.angle.psiSlope(cosine);
+            double alongX = sphere.angle.psi(cosine) - cosine * slope;
+            double length = Math.sqrt(slope * slope + (alongX / norm) * (alongX / norm));
+            if (length == 0) {
+                continue;
+            }
+            double factor = gradLogits[r * c + y] / (1 + sphere.lambda) * (1 / length - 1);
+            for (int k = 0; k < d; k++) {
+                gradFeatures[r * d + k] += (float) (factor * (slope * g.weightsHat[y * d + k] + alongX * g.featuresHat[r * d + k]));
+            }
+        }
+    }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("m", Integer.toString(angle.m()));
+        p.put("lambda", Double.toString(lambda));
+        putCommon(p);
+        return new LossSpec(NAME, p);
+    }
+
+    /** Builds a {@link SphereFaceLoss}. */
+    public static final class Builder extends MarginLoss.Builder<Builder> {
+        private int margin = 4;
+        private double lambda = 0;
+
+        private Builder() {}
+
+        /** The integer angular margin m &gt;= 1 (default 4). */
+        public Builder margin(int margin) { this.margin = margin; return this; }
+
+        /** The annealing weight lambda &gt;= 0 of the plain cosine (default 0). */
+        public Builder lambda(double lambda) { this.lambda = lambda; return this; }
+
+        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
+
+        public SphereFaceLoss build() { return new SphereFaceLoss(this); }
+    }
+}
