@@ -144,6 +144,33 @@ public final class Checks {
         }
     }
 
+    /**
+     * The check of one row that the row's maximum makes almost free, for losses that validate each
+     * row as they reach it: a NaN anywhere makes the maximum NaN, a {@code +Infinity} makes it
+     * infinite, and a maximum of {@code -Infinity} means every class is masked.
+     */
+    public static void requireValidRow(String name, float[] data, int cols, int row, float max) {
+        if (max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY) {
+            return;
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException(name + "[" + row + "] has every class masked (-Infinity)");
+        }
+        int c = KernelProvider.get().indexOfNaNOrPositiveInfinity(data, row * cols, cols);
+        throw new IllegalArgumentException(name + "[" + row + "][" + c + "] is " + show(data[row * cols + c])
+                + "; inputs must be finite numbers (-Infinity is allowed only to mask a class)");
+    }
+
+    /** The first masked ({@code -Infinity}) column of a row, or -1. */
+    public static int firstMasked(float[] data, int cols, int row) {
+        for (int c = 0; c < cols; c++) {
+            if (data[row * cols + c] == Float.NEGATIVE_INFINITY) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
     /** The error for a masked class that a target gives weight to. */
     public static IllegalArgumentException maskedTarget(String name, int row, int col, String why) {
         return new IllegalArgumentException(name + "[" + row + "][" + col + "] is -Infinity (masked), but " + why);

@@ -80,24 +80,27 @@ public interface KernelSupport {
 
     /**
      * Fused forward and backward of the softmax cross-entropy of one row with a hard label, label
-     * smoothing and optional class weights: one pass for the maximum, one that writes the
-     * exponentials into the gradient row and sums them, one that turns them into the gradient.
+     * smoothing and optional class weights: the caller's pass for the maximum (which also validated the
+     * row), one pass that writes the exponentials into the gradient row and sums them, one that turns
+     * them into the gradient.
      *
      * <p>With {@code z' = z * invT}, {@code p = softmax(z')}, {@code q = (1 - eps) onehot(y) + eps / C}
      * and weights {@code w}: the loss is {@code -sum_c w_c q_c log p_c} and the gradient
      * {@code gradScale * (p_c * sum_k w_k q_k - w_c q_c)}. The target's entry is computed from
      * {@code 1 - p_y = (S - e_y) / S} so that it does not round to zero when {@code p_y} rounds to 1.
      *
-     * @param classWeights   per-class weights, or {@code null} for all ones
-     * @param classWeightSum the sum of {@code classWeights} ({@code len} when null)
-     * @param gradScale      the reduction's scale times {@code invT}
+     * @param rowMax           the row's maximum (of {@code z}, before {@code invT})
+     * @param classWeights     per-class weights, or {@code null} for all ones
+     * @param classWeightSum   the sum of {@code classWeights} ({@code len} when null)
+     * @param weightedLogitSum {@code sum_c w_c z_c}, used only when {@code eps > 0}
+     * @param gradScale        the reduction's scale times {@code invT}
      * @return the row's loss; {@code lseOut[lseOff]} receives its log-sum-exp when lseOut is not null
      */
-    default double softmaxCrossEntropyRow(float[] z, int off, int len, float invT, int label,
+    default double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
                                           float[] classWeights, double classWeightSum, float eps,
-                                          float gradScale, float[] grad, int gradOff,
+                                          double weightedLogitSum, float gradScale, float[] grad, int gradOff,
                                           float[] lseOut, int lseOff) {
-        float shift = max(z, off, len) * invT;
+        float shift = rowMax * invT;
         double sum = expSum(z, off, len, invT, shift, grad, gradOff);
         double logSum = Math.log(sum);
         double expTarget = grad[gradOff + label];
@@ -118,8 +121,7 @@ public interface KernelSupport {
         double targetLogit = z[off + label] * invT;
         double loss = weightedMass * logSum + (1.0 - eps) * targetWeight * (shift - targetLogit);
         if (eps > 0f) {
-            double weightedLogits = classWeights == null ? sum(z, off, len) : dot(classWeights, 0, z, off, len);
-            loss += uniform * (shift * classWeightSum - invT * weightedLogits);
+            loss += uniform * (shift * classWeightSum - invT * weightedLogitSum);
         }
         if (lseOut != null) {
             lseOut[lseOff] = (float) (shift + logSum);

@@ -8,7 +8,9 @@ import java.util.stream.IntStream;
  *
  * <p>Rows are cut into chunks of {@value #CHUNK_ROWS}; each chunk's rows are summed in order, then the
  * chunk sums in order. The partition depends only on the number of rows, never on the threads.
- * {@code -Dsoftmaxlosses.parallel=false} keeps everything on the calling thread.
+ * A row that throws stops its chunk; the error of the earliest failing chunk is rethrown, so the
+ * message is the one the serial order gives. {@code -Dsoftmaxlosses.parallel=false} keeps everything
+ * on the calling thread.
  */
 public final class RowParallel {
 
@@ -50,7 +52,20 @@ public final class RowParallel {
             return total;
         }
         double[] partial = new double[chunks];
-        IntStream.range(0, chunks).parallel().forEach(k -> partial[k] = chunk(k, rows, f));
+        RuntimeException[] errors = new RuntimeException[chunks];
+        IntStream.range(0, chunks).parallel().forEach(k -> {
+            try {
+                partial[k] = chunk(k, rows, f);
+            } catch (RuntimeException e) {
+                errors[k] = e;
+            }
+        });
+        // The error of the earliest row, as the serial order would report it, whatever finished first.
+        for (RuntimeException e : errors) {
+            if (e != null) {
+                throw e;
+            }
+        }
         double total = 0;
         for (double p : partial) {
             total += p;

@@ -104,7 +104,8 @@ abstract sealed class LabelLogitLoss implements Loss
 
     /**
      * The hot path: hard labels, gradient into a caller-owned buffer, nothing allocated below the
-     * parallel threshold.
+     * parallel threshold. Each row's values are checked on its maximum as it is reached, so after
+     * such an error the gradient rows before the bad one have been written.
      *
      * @return the reduced loss (for {@link Reduction#NONE}, the sum of the per-sample losses)
      */
@@ -159,7 +160,6 @@ abstract sealed class LabelLogitLoss implements Loss
         if (weights != null) {
             Checks.requireClassWeights(weights, cols);
         }
-        Checks.requireNoNaNOrPositiveInfinity("logits", z, rows, cols);
         Checks.requireNoOverflow("logits", z, cols, temperature());
         if (teacher != null) {
             Checks.requireNoNaNOrPositiveInfinity("teacher_logits", teacher);
@@ -168,19 +168,14 @@ abstract sealed class LabelLogitLoss implements Loss
         if (labels != null) {
             Checks.requireLabels(labels, rows, cols, ignoreIndex, "logits");
         }
-        for (int n = 0; n < rows; n++) {
-            Checks.requireUnmaskedClass("logits", z, cols, n);
-            if (teacher != null) {
-                Checks.requireUnmaskedClass("teacher_logits", teacher, n);
-                for (int c = 0; c < cols; c++) {
-                    if (z[n * cols + c] == Float.NEGATIVE_INFINITY && teacher.get(n, c) != Float.NEGATIVE_INFINITY) {
-                        throw Checks.maskedTarget("logits", n, c, "teacher_logits[" + n + "][" + c + "] = "
-                                + Checks.show(teacher.get(n, c)) + " gives it probability");
-                    }
+        // The logits' NaN, +Infinity and mask checks ride on each row's maximum as the row is reached.
+        for (int n = 0; teacher != null && n < rows; n++) {
+            Checks.requireUnmaskedClass("teacher_logits", teacher, n);
+            for (int c = 0; c < cols; c++) {
+                if (z[n * cols + c] == Float.NEGATIVE_INFINITY && teacher.get(n, c) != Float.NEGATIVE_INFINITY) {
+                    throw Checks.maskedTarget("logits", n, c, "teacher_logits[" + n + "][" + c + "] = "
+                            + Checks.show(teacher.get(n, c)) + " gives it probability");
                 }
-            }
-            if (labels != null && labels[n] != ignoreIndex && z[n * cols + labels[n]] == Float.NEGATIVE_INFINITY) {
-                throw Checks.maskedTarget("logits", n, labels[n], "it is the target class of sample " + n);
             }
         }
     }
@@ -213,6 +208,10 @@ abstract sealed class LabelLogitLoss implements Loss
         KernelSupport k = KernelProvider.get();
         int off = n * cols;
         int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
+        Checks.requireValidRow("logits", z, cols, n, k.max(z, off, cols));
+        if (label != NO_LABEL && z[off + label] == Float.NEGATIVE_INFINITY) {
+            throw Checks.maskedTarget("logits", n, label, "it is the target class of sample " + n);
+        }
         double loss;
         if (label == NO_LABEL && !trainsWithoutLabel()) {
             Arrays.fill(grad, off, off + cols, 0f);

@@ -126,7 +126,9 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
 
     /**
      * The hot path: hard labels, gradient into a caller-owned buffer, nothing allocated (below the
-     * parallel threshold).
+     * parallel threshold). Shapes, parameters and labels are checked before anything is computed; each
+     * row's values (NaN, {@code +Infinity}, masks) are checked on the row's own maximum as it is
+     * reached, so after such an error the gradient rows before the bad one have been written.
      *
      * @param logits  {@code rows x cols} row-major logits
      * @param labels  {@code rows} labels
@@ -188,18 +190,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (weights != null) {
             Checks.requireClassWeights(weights, cols);
         }
-        Checks.requireNoNaNOrPositiveInfinity("logits", z, rows, cols);
         Checks.requireNoOverflow("logits", z, cols, temperature);
-        if (targets != null) {
-            Checks.requireNonNegative("targets", targets);
-        } else {
+        if (targets == null) {
+            // Hard labels: each row's NaN, +Infinity and mask checks ride on its maximum in the kernel pass.
             Checks.requireLabels(labels, rows, cols, ignoreIndex, "logits");
+            return;
         }
+        Checks.requireNoNaNOrPositiveInfinity("logits", z, rows, cols);
+        Checks.requireNonNegative("targets", targets);
         for (int n = 0; n < rows; n++) {
             Checks.requireUnmaskedClass("logits", z, cols, n);
-            if (targets == null && labels[n] == ignoreIndex) {
-                continue;
-            }
             for (int c = 0; c < cols; c++) {
                 if (z[n * cols + c] == Float.NEGATIVE_INFINITY) {
                     requireNoTargetMass(n, c, labels, targets);
@@ -268,13 +268,28 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         boolean lseWritten = false;
         if (targets != null) {
             loss = softTargetRow(k, z, off, cols, invT, targets, weights, gradScale, grad);
-        } else if (labels[n] == ignoreIndex) {
-            Arrays.fill(grad, off, off + cols, 0f);
-            loss = 0;
         } else {
-            loss = k.softmaxCrossEntropyRow(z, off, cols, invT, labels[n], weights, weightSum, labelSmoothing,
-                    gradScale, grad, off, lse, n);
-            lseWritten = true;
+            float max = k.max(z, off, cols);
+            Checks.requireValidRow("logits", z, cols, n, max);
+            int label = labels[n];
+            if (label == ignoreIndex) {
+                Arrays.fill(grad, off, off + cols, 0f);
+                loss = 0;
+            } else {
+                if (z[off + label] == Float.NEGATIVE_INFINITY) {
+                    requireNoTargetMass(n, label, labels, null);
+                }
+                double weightedLogitSum = 0;
+                if (labelSmoothing > 0) {
+                    weightedLogitSum = weights == null ? k.sum(z, off, cols) : k.dot(weights, 0, z, off, cols);
+                    if (!Double.isFinite(weightedLogitSum)) {
+                        requireNoTargetMass(n, Checks.firstMasked(z, cols, n), labels, null);
+                    }
+                }
+                loss = k.softmaxCrossEntropyRow(z, off, cols, max, invT, label, weights, weightSum, labelSmoothing,
+                        weightedLogitSum, gradScale, grad, off, lse, n);
+                lseWritten = true;
+            }
         }
         if (losses != null) {
             losses[n] = (float) loss;

@@ -175,10 +175,32 @@ class SoftmaxCrossEntropyValidationTest {
     }
 
     @Test
-    void failingValidationWritesNothing() {
+    void shapeAndLabelErrorsWriteNothing() {
         float[] grad = {7, 7, 7, 7};
-        assertRejected(() -> loss.forwardBackward(new float[] {1, 2, 3, Float.NaN}, new int[] {0, 1}, 2, 2, grad), "NaN");
+        assertRejected(() -> loss.forwardBackward(new float[] {1, 2, 3, 4}, new int[] {0, 5}, 2, 2, grad), "labels[1] = 5");
         assertArrayEquals(new float[] {7, 7, 7, 7}, grad);
+    }
+
+    @Test
+    void aBadRowIsRejectedBeforeItsGradientIsWritten() {
+        // Values are checked on each row's maximum as the row is reached: earlier rows are done.
+        float[] grad = {7, 7, 7, 7};
+        assertRejected(() -> loss.forwardBackward(new float[] {1, 2, 3, Float.NaN}, new int[] {0, 1}, 2, 2, grad),
+                "logits[1][1] is NaN");
+        assertArrayEquals(new float[] {7, 7}, java.util.Arrays.copyOfRange(grad, 2, 4));
+    }
+
+    @Test
+    void aParallelRunReportsTheEarliestBadRow() {
+        int rows = 400;
+        int cols = 1000;
+        float[] z = new float[rows * cols];
+        z[391 * cols + 5] = Float.NaN;
+        z[57 * cols + 999] = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < 5; i++) {
+            assertRejected(() -> loss.forwardBackward(z, new int[rows], rows, cols, new float[z.length]),
+                    "logits[57][999] is Infinity");
+        }
     }
 
     @Test

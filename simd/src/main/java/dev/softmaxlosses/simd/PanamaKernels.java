@@ -5,12 +5,16 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Vector API twin of {@link dev.softmaxlosses.kernel.ScalarKernels}: the same kernels on the
- * platform's preferred vector width, each a main loop over whole vectors and one masked step for the
- * tail. Sums are accumulated in {@code double} lanes and folded in lane order, and the exponential
+ * platform's preferred vector width, each a main loop over whole vectors and one step for the tail.
+ * A tail is loaded as a whole vector when the array goes on past it (as it does for every row of a
+ * batch but the last) and the lanes past the row are replaced in registers by the operation's
+ * identity: a masked load costs several nanoseconds, which short rows (C = 10) cannot afford. Only
+ * at the very end of an array is the load masked; stores of a tail are masked. Sums are accumulated in {@code double} lanes and folded in lane order, and the exponential
  * is computed from plain IEEE operations, so that a result has the same bits on every thread and
  * whether or not the JIT has compiled the loop.
  *
@@ -23,21 +27,37 @@ public final class PanamaKernels implements KernelSupport {
     /** Doubles in a vector of the same size: a float vector widens into two of them. */
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     private static final FloatVector ZERO = FloatVector.zero(F);
+    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    /** {@code TAIL[r]}: the first r lanes, made once rather than on every tail. */
+    private static final VectorMask<Float>[] TAIL = tailMasks();
+    private static final VectorShuffle<Double>[] FOLD = foldShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Float>[] tailMasks() {
+        VectorMask<Float>[] masks = new VectorMask[F.length() + 1];
+        for (int r = 0; r <= F.length(); r++) {
+            masks[r] = F.indexInRange(0, r);
+        }
+        return masks;
+    }
 
     private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HIGH = 0.693359375f;
-    private static final float LN2_LOW = -2.12194440e-4f;
-    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer. */
-    private static final float ROUNDING = 12582912f;
-    private static final int ROUNDING_BITS = 0x4B400000;
-    private static final float EXP_LOW = -87.33654f;
+    private static final FloatVector NEG_LN2_HIGH = FloatVector.broadcast(F, -0.693359375f);
+    private static final FloatVector NEG_LN2_LOW = FloatVector.broadcast(F, 2.12194440e-4f);
+    /**
+     * 1.5 * 2^23 + 127: adding it rounds {@code x log2(e)} to an integer n and leaves {@code n + 127}
+     * in the low mantissa bits, which a shift by 23 moves into a float's exponent field.
+     */
+    private static final float ROUNDING = 12582912f + 127f;
+    /** Below this, n would reach -127: the exponent field is 0 and the result flushes to exactly 0. */
+    private static final float EXP_LOW = -88f;
     private static final float EXP_HIGH = 88.3f;
-    private static final float EXP_P0 = 1.9875691500E-4f;
-    private static final float EXP_P1 = 1.3981999507E-3f;
     private static final FloatVector P2 = FloatVector.broadcast(F, 8.3334519073E-3f);
     private static final FloatVector P3 = FloatVector.broadcast(F, 4.1665795894E-2f);
     private static final FloatVector P4 = FloatVector.broadcast(F, 1.6666665459E-1f);
     private static final FloatVector P5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+    private static final float P0 = 1.9875691500E-4f;
+    private static final float P1 = 1.3981999507E-3f;
 
     private PanamaKernels() {}
 
@@ -56,29 +76,55 @@ public final class PanamaKernels implements KernelSupport {
 
     @Override
     public float max(float[] a, int off, int len) {
-        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        // Two accumulators hide the latency of the dependent max chain.
+        FloatVector acc0 = NEG_INF;
+        FloatVector acc1 = NEG_INF;
+        int step = F.length();
         int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            acc = acc.max(FloatVector.fromArray(F, a, off + i));
+        for (int bound = len - 2 * step; i <= bound; i += 2 * step) {
+            acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
+            acc1 = acc1.max(FloatVector.fromArray(F, a, off + i + step));
+        }
+        for (; i + step <= len; i += step) {
+            acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
         }
         if (i < len) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            acc = acc.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, a, off + i, m), m);
+            acc0 = acc0.max(tail(a, off + i, len - i, NEG_INF));
         }
-        return acc.reduceLanes(VectorOperators.MAX);
+        return acc0.max(acc1).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** The {@code r < F.length()} values at {@code a[idx..]}, the other lanes set to {@code identity}. */
+    private static FloatVector tail(float[] a, int idx, int r, FloatVector identity) {
+        VectorMask<Float> m = TAIL[r];
+        if (idx + F.length() <= a.length) {
+            return identity.blend(FloatVector.fromArray(F, a, idx), m);
+        }
+        return FloatVector.fromArray(F, a, idx, m).blend(identity, m.not());
     }
 
     @Override
     public int indexOfNaNOrPositiveInfinity(float[] a, int off, int len) {
-        for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector v = FloatVector.fromArray(F, a, off + i, m);
-            VectorMask<Float> bad = v.test(VectorOperators.IS_NAN).or(v.eq(Float.POSITIVE_INFINITY)).and(m);
-            if (bad.anyTrue()) {
-                return i + bad.firstTrue();
+        int step = F.length();
+        int i = 0;
+        for (; i + step <= len; i += step) {
+            int found = firstBad(FloatVector.fromArray(F, a, off + i));
+            if (found >= 0) {
+                return i + found;
+            }
+        }
+        if (i < len) {
+            int found = firstBad(tail(a, off + i, len - i, ZERO));
+            if (found >= 0) {
+                return i + found;
             }
         }
         return -1;
+    }
+
+    private static int firstBad(FloatVector v) {
+        VectorMask<Float> bad = v.test(VectorOperators.IS_NAN).or(v.eq(Float.POSITIVE_INFINITY));
+        return bad.anyTrue() ? bad.firstTrue() : -1;
     }
 
     @Override
@@ -94,31 +140,22 @@ public final class PanamaKernels implements KernelSupport {
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
-        DoubleVector lanes = low.add(high);
-        double total = 0;
-        for (int lane = 0; lane < lanes.length(); lane++) {
-            total += lanes.lane(lane);
-        }
+        double total = foldLanes(low.add(high));
         return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
     }
 
     /**
-     * The masked last step of {@link #expSum}, kept apart so that the JIT inlines each whole: one
-     * method holding both would pass its vectors boxed (an allocation per call).
+     * The last step of {@link #expSum}, kept apart so that the JIT inlines each whole: one method
+     * holding both would pass its vectors boxed (an allocation per call). Lanes past the row are
+     * {@code -Infinity}, whose exponential is exactly 0.
      */
     private static double expSumTail(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
-        VectorMask<Float> m = F.indexInRange(0, len);
-        FloatVector e = ZERO.blend(exp(FloatVector.fromArray(F, a, off, m).mul(scale).sub(shift)), m);
+        FloatVector e = exp(tail(a, off, len, NEG_INF).mul(scale).sub(shift));
         if (dst != null) {
-            e.intoArray(dst, dstOff, m);
+            e.intoArray(dst, dstOff, TAIL[len]);
         }
-        DoubleVector lanes = ((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
-                .add(e.convertShape(VectorOperators.F2D, D, 1));
-        double total = 0;
-        for (int lane = 0; lane < lanes.length(); lane++) {
-            total += lanes.lane(lane);
-        }
-        return total;
+        return foldLanes(((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
+                .add(e.convertShape(VectorOperators.F2D, D, 1)));
     }
 
     /**
@@ -126,26 +163,26 @@ public final class PanamaKernels implements KernelSupport {
      * polynomial in {@code r}, then {@code 2^n} through the exponent bits), accurate to about 1 ulp.
      * Unlike {@code VectorOperators.EXP}, whose JIT-compiled and interpreted forms differ in the last
      * bit, it gives the same bits however the code runs, which keeps results independent of the
-     * thread count. Inputs below {@code ln(Float.MIN_NORMAL)} ({@code -Infinity} included) give 0;
-     * inputs are assumed {@code <= 88.3} (the kernels only take exponentials of {@code x - max}).
+     * thread count. Inputs at or below -88 ({@code -Infinity} included) give exactly 0 (the true
+     * values there are below {@code Float.MIN_NORMAL}); inputs are assumed {@code <= 88.3} (the
+     * kernels only take exponentials of {@code x - max}).
      */
     static FloatVector exp(FloatVector x) {
-        VectorMask<Float> underflow = x.lt(EXP_LOW);
         x = x.max(EXP_LOW).min(EXP_HIGH);
         FloatVector t = x.fma(LOG2E, ROUNDING);
         FloatVector n = t.sub(ROUNDING);
-        // LN2_HIGH has 9 significant bits and |n| <= 127, so n * LN2_HIGH is exact.
-        FloatVector r = x.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));
-        FloatVector p = r.fma(EXP_P0, EXP_P1);
+        // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
+        FloatVector r = n.fma(NEG_LN2_HIGH, x);
+        r = n.fma(NEG_LN2_LOW, r);
+        FloatVector p = r.fma(P0, P1);
         p = p.fma(r, P2);
         p = p.fma(r, P3);
         p = p.fma(r, P4);
         p = p.fma(r, P5);
         FloatVector y = p.fma(r.mul(r), r).add(1f);
-        // t holds ROUNDING + n exactly, so its low bits are n: move n + 127 into the exponent field.
-        FloatVector scale = t.reinterpretAsInts().sub(ROUNDING_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return y.mul(scale).blend(0f, underflow);
+        // t's low bits hold n + 127; shifted by 23 they are the exponent of 2^n (0 when n = -127).
+        FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(scale);
     }
 
     @Override
@@ -160,33 +197,35 @@ public final class PanamaKernels implements KernelSupport {
         }
     }
 
-    /** The masked last step of {@link #addScaledExp}, apart for the reason {@link #expSumTail} is. */
+    /** The last step of {@link #addScaledExp}, apart for the reason {@link #expSumTail} is. */
     private static void addScaledExpTail(float[] a, int off, int len, float scale, float shift, float coef,
                                          float[] dst, int dstOff) {
-        VectorMask<Float> m = F.indexInRange(0, len);
-        FloatVector e = exp(FloatVector.fromArray(F, a, off, m).mul(scale).sub(shift));
-        e.mul(coef).add(FloatVector.fromArray(F, dst, dstOff, m)).intoArray(dst, dstOff, m);
+        FloatVector e = exp(tail(a, off, len, NEG_INF).mul(scale).sub(shift));
+        e.mul(coef).add(tail(dst, dstOff, len, ZERO)).intoArray(dst, dstOff, TAIL[len]);
     }
 
     @Override
     public double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector term = FloatVector.fromArray(F, z, off + i, m).sub(pivot).add(margin);
-            VectorMask<Float> on = term.compare(VectorOperators.GT, 0f).and(m);
-            ZERO.blend(1f, on).intoArray(active, activeOff + i, m);
+        int step = F.length();
+        for (int i = 0; i < len; i += step) {
+            int r = Math.min(step, len - i);
+            // Lanes past the row hold -Infinity: their term is never positive.
+            FloatVector term = (r == step ? FloatVector.fromArray(F, z, off + i) : tail(z, off + i, r, NEG_INF))
+                    .sub(pivot).add(margin);
+            VectorMask<Float> on = term.compare(VectorOperators.GT, 0f);
+            FloatVector flags = ZERO.blend(1f, on);
+            if (r == step) {
+                flags.intoArray(active, activeOff + i);
+            } else {
+                flags.intoArray(active, activeOff + i, TAIL[r]);
+            }
             FloatVector kept = ZERO.blend(term, on);
             low = low.add(kept.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(kept.convertShape(VectorOperators.F2D, D, 1));
         }
-        DoubleVector lanes = low.add(high);
-        double total = 0;
-        for (int lane = 0; lane < lanes.length(); lane++) {
-            total += lanes.lane(lane);
-        }
-        return total;
+        return foldLanes(low.add(high));
     }
 
     @Override
@@ -196,8 +235,7 @@ public final class PanamaKernels implements KernelSupport {
             FloatVector.fromArray(F, a, off + i).mul(alpha).add(beta).intoArray(a, off + i);
         }
         if (i < len) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector.fromArray(F, a, off + i, m).mul(alpha).add(beta).intoArray(a, off + i, m);
+            tail(a, off + i, len - i, ZERO).mul(alpha).add(beta).intoArray(a, off + i, TAIL[len - i]);
         }
     }
 
@@ -209,9 +247,8 @@ public final class PanamaKernels implements KernelSupport {
             FloatVector.fromArray(F, a, off + i).mul(alpha).add(wv).intoArray(a, off + i);
         }
         if (i < len) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector wv = FloatVector.fromArray(F, w, wOff + i, m).mul(beta);
-            FloatVector.fromArray(F, a, off + i, m).mul(alpha).add(wv).intoArray(a, off + i, m);
+            FloatVector wv = tail(w, wOff + i, len - i, ZERO).mul(beta);
+            tail(a, off + i, len - i, ZERO).mul(alpha).add(wv).intoArray(a, off + i, TAIL[len - i]);
         }
     }
 
@@ -222,8 +259,7 @@ public final class PanamaKernels implements KernelSupport {
             FloatVector.fromArray(F, src, srcOff + i).mul(scale).add(shift).intoArray(dst, dstOff + i);
         }
         if (i < len) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector.fromArray(F, src, srcOff + i, m).mul(scale).add(shift).intoArray(dst, dstOff + i, m);
+            tail(src, srcOff + i, len - i, ZERO).mul(scale).add(shift).intoArray(dst, dstOff + i, TAIL[len - i]);
         }
     }
 
@@ -231,29 +267,30 @@ public final class PanamaKernels implements KernelSupport {
     public double sum(float[] a, int off, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector v = FloatVector.fromArray(F, a, off + i, m);
+        int step = F.length();
+        int i = 0;
+        for (; i + step <= len; i += step) {
+            FloatVector v = FloatVector.fromArray(F, a, off + i);
             low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        // Lanes are folded in lane order, here rather than in a helper that would receive a boxed vector.
-        DoubleVector lanes = low.add(high);
-        double total = 0;
-        for (int lane = 0; lane < lanes.length(); lane++) {
-            total += lanes.lane(lane);
+        if (i < len) {
+            FloatVector v = tail(a, off + i, len - i, ZERO);
+            low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return total;
+        return foldLanes(low.add(high));
     }
 
     @Override
     public double dot(float[] a, int aOff, float[] b, int bOff, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, len);
-            FloatVector va = FloatVector.fromArray(F, a, aOff + i, m);
-            FloatVector vb = FloatVector.fromArray(F, b, bOff + i, m);
+        int step = F.length();
+        for (int i = 0; i < len; i += step) {
+            int r = Math.min(step, len - i);
+            FloatVector va = r == step ? FloatVector.fromArray(F, a, aOff + i) : tail(a, aOff + i, r, ZERO);
+            FloatVector vb = r == step ? FloatVector.fromArray(F, b, bOff + i) : tail(b, bOff + i, r, ZERO);
             DoubleVector da = (DoubleVector) va.convertShape(VectorOperators.F2D, D, 0);
             DoubleVector db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 0);
             low = da.fma(db, low);
@@ -261,12 +298,30 @@ public final class PanamaKernels implements KernelSupport {
             db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 1);
             high = da.fma(db, high);
         }
-        // Lanes are folded in lane order, here rather than in a helper that would receive a boxed vector.
-        DoubleVector lanes = low.add(high);
-        double total = 0;
-        for (int lane = 0; lane < lanes.length(); lane++) {
-            total += lanes.lane(lane);
+        return foldLanes(low.add(high));
+    }
+
+    /**
+     * Adds the lanes by a fixed tree (each step adds the lanes {@code i} and {@code i ^ step}), so that
+     * the result does not depend on how a reduction is compiled, and without extracting lanes by a
+     * variable index, which is slow. Small enough to be inlined wherever it is called (a vector
+     * passed to a method that is not inlined is boxed).
+     */
+    private static double foldLanes(DoubleVector lanes) {
+        for (VectorShuffle<Double> swap : FOLD) {
+            lanes = lanes.add(lanes.rearrange(swap));
         }
-        return total;
+        return lanes.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Double>[] foldShuffles() {
+        int steps = Integer.numberOfTrailingZeros(D.length());
+        VectorShuffle<Double>[] shuffles = new VectorShuffle[steps];
+        for (int k = 0, step = D.length() / 2; step >= 1; k++, step /= 2) {
+            int distance = step;
+            shuffles[k] = VectorShuffle.fromOp(D, i -> i ^ distance);
+        }
+        return shuffles;
     }
 }

@@ -98,8 +98,10 @@ class PanamaKernelsTest {
         float[] lse1 = new float[1];
         float[] lse2 = new float[1];
         int label = len / 2;
-        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, 0.8f, label, w, wSum, 0.1f, 0.25f, g1, 0, lse1, 0);
-        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, 0.8f, label, w, wSum, 0.1f, 0.25f, g2, 0, lse2, 0);
+        float max = scalar.max(z, 0, len);
+        double weightedLogits = scalar.dot(w, 0, z, 0, len);
+        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g1, 0, lse1, 0);
+        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g2, 0, lse2, 0);
         close(l1, l2, 1e-5, "loss");
         close(lse1[0], lse2[0], 1e-6, "lse");
         for (int i = 0; i < len; i++) {

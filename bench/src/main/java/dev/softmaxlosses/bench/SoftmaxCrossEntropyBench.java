@@ -1,0 +1,70 @@
+package dev.softmaxlosses.bench;
+
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The fused softmax cross-entropy, forward and backward (mean loss and the full gradient) of a whole
+ * batch per call. {@code impl}: the library on its SIMD kernels, on its scalar kernels, or the naive
+ * baseline. Each JMH thread ({@code -t}) runs its own batch; the library's own row parallelism is off
+ * so that the thread count is JMH's. Each parameter set runs in its own fork, which is what lets
+ * {@code @Setup} choose the kernels before the provider first runs.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dsoftmaxlosses.parallel=false", "-Xmx4g"})
+public class SoftmaxCrossEntropyBench {
+
+    @Param({"4096x10", "1024x1000", "256x32768", "64x262144"})
+    public String shape;
+
+    @Param({"simd", "scalar", "naive"})
+    public String impl;
+
+    private float[] logits;
+    private float[] grad;
+    private int[] labels;
+    private int rows;
+    private int cols;
+    private SoftmaxCrossEntropyLoss loss;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        System.setProperty(KernelProvider.PROPERTY, impl.equals("simd") ? "simd" : "scalar");
+        int[] dims = Shapes.parse(shape);
+        rows = dims[0];
+        cols = dims[1];
+        logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
+        labels = Shapes.labels(rows, cols, 7);
+        grad = new float[logits.length];
+        loss = SoftmaxCrossEntropyLoss.create();
+        if (!impl.equals("naive") && !KernelProvider.get().description().startsWith(impl)) {
+            throw new IllegalStateException("asked for " + impl + " kernels, got " + KernelProvider.get().description());
+        }
+    }
+
+    @Benchmark
+    public double forwardBackward() {
+        return impl.equals("naive")
+                ? NaiveSoftmaxCrossEntropy.forwardBackward(logits, labels, rows, cols, grad)
+                : loss.forwardBackward(logits, labels, rows, cols, grad);
+    }
+}
