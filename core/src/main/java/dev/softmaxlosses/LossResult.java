@@ -29,12 +29,16 @@ public final class LossResult {
     private double gradScale;
 
     private LossResult(int rows, int cols, int dim) {
+        this(rows, cols, dim, true);
+    }
+
+    private LossResult(int rows, int cols, int dim, boolean perClassOutputs) {
         this.rows = rows;
         this.cols = cols;
         this.dim = dim;
         this.gradFeatures = dim < 0 ? null : new float[Math.multiplyExact(rows, dim)];
         this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(cols, dim)];
-        int size = Math.multiplyExact(rows, cols);
+        int size = perClassOutputs ? Math.multiplyExact(rows, cols) : 0;
         this.losses = new float[rows];
         this.logits = new float[size];
         this.probabilities = new float[size];
@@ -56,6 +60,23 @@ public final class LossResult {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
         return new LossResult(rows, cols, dim);
+    }
+
+    /**
+     * Buffers for the margin family's streaming mode, which never holds an {@code N x C} matrix: the
+     * per-sample losses, log-sum-exps and the feature, weight and scale gradients; {@link #logits()},
+     * {@link #probabilities()} and {@link #gradLogits()} are empty.
+     */
+    public static LossResult forStreaming(int rows, int cols, int dim) {
+        if (rows < 0 || cols < 0 || dim < 0) {
+            throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
+        }
+        return new LossResult(rows, cols, dim, false);
+    }
+
+    /** Whether {@link #logits()}, {@link #probabilities()} and {@link #gradLogits()} are held ({@code N x C}). */
+    public boolean hasPerClassOutputs() {
+        return logits.length == (long) rows * cols;
     }
 
     /** Whether these buffers fit a batch of this shape. */

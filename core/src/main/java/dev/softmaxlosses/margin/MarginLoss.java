@@ -120,6 +120,19 @@ public abstract sealed class MarginLoss implements Loss
 
     @Override
     public void compute(LossInput input, LossResult out) {
+        Batch batch = validate(input, out);
+        if (!out.hasPerClassOutputs()) {
+            throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
+                    + batch.n() + ", " + batch.c() + ", " + batch.d() + "), or compute with a StreamingMarginHead");
+        }
+        run(batch.features(), batch.weights(), batch.n(), batch.c(), batch.d(), batch.labels(), batch.classWeights(), out);
+    }
+
+    /** A validated batch: the arrays and their shapes. */
+    record Batch(float[] features, float[] weights, int n, int c, int d, int[] labels, float[] classWeights) {}
+
+    /** Every check of the margin family's input, before anything is computed. */
+    Batch validate(LossInput input, LossResult out) {
         FloatMatrix x = Checks.require(name(), "features", input.features());
         FloatMatrix w = Checks.require(name(), "weights", input.weights());
         int[] labels = Checks.require(name(), "labels", input.labels());
@@ -149,7 +162,7 @@ public abstract sealed class MarginLoss implements Loss
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
                     + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d + ")");
         }
-        run(n == 0 ? new float[0] : x.data(), w.data(), n, c, d, labels, input.classWeights(), out);
+        return new Batch(n == 0 ? new float[0] : x.data(), w.data(), n, c, d, labels, input.classWeights());
     }
 
     /** The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin. */
@@ -226,7 +239,7 @@ public abstract sealed class MarginLoss implements Loss
                 double cosine = g.cos[r * c + j];
                 boolean isTarget = j == y && y != ignore;
                 double value = isTarget ? target(cosine) : cosine;
-                double slope = isTarget ? slopeOfTarget(g, r, cosine) : 1.0;
+                double slope = isTarget ? slopeOfTarget(cosine) : 1.0;
                 double b = columnFactor(g, j);
                 gradCos[r * c + j] = (float) (dLdf * s * a * b * slope);
                 gradFeatureNorm[r] += dLdf * s * b * value;
@@ -239,27 +252,29 @@ public abstract sealed class MarginLoss implements Loss
         float[] gradWeights = out.gradWeights();
         MatrixProducts.times(gradCos, n, c, g.weightsHat, d, gradFeatures);
         MatrixProducts.transposedTimes(gradCos, n, c, g.featuresHat, d, gradWeights);
-        throughNormalisation(gradFeatures, g.featuresHat, g.featureNorms, scalesByFeatureNorm() ? gradFeatureNorm : null, n, d);
-        throughNormalisation(gradWeights, g.weightsHat, g.weightNorms, scalesByWeightNorm() ? gradWeightNorm : null, c, d);
+        throughNormalisation(gradFeatures, g.featuresHat, g.featureNorms, 0, scalesByFeatureNorm() ? gradFeatureNorm : null, n, d);
+        throughNormalisation(gradWeights, g.weightsHat, g.weightNorms, 0, scalesByWeightNorm() ? gradWeightNorm : null, c, d);
         if (gradient == Gradient.SPHEREFACE_NORMALIZED) {
             SphereFaceLoss.normaliseTargetFeatureGradients(this, g, labels, ignore, grad, out.gradFeatures());
         }
     }
 
     /** {@code T'} at a target, under the chosen gradient convention. */
-    private double slopeOfTarget(Geometry g, int r, double cosine) {
+    double slopeOfTarget(double cosine) {
         return gradient == Gradient.STRAIGHT_THROUGH ? 1.0 : targetSlope(cosine);
     }
 
     /**
      * Turns {@code dL/dv_hat} (in {@code grad}, row by row) into {@code dL/dv}: the Jacobian of
      * {@code v / max(||v||, eps)} is {@code (I - v_hat v_hat^T) / ||v||}, or {@code I / eps} below the
-     * floor; plus {@code dL/d||v|| * v_hat} when the logits also carry the norm.
+     * floor; plus {@code dL/d||v|| * v_hat} when the logits also carry the norm. Row {@code r} has the
+     * norm {@code norms[normOffset + r]}.
      */
-    private static void throughNormalisation(float[] grad, float[] hat, double[] norms, double[] gradNorm, int rows, int d) {
+    static void throughNormalisation(float[] grad, float[] hat, double[] norms, int normOffset, double[] gradNorm,
+                                     int rows, int d) {
         for (int r = 0; r < rows; r++) {
             int off = r * d;
-            double norm = norms[r];
+            double norm = norms[normOffset + r];
             double along = 0;
             if (norm >= NORM_EPS) {
                 for (int k = 0; k < d; k++) {
@@ -291,8 +306,8 @@ public abstract sealed class MarginLoss implements Loss
             this.d = d;
             this.featureNorms = new double[n];
             this.weightNorms = new double[c];
-            this.featuresHat = normalise(x, n, d, featureNorms);
-            this.weightsHat = normalise(w, c, d, weightNorms);
+            this.featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
+            this.weightsHat = MarginLoss.normalise(w, c, d, weightNorms);
             this.cos = new float[n * c];
             MatrixProducts.timesTransposed(featuresHat, n, d, weightsHat, c, cos);
             for (int i = 0; i < cos.length; i++) {
@@ -300,21 +315,28 @@ public abstract sealed class MarginLoss implements Loss
             }
         }
 
-        private static float[] normalise(float[] v, int rows, int d, double[] norms) {
-            float[] hat = new float[rows * d];
-            for (int r = 0; r < rows; r++) {
-                double squares = 0;
-                for (int k = 0; k < d; k++) {
-                    squares += (double) v[r * d + k] * v[r * d + k];
-                }
-                norms[r] = Math.sqrt(squares);
-                double inverse = 1.0 / Math.max(norms[r], NORM_EPS);
-                for (int k = 0; k < d; k++) {
-                    hat[r * d + k] = (float) (v[r * d + k] * inverse);
-                }
+    }
+
+    /** The rows of {@code v} divided by their norms (floored at {@link #NORM_EPS}); the norms into {@code norms}. */
+    static float[] normalise(float[] v, int rows, int d, double[] norms) {
+        float[] hat = new float[rows * d];
+        for (int r = 0; r < rows; r++) {
+            norms[r] = norm(v, r, d);
+            double inverse = 1.0 / Math.max(norms[r], NORM_EPS);
+            for (int k = 0; k < d; k++) {
+                hat[r * d + k] = (float) (v[r * d + k] * inverse);
             }
-            return hat;
         }
+        return hat;
+    }
+
+    /** The Euclidean norm of row {@code r}, accumulated in double. */
+    static double norm(float[] v, int r, int d) {
+        double squares = 0;
+        for (int k = 0; k < d; k++) {
+            squares += (double) v[r * d + k] * v[r * d + k];
+        }
+        return Math.sqrt(squares);
     }
 
     /** {@code sin(theta)} of a cosine, bounded below by {@link #MIN_SIN}. */

@@ -34,6 +34,14 @@ final class MatrixProducts {
         BLAS_INSTANCE.sgemm("N", "N", d, n, c, 1f, b, d, a, c, 0f, out, d);
     }
 
+    /** {@code out (n x d) += a (n x c) . b (c x d)}: the streaming head's feature gradient, block by block. */
+    static void timesAccumulate(float[] a, int n, int c, float[] b, int d, float[] out) {
+        if (n == 0 || c == 0 || d == 0) {
+            return;
+        }
+        BLAS_INSTANCE.sgemm("N", "N", d, n, c, 1f, b, d, a, c, 1f, out, d);
+    }
+
     /** {@code out (c x d) = a (n x c)^T . b (n x d)}: the gradient flowing to the class weights. */
     static void transposedTimes(float[] a, int n, int c, float[] b, int d, float[] out) {
         if (n == 0 || c == 0 || d == 0) {

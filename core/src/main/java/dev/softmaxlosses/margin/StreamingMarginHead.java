@@ -1,0 +1,214 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
+
+import java.util.Arrays;
+
+/**
+ * A margin loss over many classes without the {@code N x C} logits (face recognition trains with
+ * 10^5 to 10^7 identities). The classes are walked in blocks twice:
+ *
+ * <ol>
+ *   <li>forward: each block's cosines, by one matrix product with its normalised weights, become
+ *       final logits, folded into each row's online softmax state (running maximum and sum, merged
+ *       as in Milakov and Gimelshein 2018, "Online normalizer calculation for softmax"), with the
+ *       target logit and, for label smoothing, the weighted sum of the logits;</li>
+ *   <li>backward: each block's logits are recomputed, turned into {@code dL/df} with the row's
+ *       final log-sum-exp, and pushed through the same steps as {@link MarginLoss}: the block's
+ *       weight gradient is written at once, the feature gradient accumulates.</li>
+ * </ol>
+ *
+ * Extra memory is {@code N x block} floats (plus {@code N x D} and {@code block x D}), whatever
+ * {@code C} is; nothing of size {@code C x D} is copied. Results equal {@link MarginLoss#compute} to
+ * float32 rounding; the outputs that would be {@code N x C} (logits, probabilities, their gradient)
+ * are not produced ({@link LossResult#forStreaming}).
+ */
+public final class StreamingMarginHead {
+
+    /** The block size used when none is given: 4096 classes. */
+    public static final int DEFAULT_BLOCK = 4096;
+
+    private final MarginLoss loss;
+    private final int block;
+
+    /** A streaming head for {@code loss}, walking {@code block} classes at a time. */
+    public StreamingMarginHead(MarginLoss loss, int block) {
+        if (block < 1) {
+            throw new IllegalArgumentException("block must be >= 1, got " + block);
+        }
+        this.loss = loss;
+        this.block = block;
+    }
+
+    public StreamingMarginHead(MarginLoss loss) {
+        this(loss, DEFAULT_BLOCK);
+    }
+
+    /** Computes into new buffers. */
+    public LossResult compute(LossInput input) {
+        FloatMatrix w = Checks.require(loss.name(), "weights", input.weights());
+        FloatMatrix x = Checks.require(loss.name(), "features", input.features());
+        LossResult out = LossResult.forStreaming(x.rows(), w.rows(), w.cols());
+        compute(input, out);
+        return out;
+    }
+
+    /** Computes into buffers from {@link LossResult#forStreaming} (or any with feature gradients). */
+    public void compute(LossInput input, LossResult out) {
+        MarginLoss.Batch batch = loss.validate(input, out);
+        int n = batch.n();
+        int c = batch.c();
+        int d = batch.d();
+        float[] w = batch.weights();
+        int[] labels = batch.labels();
+        float[] classWeights = batch.classWeights();
+        int ignore = loss.ignoreIndex();
+        double s = loss.scale();
+        double eps = loss.labelSmoothing();
+
+        double[] featureNorms = new double[n];
+        float[] featuresHat = MarginLoss.normalise(batch.features(), n, d, featureNorms);
+        double[] weightNorms = new double[c];
+        for (int j = 0; j < c; j++) {
+            weightNorms[j] = MarginLoss.norm(w, j, d);
+        }
+        int b = Math.min(block, c);
+        float[] weightsHat = new float[b * d];
+        float[] cos = new float[n * b];
+        float[] gradCos = new float[n * b];
+
+        // Forward: the online softmax state of every row.
+        double[] max = new double[n];
+        double[] sum = new double[n];
+        double[] targetLogit = new double[n];
+        double[] weightedLogitSum = new double[n];
+        Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        double weightSum = 0;
+        for (int j0 = 0; j0 < c; j0 += b) {
+            int width = Math.min(b, c - j0);
+            cosinesOfBlock(featuresHat, w, weightNorms, j0, width, n, d, weightsHat, cos);
+            for (int r = 0; r < n; r++) {
+                int y = labels[r];
+                double blockMax = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < width; j++) {
+                    double f = logit(r, j0 + j, y, ignore, cos[r * width + j], s, featureNorms, weightNorms);
+                    blockMax = Math.max(blockMax, f);
+                    if (j0 + j == y) {
+                        targetLogit[r] = f;
+                    }
+                    if (eps > 0) {
+                        weightedLogitSum[r] += (classWeights == null ? 1 : classWeights[j0 + j]) * f;
+                    }
+                }
+                double newMax = Math.max(max[r], blockMax);
+                double blockSum = 0;
+                for (int j = 0; j < width; j++) {
+                    blockSum += Math.exp(logit(r, j0 + j, y, ignore, cos[r * width + j], s, featureNorms, weightNorms) - newMax);
+                }
+                sum[r] = sum[r] * Math.exp(max[r] - newMax) + blockSum;
+                max[r] = newMax;
+            }
+            for (int j = 0; j < width && classWeights != null; j++) {
+                weightSum += classWeights[j0 + j];
+            }
+        }
+        if (classWeights == null) {
+            weightSum = c;
+        }
+
+        // The per-sample losses, the normaliser and each row's dL/df scale, as the softmax loss has them.
+        double normaliser = 0;
+        double total = 0;
+        double[] lse = new double[n];
+        double[] mass = new double[n];
+        for (int r = 0; r < n; r++) {
+            lse[r] = max[r] + Math.log(sum[r]);
+            out.logSumExp()[r] = (float) lse[r];
+            int y = labels[r];
+            if (y == ignore) {
+                out.losses()[r] = 0;
+                continue;
+            }
+            double wy = classWeights == null ? 1 : classWeights[y];
+            normaliser += wy;
+            mass[r] = (1 - eps) * wy + eps / c * weightSum;
+            double l = mass[r] * lse[r] - (1 - eps) * wy * targetLogit[r] - eps / c * weightedLogitSum[r];
+            out.losses()[r] = (float) l;
+            total += l;
+        }
+        Reduction reduction = loss.reduction();
+        double scale = reduction != Reduction.MEAN ? 1 : normaliser > 0 ? 1 / normaliser : 0;
+        out.setLoss(reduction, reduction == Reduction.MEAN ? total * scale : total);
+
+        // Backward: recompute each block, write its weight gradient, accumulate the features'.
+        float[] gradFeatures = out.gradFeatures();
+        Arrays.fill(gradFeatures, 0f);
+        double[] gradFeatureNorm = new double[n];
+        double gradScale = 0;
+        float[] gradWeightsBlock = new float[b * d];
+        for (int j0 = 0; j0 < c; j0 += b) {
+            int width = Math.min(b, c - j0);
+            cosinesOfBlock(featuresHat, w, weightNorms, j0, width, n, d, weightsHat, cos);
+            double[] gradWeightNorm = new double[width];
+            for (int r = 0; r < n; r++) {
+                int y = labels[r];
+                double a = loss.scalesByFeatureNorm() ? featureNorms[r] : 1;
+                for (int j = 0; j < width; j++) {
+                    int cls = j0 + j;
+                    if (y == ignore) {
+                        gradCos[r * width + j] = 0;
+                        continue;
+                    }
+                    double cosine = cos[r * width + j];
+                    boolean isTarget = cls == y;
+                    double value = isTarget ? loss.target(cosine) : cosine;
+                    double bj = loss.scalesByWeightNorm() ? weightNorms[cls] : 1;
+                    double f = s * a * bj * value;
+                    double wc = classWeights == null ? 1 : classWeights[cls];
+                    double q = (isTarget ? 1 - eps : 0) + eps / c;
+                    double dLdf = (Math.exp(f - lse[r]) * mass[r] - wc * q) * scale;
+                    double slope = isTarget ? loss.slopeOfTarget(cosine) : 1;
+                    gradCos[r * width + j] = (float) (dLdf * s * a * bj * slope);
+                    gradFeatureNorm[r] += dLdf * s * bj * value;
+                    gradWeightNorm[j] += dLdf * s * a * value;
+                    gradScale += dLdf * a * bj * value;
+                }
+            }
+            MatrixProducts.timesAccumulate(gradCos, n, width, weightsHat, d, gradFeatures);
+            MatrixProducts.transposedTimes(gradCos, n, width, featuresHat, d, gradWeightsBlock);
+            MarginLoss.throughNormalisation(gradWeightsBlock, weightsHat, weightNorms, j0,
+                    loss.scalesByWeightNorm() ? gradWeightNorm : null, width, d);
+            System.arraycopy(gradWeightsBlock, 0, out.gradWeights(), j0 * d, width * d);
+        }
+        MarginLoss.throughNormalisation(gradFeatures, featuresHat, featureNorms, 0,
+                loss.scalesByFeatureNorm() ? gradFeatureNorm : null, n, d);
+        out.setGradScale(loss.hasScale() ? gradScale : 0);
+    }
+
+    private double logit(int r, int cls, int y, int ignore, double cosine, double s, double[] featureNorms,
+                         double[] weightNorms) {
+        double a = loss.scalesByFeatureNorm() ? featureNorms[r] : 1;
+        double b = loss.scalesByWeightNorm() ? weightNorms[cls] : 1;
+        // Rounded as the materialised path rounds its logits, so both give the same softmax.
+        return (float) (s * a * b * (cls == y && y != ignore ? loss.target(cosine) : cosine));
+    }
+
+    /** The normalised weights of classes {@code [j0, j0 + width)} and their cosines with every feature. */
+    private static void cosinesOfBlock(float[] featuresHat, float[] w, double[] weightNorms, int j0, int width, int n,
+                                       int d, float[] weightsHat, float[] cos) {
+        for (int j = 0; j < width; j++) {
+            double inverse = 1.0 / Math.max(weightNorms[j0 + j], MarginLoss.NORM_EPS);
+            for (int k = 0; k < d; k++) {
+                weightsHat[j * d + k] = (float) (w[(j0 + j) * d + k] * inverse);
+            }
+        }
+        MatrixProducts.timesTransposed(featuresHat, n, d, weightsHat, width, cos);
+        for (int i = 0; i < n * width; i++) {
+            cos[i] = Math.max(-1f, Math.min(1f, cos[i]));
+        }
+    }
+}
