@@ -1,0 +1,124 @@
+package dev.softmaxlosses.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs a set of benchmarks in one go and prints the table issue 5 asks for: ns per logit of each
+ * logit kernel with its multiple of the copy bound measured in the same run, and GFLOP/s of the
+ * margin head with its share of the BLAS-only rate. Arguments are JMH's own (include patterns,
+ * {@code -p}, {@code -t}, {@code -wi}, ...).
+ */
+public final class BenchReport {
+
+    private BenchReport() {}
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions cli = new CommandLineOptions(args);
+        ChainedOptionsBuilder options = new OptionsBuilder().parent(cli);
+        Collection<RunResult> results = new Runner(options.build()).run();
+        System.out.println();
+        System.out.println(table(results));
+    }
+
+    static String table(Collection<RunResult> results) {
+        Map<String, Double> copyNsPerLogit = new LinkedHashMap<>();
+        Map<String, Double> blasMs = new LinkedHashMap<>();
+        List<RunResult> rest = new ArrayList<>();
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark();
+            if (name.endsWith("CopyBandwidthBench.copy")) {
+                copyNsPerLogit.put(r.getParams().getParam("shape"), nsPerLogit(r));
+            } else if (name.endsWith("MarginHeadBench.blasOnly")) {
+                blasMs.put(r.getParams().getParam("shape"), r.getPrimaryResult().getScore());
+            } else {
+                rest.add(r);
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-40s %-12s %-8s %12s %14s%n", "benchmark", "shape", "threads",
+                "ns/logit", "x copy bound"));
+        copyNsPerLogit.forEach((shape, ns) -> out.append(String.format(Locale.ROOT, "%-40s %-12s %-8s %12.3f %14s%n",
+                "copy (the bound)", shape, "", ns, "1.00")));
+        for (RunResult r : rest) {
+            String name = r.getParams().getBenchmark();
+            String shape = r.getParams().getParam("shape");
+            if (name.endsWith("MarginHeadBench.forwardBackward")) {
+                continue;
+            }
+            String label = shortName(name) + " " + describe(r);
+            double ns = nsPerLogit(r);
+            Double bound = copyNsPerLogit.get(shape);
+            out.append(String.format(Locale.ROOT, "%-40s %-12s %-8d %12.3f %14s%n", label, shape,
+                    r.getParams().getThreads(), ns, bound == null ? "-" : String.format(Locale.ROOT, "%.2f", ns / bound)));
+        }
+        boolean head = rest.stream().anyMatch(r -> r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward"))
+                || !blasMs.isEmpty();
+        if (head) {
+            out.append(String.format(Locale.ROOT, "%n%-40s %-14s %10s %10s %12s%n", "margin head", "shape", "ms/call", "GFLOP/s",
+                    "of BLAS rate"));
+            blasMs.forEach((shape, ms) -> out.append(String.format(Locale.ROOT, "%-40s %-14s %10.2f %10.1f %12s%n",
+                    "BLAS only (3 products)", shape, ms, gflops(shape, ms), "1.00")));
+            for (RunResult r : rest) {
+                if (!r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward")) {
+                    continue;
+                }
+                String shape = r.getParams().getParam("shape");
+                double ms = r.getPrimaryResult().getScore();
+                Double blas = blasMs.get(shape);
+                out.append(String.format(Locale.ROOT, "%-40s %-14s %10.2f %10.1f %12s%n",
+                        r.getParams().getParam("loss") + " " + r.getParams().getParam("mode"), shape, ms, gflops(shape, ms),
+                        blas == null ? "-" : String.format(Locale.ROOT, "%.2f", blas / ms)));
+            }
+        }
+        return out.toString();
+    }
+
+    private static String shortName(String benchmark) {
+        return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
+                .replace(".forwardBackward", "");
+    }
+
+    private static String describe(RunResult r) {
+        List<String> parts = new ArrayList<>();
+        for (String key : r.getParams().getParamsKeys()) {
+            if (!key.equals("shape")) {
+                parts.add(r.getParams().getParam(key));
+            }
+        }
+        return String.join(" ", parts);
+    }
+
+    /** Time per call over the logits of one call, in nanoseconds, over all threads' logits. */
+    private static double nsPerLogit(RunResult r) {
+        int[] dims = Shapes.parse(r.getParams().getParam("shape"));
+        double logits = (double) dims[0] * dims[dims.length - 1];
+        double nsPerCall = r.getPrimaryResult().getScore() * unitToNs(r.getPrimaryResult().getScoreUnit());
+        return nsPerCall / logits / r.getParams().getThreads();
+    }
+
+    private static double unitToNs(String unit) {
+        return switch (unit.substring(0, unit.indexOf('/'))) {
+            case "ns" -> 1;
+            case "us" -> 1e3;
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            default -> throw new IllegalArgumentException("unit " + unit);
+        };
+    }
+
+    private static double gflops(String shape, double ms) {
+        int[] dims = Shapes.parse(shape);
+        return 3 * 2.0 * dims[0] * dims[1] * dims[2] / (ms * 1e6);
+    }
+}
