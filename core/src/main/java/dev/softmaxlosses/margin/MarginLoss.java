@@ -7,6 +7,8 @@ import dev.softmaxlosses.LossParameters;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Locale;
@@ -17,13 +19,18 @@ import java.util.Locale;
  *
  * <ol>
  *   <li>normalise: {@code x_hat = x / max(||x||, 1e-12)}, {@code W_hat} likewise;</li>
- *   <li>cosines by one matrix product: {@code cos = x_hat W_hat^T}, clamped to [-1, 1];</li>
- *   <li>final logits {@code f_nj = s A_n B_j cos_nj} for {@code j != y}, and for the target
- *       {@code f_ny = s A_n B_y T(cos_ny)}, where {@code A_n} is {@code ||x_n||} or 1, {@code B_j} is
- *       {@code ||W_j||} or 1, and {@code T} is the paper's target transform;</li>
+ *   <li>one matrix product {@code K = X' W'^T}, where {@code X'} is {@code x_hat}, or {@code x} itself
+ *       when the logits carry the feature's norm ({@code A_n = ||x_n||}), and {@code W'} likewise
+ *       ({@code B_j = ||W_j||}); so {@code K_nj = A_n B_j cos_nj}, exactly linear where the paper's
+ *       logit is (L-Softmax's {@code W_j . x}, L2-softmax's {@code alpha x_hat . W_j}), also at a zero
+ *       vector; for two normalised operands it is the cosine, clamped to [-1, 1];</li>
+ *   <li>final logits {@code f_nj = s K_nj} for {@code j != y}, and for the target
+ *       {@code f_ny = s A_n B_y T(c)}, with {@code T} the paper's target transform and the target's
+ *       cosine {@code c} computed in double from the raw vectors: a float cosine of a feature lying
+ *       on its class weight is 0.99999994, an angle of 3.5e-4, which moves ArcFace's logit by 0.01;</li>
  *   <li>the softmax cross-entropy of {@code f} with hard labels, so {@code ignore_index},
  *       {@code reduction}, {@code label_smoothing} and {@code class_weights} work as there;</li>
- *   <li>back through the same steps exactly: {@code dL/dcos}, then two matrix products, then the
+ *   <li>back through the same steps exactly: {@code dL/dK}, then two matrix products, then the
  *       Jacobians of the normalisations {@code (I - v_hat v_hat^T) / ||v||} and of the norms.</li>
  * </ol>
  *
@@ -176,37 +183,22 @@ public abstract sealed class MarginLoss implements Loss
         }
         Checks.requireFinite("features", features);
         Checks.requireFinite("weights", weights);
-        Geometry g = new Geometry(features.data(), weights.data(), n, c, d);
+        Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex());
         float[] f = new float[n * c];
-        for (int r = 0; r < n; r++) {
-            for (int j = 0; j < c; j++) {
-                f[r * c + j] = (float) (scale() * rowFactor(g, r) * columnFactor(g, j) * g.cos[r * c + j]);
-            }
-        }
+        KernelProvider.get().scaleShift(g.products, 0, f, 0, n * c, (float) scale(), 0f);
         return new FloatMatrix(f, n, c);
     }
 
-    private double rowFactor(Geometry g, int r) {
-        return scalesByFeatureNorm() ? g.featureNorms[r] : 1.0;
-    }
-
-    private double columnFactor(Geometry g, int j) {
-        return scalesByWeightNorm() ? g.weightNorms[j] : 1.0;
-    }
-
     private void run(float[] x, float[] w, int n, int c, int d, int[] labels, float[] classWeights, LossResult out) {
-        Geometry g = new Geometry(x, w, n, c, d);
+        Geometry g = new Geometry(this, x, w, n, c, d, labels, ignoreIndex());
         double s = scale();
         int ignore = ignoreIndex();
         float[] f = out.logits();
+        KernelProvider.get().scaleShift(g.products, 0, f, 0, n * c, (float) s, 0f);
         for (int r = 0; r < n; r++) {
-            double rowFactor = s * rowFactor(g, r);
-            for (int j = 0; j < c; j++) {
-                f[r * c + j] = (float) (rowFactor * columnFactor(g, j) * g.cos[r * c + j]);
-            }
             int y = labels[r];
             if (y != ignore) {
-                f[r * c + y] = (float) (rowFactor * columnFactor(g, y) * target(g.cos[r * c + y]));
+                f[r * c + y] = (float) targetLogit(g.targetCos[r], g.featureNorms[r], g.weightNorms[y]);
             }
         }
         // The softmax cross-entropy reads f from out.logits() and writes its outputs into out: its
@@ -214,6 +206,34 @@ public abstract sealed class MarginLoss implements Loss
         crossEntropy.compute(LossInput.builder().logits(new FloatMatrix(f, n, c)).labels(labels)
                 .classWeights(classWeights).build(), out);
         backward(g, labels, out);
+    }
+
+    /** {@code f_y = s A B T(c)}. */
+    double targetLogit(double c, double featureNorm, double weightNorm) {
+        return scale() * (scalesByFeatureNorm() ? featureNorm : 1) * (scalesByWeightNorm() ? weightNorm : 1) * target(c);
+    }
+
+    /**
+     * The target's share of the backward pass for {@code G = dL/df_y}: into {@code out[0]}
+     * {@code dL/dK_ny} (the target's {@code K} is {@code A B c}), into
+     * {@code out[1]} and {@code out[2]} the gradients of the norms {@code A} and {@code B} (0 when the
+     * logit does not carry them), into {@code out[3]} the gradient of the scale.
+     */
+    void targetBackward(double dLdf, double c, double featureNorm, double weightNorm, double[] out) {
+        boolean byFeature = scalesByFeatureNorm();
+        boolean byWeight = scalesByWeightNorm();
+        double a = byFeature ? featureNorm : 1;
+        double b = byWeight ? weightNorm : 1;
+        double s = scale();
+        double t = target(c);
+        double slope = slopeOfTarget(c);
+        // f_y = s A B T(K / (A B)): df_y/dK = s T'(c). At a zero vector (below the floor) the same value
+        // is taken, which is the exact derivative wherever the paper's logit is linear there (m = 1).
+        out[0] = dLdf * s * slope;
+        // d/dA of s A B T(K / (A B)) with K fixed; below the floor c does not depend on A.
+        out[1] = byFeature ? dLdf * s * b * (t - (featureNorm >= NORM_EPS ? c * slope : 0)) : 0;
+        out[2] = byWeight ? dLdf * s * a * (t - (weightNorm >= NORM_EPS ? c * slope : 0)) : 0;
+        out[3] = dLdf * a * b * t;
     }
 
     /** {@code dL/df} (in {@code out.gradLogits()}) back to the features, the class weights and the scale. */
@@ -224,38 +244,53 @@ public abstract sealed class MarginLoss implements Loss
         double s = scale();
         int ignore = ignoreIndex();
         float[] grad = out.gradLogits();
-        float[] gradCos = new float[n * c];
+        float[] gradProducts = new float[n * c];
         double[] gradFeatureNorm = new double[n];
         double[] gradWeightNorm = new double[c];
+        double[] target = new double[4];
         double gradScale = 0;
+        KernelSupport k = KernelProvider.get();
         for (int r = 0; r < n; r++) {
-            double a = rowFactor(g, r);
+            int off = r * c;
+            // Off the target f = s K: dL/dK is dL/df times s, and dL/ds is sum_j dL/df_j K_j.
+            k.scaleShift(grad, off, gradProducts, off, c, (float) s, 0f);
+            gradScale += k.dot(grad, off, g.products, off, c);
             int y = labels[r];
-            for (int j = 0; j < c; j++) {
-                double dLdf = grad[r * c + j];
-                if (dLdf == 0) {
-                    continue;
-                }
-                double cosine = g.cos[r * c + j];
-                boolean isTarget = j == y && y != ignore;
-                double value = isTarget ? target(cosine) : cosine;
-                double slope = isTarget ? slopeOfTarget(cosine) : 1.0;
-                double b = columnFactor(g, j);
-                gradCos[r * c + j] = (float) (dLdf * s * a * b * slope);
-                gradFeatureNorm[r] += dLdf * s * b * value;
-                gradWeightNorm[j] += dLdf * s * a * value;
-                gradScale += dLdf * a * b * value;
+            if (y == ignore) {
+                continue;
             }
+            targetBackward(grad[off + y], g.targetCos[r], g.featureNorms[r], g.weightNorms[y], target);
+            gradProducts[off + y] = (float) target[0];
+            gradFeatureNorm[r] += target[1];
+            gradWeightNorm[y] += target[2];
+            gradScale += target[3] - grad[off + y] * g.products[off + y];
         }
         out.setGradScale(hasScale() ? gradScale : 0);
         float[] gradFeatures = out.gradFeatures();
         float[] gradWeights = out.gradWeights();
-        MatrixProducts.times(gradCos, n, c, g.weightsHat, d, gradFeatures);
-        MatrixProducts.transposedTimes(gradCos, n, c, g.featuresHat, d, gradWeights);
-        throughNormalisation(gradFeatures, g.featuresHat, g.featureNorms, 0, scalesByFeatureNorm() ? gradFeatureNorm : null, n, d);
-        throughNormalisation(gradWeights, g.weightsHat, g.weightNorms, 0, scalesByWeightNorm() ? gradWeightNorm : null, c, d);
+        MatrixProducts.times(gradProducts, n, c, g.weightOperand, d, gradFeatures);
+        MatrixProducts.transposedTimes(gradProducts, n, c, g.featureOperand, d, gradWeights);
+        finishOperandGradient(gradFeatures, g.featuresHat, g.featureNorms, 0, gradFeatureNorm, n, d, scalesByFeatureNorm());
+        finishOperandGradient(gradWeights, g.weightsHat, g.weightNorms, 0, gradWeightNorm, c, d, scalesByWeightNorm());
         if (gradient == Gradient.SPHEREFACE_NORMALIZED) {
             SphereFaceLoss.normaliseTargetFeatureGradients(this, g, labels, ignore, grad, out.gradFeatures());
+        }
+    }
+
+    /**
+     * Turns the gradient of an operand of {@code K} into that of the raw vectors: through the
+     * normalisation when the operand was normalised, plus {@code dL/d||v|| * v_hat} when it was the raw
+     * vector whose norm the logits carry.
+     */
+    static void finishOperandGradient(float[] grad, float[] hat, double[] norms, int normOffset, double[] gradNorm,
+                                      int rows, int d, boolean raw) {
+        if (!raw) {
+            throughNormalisation(grad, hat, norms, normOffset, null, rows, d);
+            return;
+        }
+        KernelSupport k = KernelProvider.get();
+        for (int r = 0; r < rows; r++) {
+            k.scaleAddScaledInPlace(grad, r * d, d, 1f, hat, r * d, (float) gradNorm[r]);
         }
     }
 
@@ -272,24 +307,19 @@ public abstract sealed class MarginLoss implements Loss
      */
     static void throughNormalisation(float[] grad, float[] hat, double[] norms, int normOffset, double[] gradNorm,
                                      int rows, int d) {
+        KernelSupport k = KernelProvider.get();
         for (int r = 0; r < rows; r++) {
             int off = r * d;
             double norm = norms[normOffset + r];
-            double along = 0;
-            if (norm >= NORM_EPS) {
-                for (int k = 0; k < d; k++) {
-                    along += (double) grad[off + k] * hat[off + k];
-                }
-            }
+            double along = norm >= NORM_EPS ? k.dot(grad, off, hat, off, d) : 0;
             double inverse = 1.0 / Math.max(norm, NORM_EPS);
             double normTerm = gradNorm == null ? 0 : gradNorm[r];
-            for (int k = 0; k < d; k++) {
-                grad[off + k] = (float) ((grad[off + k] - along * hat[off + k]) * inverse + normTerm * hat[off + k]);
-            }
+            // (g - along hat) / norm + normTerm hat = g / norm + hat (normTerm - along / norm)
+            k.scaleAddScaledInPlace(grad, off, d, (float) inverse, hat, off, (float) (normTerm - along * inverse));
         }
     }
 
-    /** Norms, normalised rows and cosines of one batch. */
+    /** Norms, normalised rows, the operands and product {@code K} of one batch, and the target cosines. */
     static final class Geometry {
         final int n;
         final int c;
@@ -298,9 +328,12 @@ public abstract sealed class MarginLoss implements Loss
         final double[] weightNorms;
         final float[] featuresHat;
         final float[] weightsHat;
-        final float[] cos;
+        final float[] featureOperand;
+        final float[] weightOperand;
+        final float[] products;
+        final double[] targetCos;
 
-        Geometry(float[] x, float[] w, int n, int c, int d) {
+        Geometry(MarginLoss loss, float[] x, float[] w, int n, int c, int d, int[] labels, int ignore) {
             this.n = n;
             this.c = c;
             this.d = d;
@@ -308,35 +341,48 @@ public abstract sealed class MarginLoss implements Loss
             this.weightNorms = new double[c];
             this.featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
             this.weightsHat = MarginLoss.normalise(w, c, d, weightNorms);
-            this.cos = new float[n * c];
-            MatrixProducts.timesTransposed(featuresHat, n, d, weightsHat, c, cos);
-            for (int i = 0; i < cos.length; i++) {
-                cos[i] = Math.max(-1f, Math.min(1f, cos[i]));
+            this.featureOperand = loss.scalesByFeatureNorm() ? x : featuresHat;
+            this.weightOperand = loss.scalesByWeightNorm() ? w : weightsHat;
+            this.products = new float[n * c];
+            MatrixProducts.timesTransposed(featureOperand, n, d, weightOperand, c, products);
+            if (!loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm()) {
+                for (int i = 0; i < products.length; i++) {
+                    products[i] = Math.max(-1f, Math.min(1f, products[i]));
+                }
+            }
+            this.targetCos = new double[n];
+            for (int r = 0; labels != null && r < n; r++) {
+                if (labels[r] != ignore) {
+                    targetCos[r] = cosine(x, r, featureNorms[r], w, labels[r], weightNorms[labels[r]], d);
+                }
             }
         }
+    }
 
+    /** The cosine of two raw rows in double, clamped to [-1, 1]; 0 when either is below the norm floor. */
+    static double cosine(float[] x, int r, double featureNorm, float[] w, int j, double weightNorm, int d) {
+        double dot = 0;
+        for (int k = 0; k < d; k++) {
+            dot += (double) x[r * d + k] * w[j * d + k];
+        }
+        double cos = dot / (Math.max(featureNorm, NORM_EPS) * Math.max(weightNorm, NORM_EPS));
+        return Math.max(-1, Math.min(1, cos));
     }
 
     /** The rows of {@code v} divided by their norms (floored at {@link #NORM_EPS}); the norms into {@code norms}. */
     static float[] normalise(float[] v, int rows, int d, double[] norms) {
         float[] hat = new float[rows * d];
+        KernelSupport k = KernelProvider.get();
         for (int r = 0; r < rows; r++) {
             norms[r] = norm(v, r, d);
-            double inverse = 1.0 / Math.max(norms[r], NORM_EPS);
-            for (int k = 0; k < d; k++) {
-                hat[r * d + k] = (float) (v[r * d + k] * inverse);
-            }
+            k.scaleShift(v, r * d, hat, r * d, d, (float) (1.0 / Math.max(norms[r], NORM_EPS)), 0f);
         }
         return hat;
     }
 
     /** The Euclidean norm of row {@code r}, accumulated in double. */
     static double norm(float[] v, int r, int d) {
-        double squares = 0;
-        for (int k = 0; k < d; k++) {
-            squares += (double) v[r * d + k] * v[r * d + k];
-        }
-        return Math.sqrt(squares);
+        return Math.sqrt(KernelProvider.get().dot(v, r * d, v, r * d, d));
     }
 
     /** {@code sin(theta)} of a cosine, bounded below by {@link #MIN_SIN}. */

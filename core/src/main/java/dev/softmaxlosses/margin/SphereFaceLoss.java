@@ -79,7 +79,7 @@ public final class SphereFaceLoss extends MarginLoss {
             if (y == ignore || gradLogits[r * c + y] == 0 || norm < NORM_EPS) {
                 continue;
             }
-            double cosine = g.cos[r * c + y];
+            double cosine = g.targetCos[r];
             double slope = sphere.angle.psiSlope(cosine);
             double alongX = sphere.angle.psi(cosine) - cosine * slope;
             double length = Math.sqrt(slope * slope + (alongX / norm) * (alongX / norm));

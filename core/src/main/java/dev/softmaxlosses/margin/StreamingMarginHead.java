@@ -63,43 +63,52 @@ public final class StreamingMarginHead {
         int n = batch.n();
         int c = batch.c();
         int d = batch.d();
+        float[] x = batch.features();
         float[] w = batch.weights();
         int[] labels = batch.labels();
         float[] classWeights = batch.classWeights();
         int ignore = loss.ignoreIndex();
         double s = loss.scale();
         double eps = loss.labelSmoothing();
+        boolean rawFeatures = loss.scalesByFeatureNorm();
+        boolean rawWeights = loss.scalesByWeightNorm();
+        boolean clamp = !rawFeatures && !rawWeights;
 
         double[] featureNorms = new double[n];
-        float[] featuresHat = MarginLoss.normalise(batch.features(), n, d, featureNorms);
+        float[] featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
+        float[] featureOperand = rawFeatures ? x : featuresHat;
         double[] weightNorms = new double[c];
         for (int j = 0; j < c; j++) {
             weightNorms[j] = MarginLoss.norm(w, j, d);
         }
+        double[] targetCos = new double[n];
+        double[] targetLogit = new double[n];
+        for (int r = 0; r < n; r++) {
+            int y = labels[r];
+            if (y != ignore) {
+                targetCos[r] = MarginLoss.cosine(x, r, featureNorms[r], w, y, weightNorms[y], d);
+                targetLogit[r] = (float) loss.targetLogit(targetCos[r], featureNorms[r], weightNorms[y]);
+            }
+        }
         int b = Math.min(block, c);
         float[] weightsHat = new float[b * d];
-        float[] cos = new float[n * b];
-        float[] gradCos = new float[n * b];
+        float[] products = new float[n * b];
+        float[] gradProducts = new float[n * b];
 
         // Forward: the online softmax state of every row.
         double[] max = new double[n];
         double[] sum = new double[n];
-        double[] targetLogit = new double[n];
         double[] weightedLogitSum = new double[n];
         Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        double weightSum = 0;
+        double weightSum = classWeights == null ? c : 0;
         for (int j0 = 0; j0 < c; j0 += b) {
             int width = Math.min(b, c - j0);
-            cosinesOfBlock(featuresHat, w, weightNorms, j0, width, n, d, weightsHat, cos);
+            productsOfBlock(featureOperand, w, weightNorms, j0, width, n, d, weightsHat, rawWeights, clamp, products);
             for (int r = 0; r < n; r++) {
-                int y = labels[r];
                 double blockMax = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < width; j++) {
-                    double f = logit(r, j0 + j, y, ignore, cos[r * width + j], s, featureNorms, weightNorms);
+                    double f = logit(r, j0 + j, labels, ignore, products[r * width + j], s, targetLogit);
                     blockMax = Math.max(blockMax, f);
-                    if (j0 + j == y) {
-                        targetLogit[r] = f;
-                    }
                     if (eps > 0) {
                         weightedLogitSum[r] += (classWeights == null ? 1 : classWeights[j0 + j]) * f;
                     }
@@ -107,7 +116,7 @@ public final class StreamingMarginHead {
                 double newMax = Math.max(max[r], blockMax);
                 double blockSum = 0;
                 for (int j = 0; j < width; j++) {
-                    blockSum += Math.exp(logit(r, j0 + j, y, ignore, cos[r * width + j], s, featureNorms, weightNorms) - newMax);
+                    blockSum += Math.exp(logit(r, j0 + j, labels, ignore, products[r * width + j], s, targetLogit) - newMax);
                 }
                 sum[r] = sum[r] * Math.exp(max[r] - newMax) + blockSum;
                 max[r] = newMax;
@@ -115,9 +124,6 @@ public final class StreamingMarginHead {
             for (int j = 0; j < width && classWeights != null; j++) {
                 weightSum += classWeights[j0 + j];
             }
-        }
-        if (classWeights == null) {
-            weightSum = c;
         }
 
         // The per-sample losses, the normaliser and each row's dL/df scale, as the softmax loss has them.
@@ -148,67 +154,78 @@ public final class StreamingMarginHead {
         float[] gradFeatures = out.gradFeatures();
         Arrays.fill(gradFeatures, 0f);
         double[] gradFeatureNorm = new double[n];
+        double[] target = new double[4];
         double gradScale = 0;
         float[] gradWeightsBlock = new float[b * d];
+        double[] gradWeightNorm = new double[b];
         for (int j0 = 0; j0 < c; j0 += b) {
             int width = Math.min(b, c - j0);
-            cosinesOfBlock(featuresHat, w, weightNorms, j0, width, n, d, weightsHat, cos);
-            double[] gradWeightNorm = new double[width];
+            productsOfBlock(featureOperand, w, weightNorms, j0, width, n, d, weightsHat, rawWeights, clamp, products);
+            Arrays.fill(gradWeightNorm, 0);
             for (int r = 0; r < n; r++) {
                 int y = labels[r];
-                double a = loss.scalesByFeatureNorm() ? featureNorms[r] : 1;
                 for (int j = 0; j < width; j++) {
                     int cls = j0 + j;
                     if (y == ignore) {
-                        gradCos[r * width + j] = 0;
+                        gradProducts[r * width + j] = 0;
                         continue;
                     }
-                    double cosine = cos[r * width + j];
-                    boolean isTarget = cls == y;
-                    double value = isTarget ? loss.target(cosine) : cosine;
-                    double bj = loss.scalesByWeightNorm() ? weightNorms[cls] : 1;
-                    double f = s * a * bj * value;
+                    double f = logit(r, cls, labels, ignore, products[r * width + j], s, targetLogit);
                     double wc = classWeights == null ? 1 : classWeights[cls];
-                    double q = (isTarget ? 1 - eps : 0) + eps / c;
+                    double q = (cls == y ? 1 - eps : 0) + eps / c;
                     double dLdf = (Math.exp(f - lse[r]) * mass[r] - wc * q) * scale;
-                    double slope = isTarget ? loss.slopeOfTarget(cosine) : 1;
-                    gradCos[r * width + j] = (float) (dLdf * s * a * bj * slope);
-                    gradFeatureNorm[r] += dLdf * s * bj * value;
-                    gradWeightNorm[j] += dLdf * s * a * value;
-                    gradScale += dLdf * a * bj * value;
+                    if (cls == y) {
+                        loss.targetBackward(dLdf, targetCos[r], featureNorms[r], weightNorms[y], target);
+                        gradProducts[r * width + j] = (float) target[0];
+                        gradFeatureNorm[r] += target[1];
+                        gradWeightNorm[j] += target[2];
+                        gradScale += target[3];
+                    } else {
+                        gradProducts[r * width + j] = (float) (dLdf * s);
+                        gradScale += dLdf * products[r * width + j];
+                    }
                 }
             }
-            MatrixProducts.timesAccumulate(gradCos, n, width, weightsHat, d, gradFeatures);
-            MatrixProducts.transposedTimes(gradCos, n, width, featuresHat, d, gradWeightsBlock);
-            MarginLoss.throughNormalisation(gradWeightsBlock, weightsHat, weightNorms, j0,
-                    loss.scalesByWeightNorm() ? gradWeightNorm : null, width, d);
+            float[] operand = rawWeights ? Arrays.copyOfRange(w, j0 * d, (j0 + width) * d) : weightsHat;
+            MatrixProducts.timesAccumulate(gradProducts, n, width, operand, d, gradFeatures);
+            MatrixProducts.transposedTimes(gradProducts, n, width, featureOperand, d, gradWeightsBlock);
+            if (rawWeights) {
+                normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
+            }
+            MarginLoss.finishOperandGradient(gradWeightsBlock, weightsHat, weightNorms, j0, gradWeightNorm, width, d, rawWeights);
             System.arraycopy(gradWeightsBlock, 0, out.gradWeights(), j0 * d, width * d);
         }
-        MarginLoss.throughNormalisation(gradFeatures, featuresHat, featureNorms, 0,
-                loss.scalesByFeatureNorm() ? gradFeatureNorm : null, n, d);
+        MarginLoss.finishOperandGradient(gradFeatures, featuresHat, featureNorms, 0, gradFeatureNorm, n, d, rawFeatures);
         out.setGradScale(loss.hasScale() ? gradScale : 0);
     }
 
-    private double logit(int r, int cls, int y, int ignore, double cosine, double s, double[] featureNorms,
-                         double[] weightNorms) {
-        double a = loss.scalesByFeatureNorm() ? featureNorms[r] : 1;
-        double b = loss.scalesByWeightNorm() ? weightNorms[cls] : 1;
-        // Rounded as the materialised path rounds its logits, so both give the same softmax.
-        return (float) (s * a * b * (cls == y && y != ignore ? loss.target(cosine) : cosine));
+    /** The final logit, rounded to float as the materialised path stores it so that both give the same softmax. */
+    private static double logit(int r, int cls, int[] labels, int ignore, float product, double s, double[] targetLogit) {
+        return cls == labels[r] && labels[r] != ignore ? targetLogit[r] : (float) (s * product);
     }
 
-    /** The normalised weights of classes {@code [j0, j0 + width)} and their cosines with every feature. */
-    private static void cosinesOfBlock(float[] featuresHat, float[] w, double[] weightNorms, int j0, int width, int n,
-                                       int d, float[] weightsHat, float[] cos) {
-        for (int j = 0; j < width; j++) {
-            double inverse = 1.0 / Math.max(weightNorms[j0 + j], MarginLoss.NORM_EPS);
-            for (int k = 0; k < d; k++) {
-                weightsHat[j * d + k] = (float) (w[(j0 + j) * d + k] * inverse);
-            }
+    /** The products {@code K} of every feature with classes {@code [j0, j0 + width)}. */
+    private static void productsOfBlock(float[] featureOperand, float[] w, double[] weightNorms, int j0, int width,
+                                        int n, int d, float[] weightsHat, boolean rawWeights, boolean clamp,
+                                        float[] products) {
+        float[] operand;
+        if (rawWeights) {
+            operand = Arrays.copyOfRange(w, j0 * d, (j0 + width) * d);
+        } else {
+            normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
+            operand = weightsHat;
         }
-        MatrixProducts.timesTransposed(featuresHat, n, d, weightsHat, width, cos);
-        for (int i = 0; i < n * width; i++) {
-            cos[i] = Math.max(-1f, Math.min(1f, cos[i]));
+        MatrixProducts.timesTransposed(featureOperand, n, d, operand, width, products);
+        for (int i = 0; clamp && i < n * width; i++) {
+            products[i] = Math.max(-1f, Math.min(1f, products[i]));
+        }
+    }
+
+    /** The normalised weights of classes {@code [j0, j0 + width)} into {@code weightsHat}. */
+    private static void normalisedBlock(float[] w, double[] weightNorms, int j0, int width, int d, float[] weightsHat) {
+        dev.softmaxlosses.kernel.KernelSupport k = dev.softmaxlosses.kernel.KernelProvider.get();
+        for (int j = 0; j < width; j++) {
+            k.scaleShift(w, (j0 + j) * d, weightsHat, j * d, d, (float) (1.0 / Math.max(weightNorms[j0 + j], MarginLoss.NORM_EPS)), 0f);
         }
     }
 }

@@ -224,6 +224,35 @@ class MarginLossTest {
     }
 
     @Test
+    void aZeroClassWeightRowStillLearnsWhereTheLogitIsLinearInIt() {
+        // L2-softmax's f_j = alpha x_hat . W_j and L-Softmax's W_j . x are linear in W_j: at W_j = 0 the
+        // gradient is alpha x_hat p_j (resp. x p_j), not 0. x = (1, 0), W = ((1, 0), (0, 0)), label 0.
+        double p1 = 1 / (1 + Math.E);
+        LossResult l2 = run("l2_softmax:alpha=1", new float[] {1, 0}, 1, new float[] {1, 0, 0, 0}, 2, 2, 0);
+        assertClose(p1, l2.gradWeights()[2], 1e-6, 1e-7, "l2_softmax dL/dW_1");
+        LossResult l = run("lsoftmax:m=1", new float[] {1, 0}, 1, new float[] {1, 0, 0, 0}, 2, 2, 0);
+        assertClose(p1, l.gradWeights()[2], 1e-6, 1e-7, "lsoftmax dL/dW_1");
+    }
+
+    @Test
+    void aZeroFeatureStillLearnsWhereTheLogitIsLinearInIt() {
+        // L-Softmax with m = 1 is the plain softmax on W x: at x = 0 the gradient is sum_j (p_j - y_j) W_j.
+        LossResult l = run("lsoftmax:m=1", new float[] {0, 0}, 1, new float[] {1, 0, 0, 2}, 2, 2, 0);
+        assertClose(-0.5, l.gradFeatures()[0], 1e-6, 1e-7, "dL/dx_0");
+        assertClose(1.0, l.gradFeatures()[1], 1e-6, 1e-7, "dL/dx_1");
+    }
+
+    @Test
+    void aFeatureOnItsClassWeightHasTheExactTargetLogit() {
+        // A float cosine of such a pair is 0.99999994; computed in double the target logit is s cos(m).
+        float[] weights = {-0.3414262f, 0.07694273f, -0.92521626f, -0.61060524f, -0.7916472f, 1.1000941f, -0.9188873f,
+                -0.44881836f, 0.07374421f, 0.8703339f, -1.0501653f, -0.7846087f};
+        float[] feature = {-0.7916472f, 1.1000941f, -0.9188873f, -0.44881836f};
+        LossResult r = run("arcface", feature, 1, weights, 3, 4, 1);
+        assertClose(64 * Math.cos(0.5), r.logits()[1], 1e-7, 1e-6, "f_y");
+    }
+
+    @Test
     void inferenceLogitsHaveNoMargin() {
         ArcFaceLoss arc = ArcFaceLoss.builder().scale(16).margin(0.5).build();
         FloatMatrix logits = arc.inferenceLogits(new FloatMatrix(x, 6, 4), new FloatMatrix(w, 5, 4));
