@@ -28,9 +28,20 @@ public final class PanamaKernels implements KernelSupport {
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     private static final FloatVector ZERO = FloatVector.zero(F);
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    /** Lane i holds i: compared with a label it marks the target's lane. */
+    private static final FloatVector IOTA = FloatVector.fromArray(F, iota(), 0);
     /** {@code TAIL[r]}: the first r lanes, made once rather than on every tail. */
     private static final VectorMask<Float>[] TAIL = tailMasks();
     private static final VectorShuffle<Double>[] FOLD = foldShuffles();
+    private static final VectorShuffle<Float>[] FOLD_FLOAT = floatFoldShuffles();
+
+    private static float[] iota() {
+        float[] lanes = new float[F.length()];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = i;
+        }
+        return lanes;
+    }
 
     @SuppressWarnings("unchecked")
     private static VectorMask<Float>[] tailMasks() {
@@ -74,16 +85,24 @@ public final class PanamaKernels implements KernelSupport {
         return "simd (" + F.vectorBitSize() + "-bit)";
     }
 
+    /**
+     * The maximum with Java's semantics (a NaN anywhere gives NaN, which the callers' validation
+     * relies on), four accumulators deep: the lane-wise max compiles to a sequence of several
+     * instructions, whose latency a single loop-carried accumulator would pay on every step.
+     */
     @Override
     public float max(float[] a, int off, int len) {
-        // Two accumulators hide the latency of the dependent max chain.
         FloatVector acc0 = NEG_INF;
         FloatVector acc1 = NEG_INF;
+        FloatVector acc2 = NEG_INF;
+        FloatVector acc3 = NEG_INF;
         int step = F.length();
         int i = 0;
-        for (int bound = len - 2 * step; i <= bound; i += 2 * step) {
+        for (int bound = len - 4 * step; i <= bound; i += 4 * step) {
             acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
             acc1 = acc1.max(FloatVector.fromArray(F, a, off + i + step));
+            acc2 = acc2.max(FloatVector.fromArray(F, a, off + i + 2 * step));
+            acc3 = acc3.max(FloatVector.fromArray(F, a, off + i + 3 * step));
         }
         for (; i + step <= len; i += step) {
             acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
@@ -91,7 +110,7 @@ public final class PanamaKernels implements KernelSupport {
         if (i < len) {
             acc0 = acc0.max(tail(a, off + i, len - i, NEG_INF));
         }
-        return acc0.max(acc1).reduceLanes(VectorOperators.MAX);
+        return acc0.max(acc1).max(acc2.max(acc3)).reduceLanes(VectorOperators.MAX);
     }
 
     /** The {@code r < F.length()} values at {@code a[idx..]}, the other lanes set to {@code identity}. */
@@ -183,6 +202,51 @@ public final class PanamaKernels implements KernelSupport {
         // t's low bits hold n + 127; shifted by 23 they are the exponent of 2^n (0 when n = -127).
         FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(scale);
+    }
+
+    /**
+     * Rows that fit one vector (C = 10, say) are the whole computation in registers: one load, the
+     * exponentials, their sum, the gradient, one store. The generic path would spend most of such a
+     * row on its three passes' loop and call overheads. Class weights take the generic path.
+     */
+    @Override
+    public double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
+                                         float[] classWeights, double classWeightSum, float eps,
+                                         double weightedLogitSum, float gradScale, float[] grad, int gradOff,
+                                         float[] lseOut, int lseOff) {
+        if (len > F.length() || classWeights != null) {
+            return KernelSupport.super.softmaxCrossEntropyRow(z, off, len, rowMax, invT, label, classWeights,
+                    classWeightSum, eps, weightedLogitSum, gradScale, grad, gradOff, lseOut, lseOff);
+        }
+        float shift = rowMax * invT;
+        FloatVector e = exp((len == F.length() ? FloatVector.fromArray(F, z, off) : tail(z, off, len, NEG_INF))
+                .mul(invT).sub(shift));
+        VectorMask<Float> isTarget = IOTA.eq((float) label);
+        // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's lane alone
+        // is non-zero in the second fold, so that one is exact.
+        double others = foldFloatLanes(e.blend(0f, isTarget));
+        double expTarget = foldFloatLanes(ZERO.blend(e, isTarget));
+        double sum = expTarget + others;
+        double logSum = Math.log(sum);
+        double uniform = (double) eps / len;
+        double weightedMass = (1.0 - eps) + uniform * classWeightSum;
+        float alpha = (float) (weightedMass / sum * gradScale);
+        float beta = (float) (-uniform * gradScale);
+        float targetGrad = (float) (gradScale * (-weightedMass * others / sum + uniform * (classWeightSum - 1.0)));
+        FloatVector g = e.mul(alpha).add(beta).blend(targetGrad, isTarget);
+        if (len == F.length()) {
+            g.intoArray(grad, gradOff);
+        } else {
+            g.intoArray(grad, gradOff, TAIL[len]);
+        }
+        double loss = weightedMass * logSum + (1.0 - eps) * (shift - (double) (z[off + label] * invT));
+        if (eps > 0f) {
+            loss += uniform * (shift * classWeightSum - invT * weightedLogitSum);
+        }
+        if (lseOut != null) {
+            lseOut[lseOff] = (float) (shift + logSum);
+        }
+        return loss;
     }
 
     @Override
@@ -312,6 +376,25 @@ public final class PanamaKernels implements KernelSupport {
             lanes = lanes.add(lanes.rearrange(swap));
         }
         return lanes.lane(0);
+    }
+
+    /** The float lanes added by a fixed tree, as {@link #foldLanes} does for doubles. */
+    private static float foldFloatLanes(FloatVector lanes) {
+        for (VectorShuffle<Float> swap : FOLD_FLOAT) {
+            lanes = lanes.add(lanes.rearrange(swap));
+        }
+        return lanes.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] floatFoldShuffles() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int k = 0, step = F.length() / 2; step >= 1; k++, step /= 2) {
+            int distance = step;
+            shuffles[k] = VectorShuffle.fromOp(F, i -> i ^ distance);
+        }
+        return shuffles;
     }
 
     @SuppressWarnings("unchecked")
