@@ -62,7 +62,6 @@ public final class PanamaKernels implements KernelSupport {
     private static final float ROUNDING = 12582912f + 127f;
     /** Below this, n would reach -127: the exponent field is 0 and the result flushes to exactly 0. */
     private static final float EXP_LOW = -88f;
-    private static final float EXP_HIGH = 88.3f;
     private static final FloatVector P2 = FloatVector.broadcast(F, 8.3334519073E-3f);
     private static final FloatVector P3 = FloatVector.broadcast(F, 4.1665795894E-2f);
     private static final FloatVector P4 = FloatVector.broadcast(F, 1.6666665459E-1f);
@@ -86,31 +85,22 @@ public final class PanamaKernels implements KernelSupport {
     }
 
     /**
-     * The maximum with Java's semantics (a NaN anywhere gives NaN, which the callers' validation
-     * relies on), four accumulators deep: the lane-wise max compiles to a sequence of several
-     * instructions, whose latency a single loop-carried accumulator would pay on every step.
+     * The maximum, reduced vector by vector into a scalar: no vector is carried from one iteration to
+     * the next, which this JIT compiles far better. {@code Math.max} propagates NaN, which the callers'
+     * validation relies on.
      */
     @Override
     public float max(float[] a, int off, int len) {
-        FloatVector acc0 = NEG_INF;
-        FloatVector acc1 = NEG_INF;
-        FloatVector acc2 = NEG_INF;
-        FloatVector acc3 = NEG_INF;
+        float m = Float.NEGATIVE_INFINITY;
         int step = F.length();
         int i = 0;
-        for (int bound = len - 4 * step; i <= bound; i += 4 * step) {
-            acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
-            acc1 = acc1.max(FloatVector.fromArray(F, a, off + i + step));
-            acc2 = acc2.max(FloatVector.fromArray(F, a, off + i + 2 * step));
-            acc3 = acc3.max(FloatVector.fromArray(F, a, off + i + 3 * step));
-        }
         for (; i + step <= len; i += step) {
-            acc0 = acc0.max(FloatVector.fromArray(F, a, off + i));
+            m = Math.max(m, FloatVector.fromArray(F, a, off + i).reduceLanes(VectorOperators.MAX));
         }
         if (i < len) {
-            acc0 = acc0.max(tail(a, off + i, len - i, NEG_INF));
+            m = Math.max(m, tail(a, off + i, len - i, NEG_INF).reduceLanes(VectorOperators.MAX));
         }
-        return acc0.max(acc1).max(acc2.max(acc3)).reduceLanes(VectorOperators.MAX);
+        return m;
     }
 
     /** The {@code r < F.length()} values at {@code a[idx..]}, the other lanes set to {@code identity}. */
@@ -183,11 +173,12 @@ public final class PanamaKernels implements KernelSupport {
      * Unlike {@code VectorOperators.EXP}, whose JIT-compiled and interpreted forms differ in the last
      * bit, it gives the same bits however the code runs, which keeps results independent of the
      * thread count. Inputs at or below -88 ({@code -Infinity} included) give exactly 0 (the true
-     * values there are below {@code Float.MIN_NORMAL}); inputs are assumed {@code <= 88.3} (the
-     * kernels only take exponentials of {@code x - max}).
+     * values there are below {@code Float.MIN_NORMAL}); inputs must be {@code <= 88} (the kernels only
+     * take exponentials of {@code x - max <= 0}).
      */
     static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LOW).min(EXP_HIGH);
+        // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
+        x = x.blend(EXP_LOW, x.lt(EXP_LOW));
         FloatVector t = x.fma(LOG2E, ROUNDING);
         FloatVector n = t.sub(ROUNDING);
         // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
