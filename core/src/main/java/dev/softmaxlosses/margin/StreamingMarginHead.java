@@ -5,6 +5,8 @@ import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.Arrays;
 
@@ -95,7 +97,9 @@ public final class StreamingMarginHead {
         float[] products = new float[n * b];
         float[] gradProducts = new float[n * b];
 
-        // Forward: the online softmax state of every row.
+        // Forward: the online softmax state of every row, block by block.
+        KernelSupport k = KernelProvider.get();
+        float[] logits = new float[b];
         double[] max = new double[n];
         double[] sum = new double[n];
         double[] weightedLogitSum = new double[n];
@@ -105,21 +109,16 @@ public final class StreamingMarginHead {
             int width = Math.min(b, c - j0);
             productsOfBlock(featureOperand, w, weightNorms, j0, width, n, d, weightsHat, rawWeights, clamp, products);
             for (int r = 0; r < n; r++) {
-                double blockMax = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < width; j++) {
-                    double f = logit(r, j0 + j, labels, ignore, products[r * width + j], s, targetLogit);
-                    blockMax = Math.max(blockMax, f);
-                    if (eps > 0) {
-                        weightedLogitSum[r] += (classWeights == null ? 1 : classWeights[j0 + j]) * f;
-                    }
-                }
+                logitsOfRow(k, r, j0, width, labels, ignore, products, s, targetLogit, logits);
+                float blockMax = k.max(logits, 0, width);
                 double newMax = Math.max(max[r], blockMax);
-                double blockSum = 0;
-                for (int j = 0; j < width; j++) {
-                    blockSum += Math.exp(logit(r, j0 + j, labels, ignore, products[r * width + j], s, targetLogit) - newMax);
-                }
+                double blockSum = k.expSum(logits, 0, width, 1f, (float) newMax, null, 0);
                 sum[r] = sum[r] * Math.exp(max[r] - newMax) + blockSum;
                 max[r] = newMax;
+                if (eps > 0) {
+                    weightedLogitSum[r] += classWeights == null ? k.sum(logits, 0, width)
+                            : k.dot(classWeights, j0, logits, 0, width);
+                }
             }
             for (int j = 0; j < width && classWeights != null; j++) {
                 weightSum += classWeights[j0 + j];
@@ -164,26 +163,34 @@ public final class StreamingMarginHead {
             Arrays.fill(gradWeightNorm, 0);
             for (int r = 0; r < n; r++) {
                 int y = labels[r];
-                for (int j = 0; j < width; j++) {
-                    int cls = j0 + j;
-                    if (y == ignore) {
-                        gradProducts[r * width + j] = 0;
-                        continue;
-                    }
-                    double f = logit(r, cls, labels, ignore, products[r * width + j], s, targetLogit);
-                    double wc = classWeights == null ? 1 : classWeights[cls];
-                    double q = (cls == y ? 1 - eps : 0) + eps / c;
-                    double dLdf = (Math.exp(f - lse[r]) * mass[r] - wc * q) * scale;
-                    if (cls == y) {
-                        loss.targetBackward(dLdf, targetCos[r], featureNorms[r], weightNorms[y], target);
-                        gradProducts[r * width + j] = (float) target[0];
-                        gradFeatureNorm[r] += target[1];
-                        gradWeightNorm[j] += target[2];
-                        gradScale += target[3];
-                    } else {
-                        gradProducts[r * width + j] = (float) (dLdf * s);
-                        gradScale += dLdf * products[r * width + j];
-                    }
+                int off = r * width;
+                if (y == ignore) {
+                    Arrays.fill(gradProducts, off, off + width, 0f);
+                    continue;
+                }
+                // dL/df = p mass - w q (times the reduction's scale), with p = exp(f - max) / S; off the
+                // target dL/dK = s dL/df, so s is folded in here and taken out for the scale's gradient.
+                logitsOfRow(k, r, j0, width, labels, ignore, products, s, targetLogit, logits);
+                float shift = (float) max[r];
+                double expScale = Math.exp(max[r] - lse[r]);
+                k.expSum(logits, 0, width, 1f, shift, gradProducts, off);
+                float alpha = (float) (expScale * mass[r] * scale * s);
+                float beta = (float) (-eps / c * scale * s);
+                if (classWeights == null) {
+                    k.scaleAddInPlace(gradProducts, off, width, alpha, beta);
+                } else {
+                    k.scaleAddScaledInPlace(gradProducts, off, width, alpha, classWeights, j0, beta);
+                }
+                gradScale += k.dot(gradProducts, off, products, off, width) / s;
+                if (y >= j0 && y < j0 + width) {
+                    double dLdf = gradProducts[off + y - j0] / s
+                            - (1 - eps) * (classWeights == null ? 1 : classWeights[y]) * scale;
+                    gradScale -= (gradProducts[off + y - j0] / s) * products[off + y - j0];
+                    loss.targetBackward(dLdf, targetCos[r], featureNorms[r], weightNorms[y], target);
+                    gradProducts[off + y - j0] = (float) target[0];
+                    gradFeatureNorm[r] += target[1];
+                    gradWeightNorm[y - j0] += target[2];
+                    gradScale += target[3];
                 }
             }
             float[] operand = rawWeights ? Arrays.copyOfRange(w, j0 * d, (j0 + width) * d) : weightsHat;
@@ -199,9 +206,17 @@ public final class StreamingMarginHead {
         out.setGradScale(loss.hasScale() ? gradScale : 0);
     }
 
-    /** The final logit, rounded to float as the materialised path stores it so that both give the same softmax. */
-    private static double logit(int r, int cls, int[] labels, int ignore, float product, double s, double[] targetLogit) {
-        return cls == labels[r] && labels[r] != ignore ? targetLogit[r] : (float) (s * product);
+    /**
+     * Row {@code r}'s final logits over the block: {@code s K} and, if the target is in the block, its
+     * logit (rounded to float as the materialised path stores it, so that both give the same softmax).
+     */
+    private static void logitsOfRow(KernelSupport k, int r, int j0, int width, int[] labels, int ignore,
+                                    float[] products, double s, double[] targetLogit, float[] logits) {
+        k.scaleShift(products, r * width, logits, 0, width, (float) s, 0f);
+        int y = labels[r];
+        if (y != ignore && y >= j0 && y < j0 + width) {
+            logits[y - j0] = (float) targetLogit[r];
+        }
     }
 
     /** The products {@code K} of every feature with classes {@code [j0, j0 + width)}. */
@@ -223,7 +238,7 @@ public final class StreamingMarginHead {
 
     /** The normalised weights of classes {@code [j0, j0 + width)} into {@code weightsHat}. */
     private static void normalisedBlock(float[] w, double[] weightNorms, int j0, int width, int d, float[] weightsHat) {
-        dev.softmaxlosses.kernel.KernelSupport k = dev.softmaxlosses.kernel.KernelProvider.get();
+        KernelSupport k = KernelProvider.get();
         for (int j = 0; j < width; j++) {
             k.scaleShift(w, (j0 + j) * d, weightsHat, j * d, d, (float) (1.0 / Math.max(weightNorms[j0 + j], MarginLoss.NORM_EPS)), 0f);
         }
