@@ -7,10 +7,11 @@ import java.io.PrintWriter;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The {@code softmax-lab} command line: {@code eval} (more commands come with the lab). */
+/** The {@code softmax-lab} command line: {@code demo}, {@code train}, {@code compare}, {@code download} and {@code eval}. */
 @Command(name = "softmax-lab", mixinStandardHelpOptions = true, version = "softmax-lab 0.1.0",
         description = "Computes, trains with and compares softmax-based losses.",
-        subcommands = {EvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, DownloadCommand.class,
+                EvalCommand.class, CommandLine.HelpCommand.class})
 public final class SoftmaxLab implements Runnable {
 
     /** Exit status for bad input: a clear {@code error:} line and no output written. */
@@ -30,6 +31,8 @@ public final class SoftmaxLab implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Plots are drawn off screen; without this a machine with a display would start AWT's toolkit.
+        System.setProperty("java.awt.headless", "true");
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

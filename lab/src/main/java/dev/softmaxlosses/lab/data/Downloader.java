@@ -30,7 +30,8 @@ import java.util.Locale;
  * published MD5, and reuses what is cached and verified. A file is written under a temporary name and
  * moved into place only once its checksum matches, so an interrupted or corrupt download never
  * passes for data. When no host can be reached the error says so in plain words and tells how to
- * supply the files by hand.
+ * supply the files by hand. The JDK's HTTP client reports a host it cannot resolve as a failed
+ * connection, so both read as "no network connection".
  */
 public final class Downloader {
 
@@ -132,9 +133,10 @@ public final class Downloader {
                 if (file.md5().equals(md5(target))) {
                     continue;
                 }
-                log.println("softmax-lab: " + target + " does not match its published checksum; downloading it again");
+                log.println("softmax-lab: " + target + " did not match its published checksum; fetching it again");
             }
             download(source, file, bases, target);
+            log.flush();
         }
         log.flush();
         return folder;
@@ -145,8 +147,6 @@ public final class Downloader {
         boolean onlyUnreachable = true;
         for (String base : bases) {
             URI uri = URI.create(base.endsWith("/") ? base + file.name() : base + "/" + file.name());
-            log.println("softmax-lab: downloading " + uri);
-            log.flush();
             Path temporary = null;
             try {
                 temporary = Files.createTempFile(target.getParent(), "." + file.name() + ".", ".part");
@@ -167,6 +167,8 @@ public final class Downloader {
                     continue;
                 }
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+                // Said after the fact, so that a failed download is one error line and nothing else.
+                log.println("softmax-lab: downloaded " + uri + " (" + Files.size(target) + " bytes, MD5 verified)");
                 return;
             } catch (UnknownHostException e) {
                 failures.add("the host " + uri.getHost() + " cannot be found");
