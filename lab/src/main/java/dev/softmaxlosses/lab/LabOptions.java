@@ -21,7 +21,7 @@ import java.util.Locale;
  */
 final class LabOptions {
 
-    /** The defaults, in one place for the help text and the README. */
+    /** The defaults that the help text shows and the README quotes. */
     static final String HIDDEN = "128,64";
     static final int EPOCHS = 30;
     static final double LEARNING_RATE = 0.05;

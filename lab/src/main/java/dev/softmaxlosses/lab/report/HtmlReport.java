@@ -19,26 +19,29 @@ final class HtmlReport {
 
     private HtmlReport() {}
 
-    /** A column of the results table: its header, its value, and whether larger is better. */
-    private record Column(String header, String title, ToDoubleFunction<RunResult> value, boolean higherIsBetter, String format) {}
+    /**
+     * A column of the results table: its header, its value, and which way is better (+1 larger, -1
+     * smaller, 0 neither: a longer feature or a longer run is not better or worse in itself).
+     */
+    private record Column(String header, String title, ToDoubleFunction<RunResult> value, int better, String format) {}
 
     private static final List<Column> COLUMNS = List.of(
             new Column("test accuracy", "share of the known classes' test samples classified right",
-                    r -> r.metrics().testAccuracy(), true, "%.3f"),
+                    r -> r.metrics().testAccuracy(), 1, "%.3f"),
             new Column("TAR @ FAR 1e-2", "open-set verification on the held-out classes",
-                    r -> r.metrics().verification().tarAtFar1e2(), true, "%.3f"),
+                    r -> r.metrics().verification().tarAtFar1e2(), 1, "%.3f"),
             new Column("TAR @ FAR 1e-3", "open-set verification on the held-out classes",
-                    r -> r.metrics().verification().tarAtFar1e3(), true, "%.3f"),
-            new Column("EER", "equal error rate of open-set verification", r -> r.metrics().verification().eer(), false, "%.3f"),
+                    r -> r.metrics().verification().tarAtFar1e3(), 1, "%.3f"),
+            new Column("EER", "equal error rate of open-set verification", r -> r.metrics().verification().eer(), -1, "%.3f"),
             new Column("AUC", "area under the ROC curve of open-set verification",
-                    r -> r.metrics().verification().auc(), true, "%.3f"),
-            new Column("ECE", "expected calibration error, 15 bins", r -> r.metrics().calibration().ece(), false, "%.3f"),
-            new Column("mean |f|", "mean norm of the test features", r -> r.metrics().meanFeatureNorm(), true, "%.2f"),
+                    r -> r.metrics().verification().auc(), 1, "%.3f"),
+            new Column("ECE", "expected calibration error, 15 bins", r -> r.metrics().calibration().ece(), -1, "%.3f"),
+            new Column("mean |f|", "mean norm of the test features", r -> r.metrics().meanFeatureNorm(), 0, "%.2f"),
             new Column("intra-class angle", "mean angle (degrees) of a test feature to its class centre",
-                    r -> r.metrics().angles().meanIntra(), false, "%.1f&deg;"),
+                    r -> r.metrics().angles().meanIntra(), -1, "%.1f&deg;"),
             new Column("min inter-class angle", "smallest angle (degrees) between two class centres",
-                    r -> r.metrics().angles().minInter(), true, "%.1f&deg;"),
-            new Column("train seconds", "wall-clock training time", r -> r.model().seconds(), false, "%.1f"));
+                    r -> r.metrics().angles().minInter(), 1, "%.1f&deg;"),
+            new Column("train seconds", "wall-clock training time", r -> r.model().seconds(), 0, "%.1f"));
 
     static String of(ReportContext context, List<RunResult> runs, Report.Files files) {
         OpenSet data = context.data();
@@ -63,7 +66,7 @@ final class HtmlReport {
 
         h.append("<h2 id=\"results\">Results</h2>\n");
         table(h, runs);
-        h.append("<p class=\"note\">Best value of each column in bold (for the norm: the largest). TAR: share of same-class pairs of")
+        h.append("<p class=\"note\">Best value of each column in bold. TAR: share of same-class pairs of")
                 .append(" held-out samples accepted when the cosine-similarity threshold lets through the given share (FAR)")
                 .append(" of different-class pairs. EER: the error rate where false accepts and false rejects are equally common.")
                 .append(" ECE: the gap between confidence and accuracy, averaged over 15 confidence bins.</p>\n");
@@ -157,7 +160,7 @@ final class HtmlReport {
         for (int k = 0; k < COLUMNS.size(); k++) {
             Column c = COLUMNS.get(k);
             best[k] = runs.stream().mapToDouble(c.value()).filter(v -> !Double.isNaN(v))
-                    .reduce(c.higherIsBetter() ? Math::max : Math::min).orElse(Double.NaN);
+                    .reduce(c.better() >= 0 ? Math::max : Math::min).orElse(Double.NaN);
         }
         for (RunResult r : runs) {
             h.append("<tr><td><code>").append(esc(r.spec())).append("</code></td>");
@@ -165,7 +168,7 @@ final class HtmlReport {
                 Column c = COLUMNS.get(k);
                 double v = c.value().applyAsDouble(r);
                 String text = String.format(Locale.ROOT, c.format(), v);
-                boolean isBest = runs.size() > 1 && v == best[k] && !c.header().equals("train seconds");
+                boolean isBest = runs.size() > 1 && c.better() != 0 && v == best[k];
                 h.append("<td>").append(isBest ? "<b>" + text + "</b>" : text).append("</td>");
             }
             h.append("</tr>\n");
