@@ -23,12 +23,12 @@ public final class ReportFolder implements AutoCloseable {
     private final Path target;
     private final Path temporary;
     private final Thread cleanup;
-    private boolean committed;
+    private volatile boolean committed;
 
     private ReportFolder(Path target, Path temporary) {
         this.target = target;
         this.temporary = temporary;
-        this.cleanup = new Thread(() -> deleteTree(temporary), "softmax-lab report cleanup");
+        this.cleanup = new Thread(this::abandon, "softmax-lab report cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
@@ -77,6 +77,35 @@ public final class ReportFolder implements AutoCloseable {
     /** The final folder. */
     public Path target() {
         return target;
+    }
+
+    /**
+     * The shutdown hook's work. Other threads keep running while hooks do, so the report may still be
+     * writing files into the folder: it is first renamed away (later writes then fail, having no
+     * folder to go to), then deleted, again until nothing is left or about two seconds have passed.
+     */
+    private void abandon() {
+        if (committed) {
+            return;
+        }
+        Path doomed = temporary;
+        try {
+            doomed = temporary.resolveSibling(temporary.getFileName().toString().replace(".partial-", ".old-"));
+            move(temporary, doomed);
+        } catch (IOException e) {
+            doomed = temporary;
+        }
+        for (int attempt = 0; attempt < 40 && Files.exists(doomed); attempt++) {
+            deleteTree(doomed);
+            if (Files.exists(doomed)) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     /** Moves the finished report into place, replacing an older one. */
