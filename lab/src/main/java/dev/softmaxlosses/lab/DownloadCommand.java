@@ -14,8 +14,8 @@ import java.util.concurrent.Callable;
 
 /** {@code softmax-lab download mnist}: fetches an official data set into the cache and verifies it. */
 @Command(name = "download", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Downloads the official MNIST or Fashion-MNIST files into the cache, checks each against its",
-                "published MD5, and prints the folder. Files already cached and verified are not fetched again.",
+        description = {"Downloads MNIST or Fashion-MNIST into the cache and checks their published MD5s.",
+                "Files already cached and verified are not fetched again. Prints the folder.",
                 "Exit status: 0 done; 2 no network, a bad checksum or a bad name (one error: line)."})
 final class DownloadCommand implements Callable<Integer> {
 

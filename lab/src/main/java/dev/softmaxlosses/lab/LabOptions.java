@@ -27,72 +27,72 @@ final class LabOptions {
     static final double LEARNING_RATE = 0.05;
     static final double WEIGHT_DECAY = 5e-3;
 
-    @Option(names = "--data", paramLabel = "DATA", defaultValue = DataSources.BUNDLED,
+    @Option(names = "--data", order = 10, paramLabel = "DATA", defaultValue = DataSources.BUNDLED,
             description = {"fashion-mnist-subset (bundled, the default), mnist or fashion-mnist (downloaded once into the"
                     + " cache, checksums verified), or a folder: MNIST-style IDX files, or PGM faces with one sub-folder per"
                     + " person (ORL layout)."})
     String data;
 
-    @Option(names = "--held-out", paramLabel = "CLASSES", split = ",",
+    @Option(names = "--held-out", order = 20, paramLabel = "CLASSES", split = ",",
             description = "Classes kept out of training for open-set verification, by index or name (default: the last 30%%"
                     + " of the classes, e.g. 7,8,9 of ten).")
     List<String> heldOut;
 
-    @Option(names = "--embedding", paramLabel = "N", defaultValue = "2",
+    @Option(names = "--embedding", order = 30, paramLabel = "N", defaultValue = "2",
             description = "Width of the embedding the losses see (default: ${DEFAULT-VALUE}; the feature plots need 2).")
     int embedding;
 
-    @Option(names = "--hidden", paramLabel = "SIZES", defaultValue = HIDDEN,
+    @Option(names = "--hidden", order = 40, paramLabel = "SIZES", defaultValue = HIDDEN,
             description = "Hidden layer widths, comma-separated, or 'none' (default: ${DEFAULT-VALUE}).")
     String hidden;
 
-    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "prelu",
+    @Option(names = "--activation", order = 50, paramLabel = "NAME", defaultValue = "prelu",
             description = "relu or prelu (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--batch-norm", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(names = "--batch-norm", order = 60, negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Batch-normalise the hidden layers (default: on; --no-batch-norm turns it off).")
     boolean batchNorm;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + EPOCHS, description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", order = 70, paramLabel = "N", defaultValue = "" + EPOCHS, description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128", description = "Samples per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", order = 80, paramLabel = "N", defaultValue = "128", description = "Samples per step (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", order = 90, paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "cosine",
+    @Option(names = "--schedule", order = 100, paramLabel = "NAME", defaultValue = "cosine",
             description = "How the rate falls: cosine, or step (divided by 10 at 50%% and 75%% of the epochs) (default: ${DEFAULT-VALUE}).")
     String schedule;
 
-    @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--momentum", order = 110, paramLabel = "MU", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
     double momentum;
 
-    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "" + WEIGHT_DECAY,
+    @Option(names = "--weight-decay", order = 120, paramLabel = "WD", defaultValue = "" + WEIGHT_DECAY,
             description = "L2 weight decay on weight matrices (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+    @Option(names = "--seed", order = 130, paramLabel = "N", defaultValue = "1",
             description = "Seeds the initial weights and the batch order; the same seed and settings give the same numbers (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "N",
+    @Option(names = "--threads", order = 140, paramLabel = "N",
             description = "How many losses train at once, one thread each (default: the number of processors). Does not change the numbers.")
     Integer threads;
 
-    @Option(names = "--out", paramLabel = "FOLDER", description = "Where the report goes (default: lab-out/COMMAND). Replaced whole when the run succeeds.")
+    @Option(names = "--out", order = 150, paramLabel = "FOLDER", description = "Where the report goes (default: lab-out/COMMAND). Replaced whole when the run succeeds.")
     Path out;
 
-    @Option(names = "--cache", paramLabel = "FOLDER",
+    @Option(names = "--cache", order = 160, paramLabel = "FOLDER",
             description = "Where downloaded data sets are kept (default: $SOFTMAX_LAB_CACHE or ~/.cache/softmax-lab).")
     Path cache;
 
-    @Option(names = "--mirror", paramLabel = "URL", description = "Download from this base URL instead of the official ones (repeatable).")
+    @Option(names = "--mirror", order = 170, paramLabel = "URL", description = "Download from this base URL instead of the official ones (repeatable).")
     List<String> mirrors;
 
-    @Option(names = "--quiet", description = "No progress display.")
+    @Option(names = "--quiet", order = 180, description = "No progress display.")
     boolean quiet;
 
     /** The training settings; an impossible value is an {@link IllegalArgumentException} naming the option. */
