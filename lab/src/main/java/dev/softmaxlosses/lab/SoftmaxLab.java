@@ -31,13 +31,13 @@ public final class SoftmaxLab implements Runnable {
     }
 
     public static void main(String[] args) {
-        // Plots are drawn off screen; without this a machine with a display would start AWT's toolkit.
-        System.setProperty("java.awt.headless", "true");
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /** Runs the command line with the given streams and returns the exit status. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        // Plots are drawn off screen; without this a machine with a display would start AWT's toolkit.
+        System.setProperty("java.awt.headless", "true");
         quietLibraryLog();
         CommandLine cli = new CommandLine(new SoftmaxLab());
         cli.setOut(out);
