@@ -1,8 +1,8 @@
 package dev.softmaxlosses.lab;
 
 /** Bad input to a command: reported as one {@code error:} line with exit status 2. */
-final class BadInputException extends RuntimeException {
-    BadInputException(String message) {
+public final class BadInputException extends RuntimeException {
+    public BadInputException(String message) {
         super(message, null, false, false);
     }
 }

@@ -7,10 +7,11 @@ import java.io.PrintWriter;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The {@code softmax-lab} command line: {@code eval} (more commands come with the lab). */
+/** The {@code softmax-lab} command line: {@code demo}, {@code train}, {@code compare}, {@code download} and {@code eval}. */
 @Command(name = "softmax-lab", mixinStandardHelpOptions = true, version = "softmax-lab 0.1.0",
         description = "Computes, trains with and compares softmax-based losses.",
-        subcommands = {EvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, DownloadCommand.class,
+                EvalCommand.class, CommandLine.HelpCommand.class})
 public final class SoftmaxLab implements Runnable {
 
     /** Exit status for bad input: a clear {@code error:} line and no output written. */
@@ -35,6 +36,8 @@ public final class SoftmaxLab implements Runnable {
 
     /** Runs the command line with the given streams and returns the exit status. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        // Plots are drawn off screen; without this a machine with a display would start AWT's toolkit.
+        System.setProperty("java.awt.headless", "true");
         quietLibraryLog();
         CommandLine cli = new CommandLine(new SoftmaxLab());
         cli.setOut(out);

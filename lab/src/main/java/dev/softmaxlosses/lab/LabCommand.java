@@ -1,0 +1,144 @@
+package dev.softmaxlosses.lab;
+
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.report.Report;
+import dev.softmaxlosses.lab.report.ReportContext;
+import dev.softmaxlosses.lab.report.ReportFolder;
+import dev.softmaxlosses.lab.report.SummaryTable;
+import dev.softmaxlosses.lab.run.Experiment;
+import dev.softmaxlosses.lab.run.Progress;
+import dev.softmaxlosses.lab.run.RunResult;
+import dev.softmaxlosses.lab.train.Trainer;
+import dev.softmaxlosses.lab.train.TrainingSettings;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * What {@code demo}, {@code train} and {@code compare} share: check everything that can be checked
+ * before training (specs, options, the output folder, the data), train the losses, write the report
+ * into a temporary folder and move it into place, print the summary. Every mistake of the user's is
+ * one {@code error:} line and exit status 2, and leaves no report behind.
+ */
+abstract class LabCommand implements Callable<Integer> {
+
+    /** The demo's losses: the survey's story from the softmax loss to the margins, in order. */
+    static final List<String> DEFAULT_LOSSES = List.of(
+            "softmax_cross_entropy",
+            "softmax_cross_entropy:label_smoothing=0.1",
+            "focal:gamma=2",
+            "normface:s=8",
+            "cosface:s=8,m=0.1",
+            "arcface:s=8,m=0.2",
+            "sphereface:m=4,lambda=5",
+            "lsoftmax:m=2,lambda=5");
+
+    @Mixin
+    LabOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The command's name, for the default output folder and the report's title. */
+    abstract String name();
+
+    /** The loss specs to train, as the user gave them. */
+    abstract List<String> lossSpecs();
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        long start = System.nanoTime();
+        try {
+            List<String> specs = lossSpecs();
+            List<Loss> losses = losses(specs);
+            TrainingSettings settings = options.settings();
+            int threads = options.threads();
+            Path target = options.out(name());
+            ReportFolder.checkTarget(target);
+            OpenSet data = options.openSet(err);
+            int atOnce = Math.min(threads, losses.size());
+            out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%n",
+                    name(), losses.size(), losses.size() == 1 ? "" : "es", data.name(), data.train().size(), data.knownCount(),
+                    heldOutNames(data), atOnce);
+            out.flush();
+            Progress progress = options.quiet ? Progress.quiet()
+                    : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
+                    : Progress.lines(err);
+            List<RunResult> runs = Experiment.run(data, specs, losses, settings, threads, progress);
+            ReportContext context = new ReportContext(name(), commandLine(), data, settings, atOnce,
+                    (System.nanoTime() - start) / 1e9);
+            Path written;
+            try (ReportFolder folder = ReportFolder.open(target)) {
+                Report.write(folder.path(), context, runs);
+                written = folder.commit();
+            } catch (IOException e) {
+                throw new BadInputException("cannot write the report into " + target + ": " + e.getMessage());
+            }
+            out.println();
+            out.print(SummaryTable.of(runs));
+            out.printf(Locale.ROOT, "%nreport: %s (%.0f s in all)%n", written.resolve("report.html"),
+                    (System.nanoTime() - start) / 1e9);
+            out.flush();
+            return 0;
+        } catch (BadInputException | IllegalArgumentException | Trainer.DivergedException e) {
+            String hint = e instanceof Trainer.DivergedException ? "; try a lower --lr or a smaller scale s" : "";
+            err.println("error: " + SoftmaxLab.oneLine(e.getMessage()) + hint);
+            err.flush();
+            return SoftmaxLab.EXIT_BAD_INPUT;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("error: interrupted; no report was written");
+            err.flush();
+            return SoftmaxLab.EXIT_BAD_INPUT;
+        }
+    }
+
+    /** Builds every loss before any data is read, so that a typo costs nothing. */
+    static List<Loss> losses(List<String> specs) {
+        if (specs.isEmpty()) {
+            throw new BadInputException("no loss given: pass --loss SPEC");
+        }
+        Set<String> seen = new HashSet<>();
+        List<Loss> losses = new ArrayList<>();
+        for (String s : specs) {
+            if (!seen.add(s.strip())) {
+                throw new BadInputException("--loss " + s + " is given twice");
+            }
+            Loss loss = LossSpec.parse(s).create();
+            if (loss.spec().name().equals("distillation")) {
+                throw new BadInputException("--loss " + s + ": distillation needs a teacher's logits, and the lab trains"
+                        + " one network at a time; pick a loss on labels");
+            }
+            losses.add(loss);
+        }
+        return losses;
+    }
+
+    private String commandLine() {
+        List<String> args = spec.commandLine().getParseResult() == null ? List.of()
+                : spec.commandLine().getParseResult().originalArgs();
+        return "softmax-lab " + String.join(" ", args);
+    }
+
+    private static String heldOutNames(OpenSet data) {
+        List<String> names = new ArrayList<>();
+        for (int c : data.heldOutClasses()) {
+            names.add(data.allClassNames().get(c));
+        }
+        return String.join(", ", names);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.softmaxlosses.lab.data;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Labelled samples as the trainer reads them: {@code size} rows of {@code dim} values in [0, 1]
+ * (pixels divided by their maximum), row-major, with one label per row in {@code [0, classes)}.
+ * Class names come with the data so that plots and tables can say "Trouser" rather than "1".
+ *
+ * @param name       what the data is, as reports print it
+ * @param features   {@code size x dim} values, row-major
+ * @param size       the number of samples
+ * @param dim        the number of values per sample
+ * @param labels     one class index per sample
+ * @param classNames one name per class; its length is the class count
+ */
+public record Dataset(String name, float[] features, int size, int dim, int[] labels, List<String> classNames) {
+
+    public Dataset {
+        Objects.requireNonNull(name, "name");
+        classNames = List.copyOf(classNames);
+        if ((long) size * dim != features.length || labels.length != size) {
+            throw new IllegalArgumentException("a dataset of " + size + " samples of " + dim + " values needs "
+                    + (long) size * dim + " values and " + size + " labels, got " + features.length + " and " + labels.length);
+        }
+        for (int i = 0; i < size; i++) {
+            if (labels[i] < 0 || labels[i] >= classNames.size()) {
+                throw new IllegalArgumentException(name + ": label " + labels[i] + " of sample " + i
+                        + " is out of range for " + classNames.size() + " classes");
+            }
+        }
+    }
+
+    /** The number of classes (named or not present). */
+    public int classes() {
+        return classNames.size();
+    }
+
+    /** How many samples each class has. */
+    public int[] classCounts() {
+        int[] counts = new int[classes()];
+        for (int label : labels) {
+            counts[label]++;
+        }
+        return counts;
+    }
+
+    /** The samples at {@code rows}, in that order, under the same class names. */
+    public Dataset select(int[] rows) {
+        float[] f = new float[Math.multiplyExact(rows.length, dim)];
+        int[] l = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(features, rows[i] * dim, f, i * dim, dim);
+            l[i] = labels[rows[i]];
+        }
+        return new Dataset(name, f, rows.length, dim, l, classNames);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.softmaxlosses.lab.data;
+
+import dev.softmaxlosses.lab.BadInputException;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The face-recognition protocol on any labelled data: some classes are held out of training
+ * altogether, and the model is judged on whether its features tell their samples apart (open-set
+ * verification) while the other classes give the usual test accuracy.
+ *
+ * @param name           the data's name
+ * @param train          training samples of the known classes, labelled {@code 0 .. K-1}
+ * @param knownTest      test samples of the known classes, labelled as {@code train}
+ * @param heldOutTest    test samples of the held-out classes, labelled {@code 0 .. H-1}
+ * @param knownClasses   the known classes' indices in the original data
+ * @param heldOutClasses the held-out classes' indices in the original data
+ * @param allClassNames  every class name of the original data
+ */
+public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset heldOutTest, int[] knownClasses,
+                      int[] heldOutClasses, List<String> allClassNames) {
+
+    /**
+     * The default held-out classes: the last 30% of the classes, rounded up (7, 8, 9 of ten; the last 12
+     * people of the 40 ORL faces). Three of ten leaves enough classes to learn an embedding from and
+     * enough held-out pairs of different classes for a FAR of 1e-3 to mean something.
+     */
+    public static int[] defaultHeldOut(int classes) {
+        int h = (int) Math.ceil(classes * 0.3);
+        int[] heldOut = new int[h];
+        for (int i = 0; i < h; i++) {
+            heldOut[i] = classes - h + i;
+        }
+        return heldOut;
+    }
+
+    /** Splits {@code data}, holding out {@code heldOut} (original class indices). */
+    public static OpenSet of(TrainTestSplit data, int[] heldOut) {
+        int classes = data.train().classes();
+        boolean[] isHeldOut = new boolean[classes];
+        for (int c : heldOut) {
+            if (c < 0 || c >= classes) {
+                throw new BadInputException("--held-out class " + c + " does not exist: " + data.name() + " has classes 0 to "
+                        + (classes - 1));
+            }
+            if (isHeldOut[c]) {
+                throw new BadInputException("--held-out class " + c + " is given twice");
+            }
+            isHeldOut[c] = true;
+        }
+        if (heldOut.length < 2) {
+            throw new BadInputException("--held-out needs at least 2 classes (verification compares pairs of different"
+                    + " held-out classes), got " + heldOut.length);
+        }
+        if (classes - heldOut.length < 2) {
+            throw new BadInputException("--held-out leaves " + (classes - heldOut.length) + " of the " + classes
+                    + " classes of " + data.name() + " for training; at least 2 are needed");
+        }
+        int[] known = new int[classes - heldOut.length];
+        int[] held = heldOut.clone();
+        Arrays.sort(held);
+        int[] map = new int[classes];
+        int k = 0;
+        for (int c = 0; c < classes; c++) {
+            if (!isHeldOut[c]) {
+                map[c] = k;
+                known[k++] = c;
+            }
+        }
+        for (int i = 0; i < held.length; i++) {
+            map[held[i]] = i;
+        }
+        List<String> names = data.train().classNames();
+        Dataset train = relabel(data.train(), isHeldOut, false, map, pick(names, known));
+        Dataset knownTest = relabel(data.test(), isHeldOut, false, map, pick(names, known));
+        Dataset heldOutTest = relabel(data.test(), isHeldOut, true, map, pick(names, held));
+        if (train.size() == 0) {
+            throw new BadInputException(data.name() + " has no training samples of the known classes");
+        }
+        if (knownTest.size() == 0 || heldOutTest.size() < 2) {
+            throw new BadInputException(data.name() + " has too few test samples: " + knownTest.size() + " of the known classes, "
+                    + heldOutTest.size() + " of the held-out ones");
+        }
+        return new OpenSet(data.name(), train, knownTest, heldOutTest, known, held, names);
+    }
+
+    /** The number of classes trained on. */
+    public int knownCount() {
+        return knownClasses.length;
+    }
+
+    private static Dataset relabel(Dataset d, boolean[] isHeldOut, boolean keepHeldOut, int[] map, List<String> names) {
+        int count = 0;
+        for (int label : d.labels()) {
+            if (isHeldOut[label] == keepHeldOut) {
+                count++;
+            }
+        }
+        int[] rows = new int[count];
+        int r = 0;
+        for (int i = 0; i < d.size(); i++) {
+            if (isHeldOut[d.labels()[i]] == keepHeldOut) {
+                rows[r++] = i;
+            }
+        }
+        Dataset picked = d.select(rows);
+        int[] labels = picked.labels().clone();
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = map[labels[i]];
+        }
+        return new Dataset(d.name(), picked.features(), picked.size(), picked.dim(), labels, names);
+    }
+
+    private static List<String> pick(List<String> names, int[] classes) {
+        List<String> out = new ArrayList<>();
+        for (int c : classes) {
+            out.add(names.get(c));
+        }
+        return out;
+    }
+}

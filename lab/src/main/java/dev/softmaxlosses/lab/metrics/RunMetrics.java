@@ -1,0 +1,59 @@
+package dev.softmaxlosses.lab.metrics;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.Softmax;
+import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.train.Head;
+import dev.softmaxlosses.lab.train.TrainedModel;
+
+/**
+ * Everything the report says about one trained model, measured on the test set: accuracy and
+ * calibration on the known classes, open-set verification on the held-out classes, the geometry of
+ * the features.
+ *
+ * @param testAccuracy       share of the known classes' test samples classified right
+ * @param verification       open-set verification on the held-out classes' test samples
+ * @param calibration        reliability bins and ECE of the known classes' test predictions
+ * @param angles             intra- and inter-class angles of the known classes' test features
+ * @param meanFeatureNorm    mean norm of the known classes' test features
+ * @param knownFeatures      test features of the known classes ({@code knownTest.size() x D})
+ * @param heldOutFeatures    test features of the held-out classes
+ * @param featureNorms       the norm of each of {@code knownFeatures}
+ */
+public record RunMetrics(double testAccuracy, Verification.Result verification, Calibration.Result calibration,
+                         AngleStatistics angles, double meanFeatureNorm, float[] knownFeatures, float[] heldOutFeatures,
+                         double[] featureNorms) {
+
+    /** Measures {@code model} on the test sets of {@code data}. */
+    public static RunMetrics of(TrainedModel model, OpenSet data) {
+        int d = model.network().embeddingSize();
+        int n = data.knownTest().size();
+        int c = model.head().classes();
+        int[] labels = data.knownTest().labels();
+        float[] known = model.embed(data.knownTest());
+        float[] logits = model.logits(known, n);
+        float[] probabilities = Softmax.softmax(new FloatMatrix(logits, n, c)).data();
+        int right = 0;
+        for (int r = 0; r < n; r++) {
+            if (Head.argmax(logits, r * c, c) == labels[r]) {
+                right++;
+            }
+        }
+        double[] norms = new double[n];
+        double normSum = 0;
+        for (int r = 0; r < n; r++) {
+            double sq = 0;
+            for (int k = 0; k < d; k++) {
+                sq += (double) known[r * d + k] * known[r * d + k];
+            }
+            norms[r] = Math.sqrt(sq);
+            normSum += norms[r];
+        }
+        float[] heldOut = model.embed(data.heldOutTest());
+        return new RunMetrics((double) right / n,
+                Verification.ofFeatures(heldOut, data.heldOutTest().size(), d, data.heldOutTest().labels()),
+                Calibration.of(probabilities, n, c, labels),
+                AngleStatistics.of(known, n, d, labels, c),
+                normSum / n, known, heldOut, norms);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.softmaxlosses.lab.run;
+
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.metrics.RunMetrics;
+import dev.softmaxlosses.lab.train.TrainedModel;
+import dev.softmaxlosses.lab.train.Trainer;
+import dev.softmaxlosses.lab.train.TrainingSettings;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Trains and measures every loss of a comparison, {@code threads} at a time. Each run uses one thread
+ * from start to end, so a run's numbers are the same however many go at once; the results come back
+ * in the order of the losses.
+ */
+public final class Experiment {
+
+    private Experiment() {}
+
+    /**
+     * Runs every loss on {@code data} with {@code settings}.
+     *
+     * @param specs  the losses' spec strings, as given (one per loss)
+     * @param losses the losses built from them
+     * @throws Trainer.DivergedException when a loss diverges (the other runs are stopped)
+     */
+    public static List<RunResult> run(OpenSet data, List<String> specs, List<Loss> losses, TrainingSettings settings,
+                                      int threads, Progress progress) throws InterruptedException {
+        int batch = Math.min(settings.batchSize(), data.train().size());
+        int n = data.train().size();
+        long steps = (long) (n / batch + (n % batch >= 2 ? 1 : 0)) * settings.epochs();
+        AtomicInteger names = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, losses.size())), r -> {
+            Thread t = new Thread(r, "softmax-lab-run-" + names.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<RunResult>> futures = new ArrayList<>();
+            for (int i = 0; i < losses.size(); i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    try (Progress.Run display = progress.start(index, losses.size(), specs.get(index), steps, settings.epochs())) {
+                        TrainedModel model = Trainer.train(losses.get(index), data.train(), data.knownTest(), settings, display);
+                        RunResult result = new RunResult(specs.get(index), losses.get(index), model, RunMetrics.of(model, data));
+                        display.finished(result);
+                        return result;
+                    }
+                }));
+            }
+            List<RunResult> results = new ArrayList<>();
+            for (Future<RunResult> f : futures) {
+                try {
+                    results.add(f.get());
+                } catch (ExecutionException e) {
+                    for (Future<RunResult> other : futures) {
+                        other.cancel(true);
+                    }
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(cause);
+                }
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.softmaxlosses.lab.train;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossResult;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A dense layer with bias from the embedding to the logits, then a loss on logits (softmax
+ * cross-entropy, focal, the hinges): the loss's fused forward and backward give {@code d loss / d logits},
+ * the dense layer takes it back to the embedding.
+ */
+public final class LogitHead implements Head {
+
+    private final Loss loss;
+    private final Dense classifier;
+    private final int classes;
+
+    LogitHead(Loss loss, int dim, int classes, Random random) {
+        this.loss = loss;
+        this.classes = classes;
+        this.classifier = new Dense("classifier", dim, classes, true, random);
+    }
+
+    @Override
+    public Step train(float[] embedding, int n, int[] labels) {
+        float[] logits = classifier.forward(embedding, n, true);
+        LossResult result = loss.compute(LossInput.of(new FloatMatrix(logits, n, classes), labels));
+        float[] p = result.probabilities();
+        double target = 0;
+        int correct = 0;
+        for (int r = 0; r < n; r++) {
+            target += p[r * classes + labels[r]];
+            if (Head.argmax(logits, r * classes, classes) == labels[r]) {
+                correct++;
+            }
+        }
+        float[] grad = classifier.backward(result.gradLogits(), true);
+        return new Step(result.loss(), grad, target, correct);
+    }
+
+    @Override
+    public float[] inferenceLogits(float[] embedding, int n) {
+        return classifier.forward(embedding, n, false);
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return classifier.parameters();
+    }
+
+    @Override
+    public float[] classWeights() {
+        return null;
+    }
+
+    @Override
+    public int classes() {
+        return classes;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.softmaxlosses.lab.train;
+
+import java.util.Arrays;
+
+/**
+ * Everything that decides a training run besides the loss and the data. Two runs with equal settings
+ * on equal data give the same numbers, bit for bit.
+ *
+ * @param hidden        hidden layer widths
+ * @param embedding     the embedding's width (2 for the plots)
+ * @param activation    the hidden layers' nonlinearity
+ * @param batchNorm     whether the hidden layers are batch-normalised
+ * @param epochs        passes over the training set
+ * @param batchSize     samples per step
+ * @param learningRate  the base learning rate
+ * @param schedule      how the rate falls
+ * @param momentum      SGD's momentum
+ * @param weightDecay   L2 weight decay on weight matrices
+ * @param seed          seeds the initial weights and the order of the batches
+ */
+public record TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
+                               int batchSize, double learningRate, Schedule schedule, double momentum,
+                               double weightDecay, long seed) {
+
+    public TrainingSettings {
+        hidden = hidden.clone();
+        for (int h : hidden) {
+            if (h < 1) {
+                throw new IllegalArgumentException("--hidden sizes must be at least 1, got " + h);
+            }
+        }
+        if (embedding < 1) {
+            throw new IllegalArgumentException("--embedding must be at least 1, got " + embedding);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+        }
+        if (batchSize < 2) {
+            throw new IllegalArgumentException("--batch-size must be at least 2, got " + batchSize);
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("--lr must be a finite number > 0, got " + learningRate);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("--momentum must lie in [0, 1), got " + momentum);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + weightDecay);
+        }
+    }
+
+    @Override
+    public int[] hidden() {
+        return hidden.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TrainingSettings s && Arrays.equals(hidden, s.hidden) && embedding == s.embedding
+                && activation == s.activation && batchNorm == s.batchNorm && epochs == s.epochs
+                && batchSize == s.batchSize && Double.compare(learningRate, s.learningRate) == 0
+                && schedule == s.schedule && Double.compare(momentum, s.momentum) == 0
+                && Double.compare(weightDecay, s.weightDecay) == 0 && seed == s.seed;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(hidden) * 31 + java.util.Objects.hash(embedding, activation, batchNorm, epochs, batchSize,
+                learningRate, schedule, momentum, weightDecay, seed);
+    }
+
+    @Override
+    public String toString() {
+        return "hidden=" + Arrays.toString(hidden) + ", embedding=" + embedding + ", activation=" + activation
+                + ", batchNorm=" + batchNorm + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + learningRate
+                + ", schedule=" + schedule + ", momentum=" + momentum + ", weightDecay=" + weightDecay + ", seed=" + seed;
+    }
+}
