@@ -66,6 +66,7 @@ public final class PanamaKernels implements KernelSupport {
     private static final FloatVector P3 = FloatVector.broadcast(F, 4.1665795894E-2f);
     private static final FloatVector P4 = FloatVector.broadcast(F, 1.6666665459E-1f);
     private static final FloatVector P5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
     private static final float P0 = 1.9875691500E-4f;
     private static final float P1 = 1.3981999507E-3f;
 
@@ -142,7 +143,7 @@ public final class PanamaKernels implements KernelSupport {
         DoubleVector high = DoubleVector.zero(D);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift));
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scale, -shift));
             if (dst != null) {
                 e.intoArray(dst, dstOff + i);
             }
@@ -184,12 +185,14 @@ public final class PanamaKernels implements KernelSupport {
         // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
         FloatVector r = n.fma(NEG_LN2_HIGH, x);
         r = n.fma(NEG_LN2_LOW, r);
+        // Horner: 1 + r (1 + r (1/2 + r (P4 + r (P3 + r (P2 + r (P1 + r P0))))))
         FloatVector p = r.fma(P0, P1);
         p = p.fma(r, P2);
         p = p.fma(r, P3);
         p = p.fma(r, P4);
         p = p.fma(r, P5);
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        p = p.fma(r, ONE);
+        FloatVector y = p.fma(r, ONE);
         // t's low bits hold n + 127; shifted by 23 they are the exponent of 2^n (0 when n = -127).
         FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(scale);
