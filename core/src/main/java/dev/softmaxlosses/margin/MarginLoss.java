@@ -249,6 +249,10 @@ public abstract sealed class MarginLoss implements Loss
         double[] gradWeightNorm = new double[c];
         double[] target = new double[4];
         double gradScale = 0;
+        // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1 goes
+        // through the products, the excess is added along the cosine's own gradient (see addExcess).
+        boolean normalised = !scalesByFeatureNorm() && !scalesByWeightNorm();
+        double[] excess = new double[n];
         KernelSupport k = KernelProvider.get();
         for (int r = 0; r < n; r++) {
             int off = r * c;
@@ -260,7 +264,8 @@ public abstract sealed class MarginLoss implements Loss
                 continue;
             }
             targetBackward(grad[off + y], g.targetCos[r], g.featureNorms[r], g.weightNorms[y], target);
-            gradProducts[off + y] = (float) target[0];
+            gradProducts[off + y] = (float) (normalised ? grad[off + y] * s : target[0]);
+            excess[r] = normalised ? target[0] - grad[off + y] * s : 0;
             gradFeatureNorm[r] += target[1];
             gradWeightNorm[y] += target[2];
             gradScale += target[3] - grad[off + y] * g.products[off + y];
@@ -272,8 +277,35 @@ public abstract sealed class MarginLoss implements Loss
         MatrixProducts.transposedTimes(gradProducts, n, c, g.featureOperand, d, gradWeights);
         finishOperandGradient(gradFeatures, g.featuresHat, g.featureNorms, 0, gradFeatureNorm, n, d, scalesByFeatureNorm());
         finishOperandGradient(gradWeights, g.weightsHat, g.weightNorms, 0, gradWeightNorm, c, d, scalesByWeightNorm());
+        for (int r = 0; normalised && r < n; r++) {
+            if (excess[r] != 0) {
+                addExcess(excess[r], g.rawFeatures, r, g.featureNorms[r], g.rawWeights, labels[r], g.weightNorms[labels[r]],
+                        g.targetCos[r], d, gradFeatures, r * d, gradWeights, labels[r] * d);
+            }
+        }
         if (gradient == Gradient.SPHEREFACE_NORMALIZED) {
             SphereFaceLoss.normaliseTargetFeatureGradients(this, g, labels, ignore, grad, out.gradFeatures());
+        }
+    }
+
+    /**
+     * Adds {@code e dc/dx} and {@code e dc/dw} for the target's cosine {@code c = x_hat . w_hat}:
+     * {@code (w_hat - c x_hat) / ||x||} and {@code (x_hat - c w_hat) / ||w||}, computed in double from
+     * the raw vectors so that they are exactly 0 for a feature on its class weight however large
+     * {@code e} is (below the norm floor the normalisation is {@code v / eps}, whose Jacobian is
+     * {@code I / eps}).
+     */
+    static void addExcess(double e, float[] x, int r, double featureNorm, float[] w, int y, double weightNorm, double c,
+                          int d, float[] gradFeatures, int featureOff, float[] gradWeights, int weightOff) {
+        double fx = Math.max(featureNorm, NORM_EPS);
+        double fw = Math.max(weightNorm, NORM_EPS);
+        boolean projectX = featureNorm >= NORM_EPS;
+        boolean projectW = weightNorm >= NORM_EPS;
+        for (int k = 0; k < d; k++) {
+            double xHat = x[r * d + k] / fx;
+            double wHat = w[y * d + k] / fw;
+            gradFeatures[featureOff + k] += (float) (e * (wHat - (projectX ? c * xHat : 0)) / fx);
+            gradWeights[weightOff + k] += (float) (e * (xHat - (projectW ? c * wHat : 0)) / fw);
         }
     }
 
@@ -314,8 +346,10 @@ public abstract sealed class MarginLoss implements Loss
             double along = norm >= NORM_EPS ? k.dot(grad, off, hat, off, d) : 0;
             double inverse = 1.0 / Math.max(norm, NORM_EPS);
             double normTerm = gradNorm == null ? 0 : gradNorm[r];
-            // (g - along hat) / norm + normTerm hat = g / norm + hat (normTerm - along / norm)
-            k.scaleAddScaledInPlace(grad, off, d, (float) inverse, hat, off, (float) (normTerm - along * inverse));
+            // (g - along hat) / norm + normTerm hat, the difference first: g and along hat nearly cancel
+            // when g points along hat (exactly, in one dimension), and must do so before the scaling.
+            k.scaleAddScaledInPlace(grad, off, d, 1f, hat, off, (float) -along);
+            k.scaleAddScaledInPlace(grad, off, d, (float) inverse, hat, off, (float) normTerm);
         }
     }
 
@@ -332,11 +366,15 @@ public abstract sealed class MarginLoss implements Loss
         final float[] weightOperand;
         final float[] products;
         final double[] targetCos;
+        final float[] rawFeatures;
+        final float[] rawWeights;
 
         Geometry(MarginLoss loss, float[] x, float[] w, int n, int c, int d, int[] labels, int ignore) {
             this.n = n;
             this.c = c;
             this.d = d;
+            this.rawFeatures = x;
+            this.rawWeights = w;
             this.featureNorms = new double[n];
             this.weightNorms = new double[c];
             this.featuresHat = MarginLoss.normalise(x, n, d, featureNorms);

@@ -153,6 +153,7 @@ public final class StreamingMarginHead {
         float[] gradFeatures = out.gradFeatures();
         Arrays.fill(gradFeatures, 0f);
         double[] gradFeatureNorm = new double[n];
+        double[] excess = new double[n];
         double[] target = new double[4];
         double gradScale = 0;
         float[] gradWeightsBlock = new float[b * d];
@@ -187,7 +188,9 @@ public final class StreamingMarginHead {
                             - (1 - eps) * (classWeights == null ? 1 : classWeights[y]) * scale;
                     gradScale -= (gradProducts[off + y - j0] / s) * products[off + y - j0];
                     loss.targetBackward(dLdf, targetCos[r], featureNorms[r], weightNorms[y], target);
-                    gradProducts[off + y - j0] = (float) target[0];
+                    // As in MarginLoss: with normalised operands only dT/dc = 1 goes through the products.
+                    gradProducts[off + y - j0] = (float) (clamp ? dLdf * s : target[0]);
+                    excess[r] = clamp ? target[0] - dLdf * s : 0;
                     gradFeatureNorm[r] += target[1];
                     gradWeightNorm[y - j0] += target[2];
                     gradScale += target[3];
@@ -203,6 +206,12 @@ public final class StreamingMarginHead {
             System.arraycopy(gradWeightsBlock, 0, out.gradWeights(), j0 * d, width * d);
         }
         MarginLoss.finishOperandGradient(gradFeatures, featuresHat, featureNorms, 0, gradFeatureNorm, n, d, rawFeatures);
+        for (int r = 0; r < n; r++) {
+            if (excess[r] != 0) {
+                MarginLoss.addExcess(excess[r], x, r, featureNorms[r], w, labels[r], weightNorms[labels[r]], targetCos[r], d,
+                        gradFeatures, r * d, out.gradWeights(), labels[r] * d);
+            }
+        }
         out.setGradScale(loss.hasScale() ? gradScale : 0);
     }
 
