@@ -410,12 +410,22 @@ public abstract sealed class MarginLoss implements Loss
     /** The rows of {@code v} divided by their norms (floored at {@link #NORM_EPS}); the norms into {@code norms}. */
     static float[] normalise(float[] v, int rows, int d, double[] norms) {
         float[] hat = new float[rows * d];
-        KernelSupport k = KernelProvider.get();
         for (int r = 0; r < rows; r++) {
             norms[r] = norm(v, r, d);
-            k.scaleShift(v, r * d, hat, r * d, d, (float) (1.0 / Math.max(norms[r], NORM_EPS)), 0f);
+            normaliseRow(v, r * d, hat, r * d, d, norms[r]);
         }
         return hat;
+    }
+
+    /**
+     * One row divided by its norm, in double and rounded once: a float reciprocal would round twice,
+     * and then even a one-dimensional unit vector is not exactly +-1.
+     */
+    static void normaliseRow(float[] v, int from, float[] hat, int to, int d, double norm) {
+        double inverse = 1.0 / Math.max(norm, NORM_EPS);
+        for (int k = 0; k < d; k++) {
+            hat[to + k] = (float) (v[from + k] * inverse);
+        }
     }
 
     /** The Euclidean norm of row {@code r}, accumulated in double. */

@@ -247,9 +247,8 @@ public final class StreamingMarginHead {
 
     /** The normalised weights of classes {@code [j0, j0 + width)} into {@code weightsHat}. */
     private static void normalisedBlock(float[] w, double[] weightNorms, int j0, int width, int d, float[] weightsHat) {
-        KernelSupport k = KernelProvider.get();
         for (int j = 0; j < width; j++) {
-            k.scaleShift(w, (j0 + j) * d, weightsHat, j * d, d, (float) (1.0 / Math.max(weightNorms[j0 + j], MarginLoss.NORM_EPS)), 0f);
+            MarginLoss.normaliseRow(w, (j0 + j) * d, weightsHat, j * d, d, weightNorms[j0 + j]);
         }
     }
 }
