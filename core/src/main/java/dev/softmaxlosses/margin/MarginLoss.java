@@ -44,7 +44,7 @@ import java.util.Locale;
  * optional {@code class_weights}. Every value must be finite.
  */
 public abstract sealed class MarginLoss implements Loss
-        permits NormFaceLoss, CosFaceLoss, AmSoftmaxLoss, ArcFaceLoss, CombinedMarginLoss, SphereFaceLoss,
+        permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, SphereFaceLoss,
         LSoftmaxLoss, L2SoftmaxLoss {
 
     /** The floor of a norm in the normalisation, as in PyTorch's {@code normalize}. */
