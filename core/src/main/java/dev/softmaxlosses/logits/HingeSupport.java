@@ -1,11 +1,6 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossSpec;
-import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
-
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Row pieces the hinge family shares: reductions over the classes other than the target. */
 final class HingeSupport {
@@ -34,16 +29,5 @@ final class HingeSupport {
                 + k.expSum(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1);
         grad[off + label] = 0f;
         return sum;
-    }
-
-    static LossSpec spec(String name, float margin, Float scale, int ignoreIndex, Reduction reduction) {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("margin", Float.toString(margin));
-        if (scale != null) {
-            p.put("scale", Float.toString(scale));
-        }
-        p.put("ignore_index", Integer.toString(ignoreIndex));
-        p.put("reduction", reduction.specName());
-        return new LossSpec(name, p);
     }
 }

@@ -19,7 +19,7 @@ import java.util.Arrays;
  * writes one row's loss and gradient.
  */
 abstract sealed class LabelLogitLoss implements Loss
-        permits FocalLoss, DistillationLoss, MulticlassHingeLoss, MaxHingeLoss, LseHingeLoss, SoftplusLseLoss {
+        permits FocalLoss, DistillationLoss, HingeLoss {
 
     /** The label a row gets when it has none (ignored, or no labels given). */
     static final int NO_LABEL = -1;

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -26,7 +25,7 @@ import java.util.List;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public final class LseHingeLoss extends LabelLogitLoss {
+public final class LseHingeLoss extends HingeLoss {
 
     public static final String NAME = "lse_hinge";
 
@@ -36,12 +35,10 @@ public final class LseHingeLoss extends LabelLogitLoss {
             p -> new LseHingeLoss(p.getFloat("margin", 0f), p.getInt("ignore_index", -100),
                     p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
-    private final float margin;
 
     /** The loss with margin {@code m} (finite). */
     public LseHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
-        super(ignoreIndex, reduction);
-        this.margin = HingeSupport.requireFinite("margin", margin);
+        super(margin, ignoreIndex, reduction);
     }
 
     /** Margin 0, mean over the batch. */
@@ -49,21 +46,10 @@ public final class LseHingeLoss extends LabelLogitLoss {
         return new LseHingeLoss(0f, -100, Reduction.MEAN);
     }
 
-    public float margin() { return margin; }
 
     @Override
     String name() {
         return NAME;
-    }
-
-    @Override
-    int minClasses() {
-        return 2;
-    }
-
-    @Override
-    public LossSpec spec() {
-        return HingeSupport.spec(NAME, margin, null, ignoreIndex, reduction);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -25,7 +24,7 @@ import java.util.List;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public final class MulticlassHingeLoss extends LabelLogitLoss {
+public final class MulticlassHingeLoss extends HingeLoss {
 
     public static final String NAME = "multiclass_hinge";
 
@@ -35,12 +34,10 @@ public final class MulticlassHingeLoss extends LabelLogitLoss {
             p -> new MulticlassHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
                     p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
-    private final float margin;
 
     /** The loss with margin {@code m} (finite). */
     public MulticlassHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
-        super(ignoreIndex, reduction);
-        this.margin = HingeSupport.requireFinite("margin", margin);
+        super(margin, ignoreIndex, reduction);
     }
 
     /** Margin 1, mean over the batch. */
@@ -48,21 +45,10 @@ public final class MulticlassHingeLoss extends LabelLogitLoss {
         return new MulticlassHingeLoss(1f, -100, Reduction.MEAN);
     }
 
-    public float margin() { return margin; }
 
     @Override
     String name() {
         return NAME;
-    }
-
-    @Override
-    int minClasses() {
-        return 2;
-    }
-
-    @Override
-    public LossSpec spec() {
-        return HingeSupport.spec(NAME, margin, null, ignoreIndex, reduction);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -27,7 +26,7 @@ import java.util.List;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public final class SoftplusLseLoss extends LabelLogitLoss {
+public final class SoftplusLseLoss extends HingeLoss {
 
     public static final String NAME = "softplus_lse";
 
@@ -37,13 +36,11 @@ public final class SoftplusLseLoss extends LabelLogitLoss {
             p -> new SoftplusLseLoss(p.getFloat("margin", 0f), p.getFloat("scale", 1f), p.getInt("ignore_index", -100),
                     p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
-    private final float margin;
     private final float scale;
 
     /** The loss with margin {@code m} (finite) and scale {@code s > 0}. */
     public SoftplusLseLoss(float margin, float scale, int ignoreIndex, Reduction reduction) {
-        super(ignoreIndex, reduction);
-        this.margin = HingeSupport.requireFinite("margin", margin);
+        super(margin, ignoreIndex, reduction);
         if (!(scale > 0) || Float.isInfinite(scale)) {
             throw new IllegalArgumentException("scale must be a finite number > 0, got " + scale);
         }
@@ -55,7 +52,6 @@ public final class SoftplusLseLoss extends LabelLogitLoss {
         return new SoftplusLseLoss(0f, 1f, -100, Reduction.MEAN);
     }
 
-    public float margin() { return margin; }
     public float scale() { return scale; }
 
     @Override
@@ -64,18 +60,13 @@ public final class SoftplusLseLoss extends LabelLogitLoss {
     }
 
     @Override
-    int minClasses() {
-        return 2;
-    }
-
-    @Override
     double temperature() {
         return 1.0 / scale;
     }
 
     @Override
-    public LossSpec spec() {
-        return HingeSupport.spec(NAME, margin, scale, ignoreIndex, reduction);
+    void putParameters(java.util.Map<String, String> p) {
+        p.put("scale", Float.toString(scale));
     }
 
     @Override
