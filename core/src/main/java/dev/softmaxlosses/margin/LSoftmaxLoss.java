@@ -1,10 +1,6 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
-import dev.softmaxlosses.LossSpec;
-
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * L-Softmax (Liu et al. 2016, "Large-Margin Softmax Loss for Convolutional Neural Networks"): the
@@ -17,7 +13,7 @@ import java.util.Map;
  * {@code psi} as in {@link SphereFaceLoss}; with {@code m = 1} it is the plain softmax on {@code W x}.
  * Spec {@code lsoftmax}: {@code m} (2), {@code lambda} (0), and the common parameters.
  */
-public final class LSoftmaxLoss extends MarginLoss {
+public final class LSoftmaxLoss extends MultiplicativeMarginLoss {
 
     public static final String NAME = "lsoftmax";
 
@@ -26,53 +22,23 @@ public final class LSoftmaxLoss extends MarginLoss {
             p -> builder().margin(p.getInt("m", 2)).lambda(p.getDouble("lambda", 0))
                     .options(Options.read(p).allow(NAME)).build());
 
-    private final MultiplicativeAngle angle;
-    private final double lambda;
-
     private LSoftmaxLoss(Builder b) {
-        super(b.options);
-        this.angle = new MultiplicativeAngle(b.margin);
-        this.lambda = SphereFaceLoss.requireLambda(b.lambda);
+        super(b.options, b.margin, b.lambda);
     }
 
+    /** m = 2, lambda = 0 unless set. */
     public static Builder builder() {
         return new Builder();
     }
 
-    public int margin() { return angle.m(); }
-    public double lambda() { return lambda; }
-
     @Override String name() { return NAME; }
-    @Override public double scale() { return 1; }
-    @Override boolean hasScale() { return false; }
-    @Override boolean scalesByFeatureNorm() { return true; }
     @Override boolean scalesByWeightNorm() { return true; }
-    @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
-    @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
-
-    @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("m", Integer.toString(angle.m()));
-        p.put("lambda", Double.toString(lambda));
-        putCommon(p);
-        return new LossSpec(NAME, p);
-    }
 
     /** Builds an {@link LSoftmaxLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
-        private int margin = 2;
-        private double lambda = 0;
-
-        private Builder() {}
-
-        /** The integer angular margin m &gt;= 1 (default 2). */
-        public Builder margin(int margin) { this.margin = margin; return this; }
-
-        /** The annealing weight lambda &gt;= 0 of the plain inner product (default 0). */
-        public Builder lambda(double lambda) { this.lambda = lambda; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
+    public static final class Builder extends MultiplicativeMarginLoss.Builder<Builder> {
+        private Builder() {
+            super(2);
+        }
 
         public LSoftmaxLoss build() { return new LSoftmaxLoss(this); }
     }

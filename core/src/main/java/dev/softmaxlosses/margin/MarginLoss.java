@@ -44,8 +44,8 @@ import java.util.Locale;
  * optional {@code class_weights}. Every value must be finite.
  */
 public abstract sealed class MarginLoss implements Loss
-        permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, SphereFaceLoss,
-        LSoftmaxLoss, L2SoftmaxLoss {
+        permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
+        L2SoftmaxLoss {
 
     /** The floor of a norm in the normalisation, as in PyTorch's {@code normalize}. */
     public static final double NORM_EPS = 1e-12;

@@ -1,10 +1,6 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
-import dev.softmaxlosses.LossSpec;
-
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * A-Softmax, SphereFace (Liu et al. 2017, "SphereFace: Deep Hypersphere Embedding for Face
@@ -23,7 +19,7 @@ import java.util.Map;
  * {@code sphereface}: {@code m} (4), {@code lambda} (0), and the common parameters. With
  * {@code m = 1} it is the softmax on {@code ||x|| cos}. Related: {@link LSoftmaxLoss}.
  */
-public final class SphereFaceLoss extends MarginLoss {
+public final class SphereFaceLoss extends MultiplicativeMarginLoss {
 
     public static final String NAME = "sphereface";
 
@@ -33,36 +29,17 @@ public final class SphereFaceLoss extends MarginLoss {
             p -> builder().margin(p.getInt("m", 4)).lambda(p.getDouble("lambda", 0))
                     .options(Options.read(p).allow(NAME, Gradient.SPHEREFACE_NORMALIZED)).build());
 
-    private final MultiplicativeAngle angle;
-    private final double lambda;
-
     private SphereFaceLoss(Builder b) {
-        super(b.options);
-        this.angle = new MultiplicativeAngle(b.margin);
-        this.lambda = requireLambda(b.lambda);
+        super(b.options, b.margin, b.lambda);
     }
 
+    /** m = 4, lambda = 0 unless set. */
     public static Builder builder() {
         return new Builder();
     }
 
-    static double requireLambda(double lambda) {
-        if (!(lambda >= 0) || Double.isInfinite(lambda)) {
-            throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
-        }
-        return lambda;
-    }
-
-    public int margin() { return angle.m(); }
-    public double lambda() { return lambda; }
-
     @Override String name() { return NAME; }
-    @Override public double scale() { return 1; }
-    @Override boolean hasScale() { return false; }
-    @Override boolean scalesByFeatureNorm() { return true; }
     @Override boolean scalesByWeightNorm() { return false; }
-    @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
-    @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
 
     /**
      * Replaces each target's exact feature gradient {@code G/(1+lambda) (psi' w + (psi - c psi') x_hat)}
@@ -93,29 +70,11 @@ public final class SphereFaceLoss extends MarginLoss {
         }
     }
 
-    @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("m", Integer.toString(angle.m()));
-        p.put("lambda", Double.toString(lambda));
-        putCommon(p);
-        return new LossSpec(NAME, p);
-    }
-
     /** Builds a {@link SphereFaceLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
-        private int margin = 4;
-        private double lambda = 0;
-
-        private Builder() {}
-
-        /** The integer angular margin m &gt;= 1 (default 4). */
-        public Builder margin(int margin) { this.margin = margin; return this; }
-
-        /** The annealing weight lambda &gt;= 0 of the plain cosine (default 0). */
-        public Builder lambda(double lambda) { this.lambda = lambda; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
+    public static final class Builder extends MultiplicativeMarginLoss.Builder<Builder> {
+        private Builder() {
+            super(4);
+        }
 
         public SphereFaceLoss build() { return new SphereFaceLoss(this); }
     }

@@ -1,0 +1,66 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.LossSpec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The multiplicative angular margin of L-Softmax and A-Softmax (SphereFace): the target logit is
+ * {@code A B (lambda c + psi(theta)) / (1 + lambda)} with {@code psi} from {@link MultiplicativeAngle}
+ * and {@code lambda} the papers' annealing weight; the two differ in whether the class weights are
+ * normalised.
+ */
+abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits SphereFaceLoss, LSoftmaxLoss {
+
+    final MultiplicativeAngle angle;
+    final double lambda;
+
+    MultiplicativeMarginLoss(Options options, int margin, double lambda) {
+        super(options);
+        this.angle = new MultiplicativeAngle(margin);
+        if (!(lambda >= 0) || Double.isInfinite(lambda)) {
+            throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        }
+        this.lambda = lambda;
+    }
+
+    public int margin() { return angle.m(); }
+    public double lambda() { return lambda; }
+
+    @Override public double scale() { return 1; }
+    @Override boolean hasScale() { return false; }
+    @Override boolean scalesByFeatureNorm() { return true; }
+    @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
+    @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
+
+    @Override
+    public LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("m", Integer.toString(angle.m()));
+        p.put("lambda", Double.toString(lambda));
+        putCommon(p);
+        return new LossSpec(name(), p);
+    }
+
+    /** The builder of both: the integer margin m and lambda, with each loss's default m. */
+    abstract static class Builder<B extends Builder<B>> extends MarginLoss.Builder<B> {
+        int margin;
+        double lambda = 0;
+
+        Builder(int defaultMargin) {
+            this.margin = defaultMargin;
+        }
+
+        /** The integer angular margin m &gt;= 1. */
+        @SuppressWarnings("unchecked")
+        public B margin(int margin) { this.margin = margin; return (B) this; }
+
+        /** The annealing weight lambda &gt;= 0 of the plain cosine (default 0); see {@link LambdaSchedule}. */
+        @SuppressWarnings("unchecked")
+        public B lambda(double lambda) { this.lambda = lambda; return (B) this; }
+
+        @SuppressWarnings("unchecked")
+        B options(Options o) { NormFaceLoss.copy(o, options); return (B) this; }
+    }
+}
