@@ -32,11 +32,34 @@ public final class ScalarKernels implements KernelSupport {
         return -1;
     }
 
+    /**
+     * {@code exp(x)} for {@code x <= 88} by the polynomial the SIMD twin uses (Cephes' expf), about
+     * 1 ulp: several times faster than {@code Math.exp}, and exact operations only (fma included), so
+     * the same bits however the code runs. At or below -88 (and for {@code -Infinity}) it is 0.
+     */
+    static float exp(float x) {
+        if (!(x > -88f)) {
+            return 0f;
+        }
+        float t = Math.fma(x, 1.44269504088896341f, 12582912f + 127f);
+        float n = t - (12582912f + 127f);
+        float r = Math.fma(n, -0.693359375f, x);
+        r = Math.fma(n, 2.12194440e-4f, r);
+        float p = Math.fma(r, 1.9875691500E-4f, 1.3981999507E-3f);
+        p = Math.fma(p, r, 8.3334519073E-3f);
+        p = Math.fma(p, r, 4.1665795894E-2f);
+        p = Math.fma(p, r, 1.6666665459E-1f);
+        p = Math.fma(p, r, 5.0000001201E-1f);
+        p = Math.fma(p, r, 1f);
+        float y = Math.fma(p, r, 1f);
+        return y * Float.intBitsToFloat(Float.floatToRawIntBits(t) << 23);
+    }
+
     @Override
     public double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
         double sum = 0;
         for (int i = 0; i < len; i++) {
-            float e = (float) Math.exp(a[off + i] * scale - shift);
+            float e = exp(Math.fma(a[off + i], scale, -shift));
             if (dst != null) {
                 dst[dstOff + i] = e;
             }
@@ -48,7 +71,7 @@ public final class ScalarKernels implements KernelSupport {
     @Override
     public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
         for (int i = 0; i < len; i++) {
-            dst[dstOff + i] += coef * (float) Math.exp(a[off + i] * scale - shift);
+            dst[dstOff + i] += coef * exp(Math.fma(a[off + i], scale, -shift));
         }
     }
 
