@@ -36,11 +36,6 @@ public final class RowParallel {
         return ENABLED && rows > CHUNK_ROWS && (long) rows * valuesPerRow >= PARALLEL_THRESHOLD;
     }
 
-    /** Sums {@code f} over the rows, in parallel when {@link #parallel} says so. */
-    public static double sum(int rows, int valuesPerRow, RowFunction f) {
-        return sum(rows, f, parallel(rows, valuesPerRow));
-    }
-
     /** Sums {@code f} over the rows, forcing the choice: the same bits either way. */
     public static double sum(int rows, RowFunction f, boolean inParallel) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;

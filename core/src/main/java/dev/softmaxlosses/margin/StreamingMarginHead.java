@@ -5,6 +5,7 @@ import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.internal.RowMajorProducts;
 import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -196,9 +197,10 @@ public final class StreamingMarginHead {
                     gradScale += target[3];
                 }
             }
-            float[] operand = rawWeights ? Arrays.copyOfRange(w, j0 * d, (j0 + width) * d) : weightsHat;
-            MatrixProducts.timesAccumulate(gradProducts, n, width, operand, d, gradFeatures);
-            MatrixProducts.transposedTimes(gradProducts, n, width, featureOperand, d, gradWeightsBlock);
+            // Raw weights are used in place, the block's rows from j0 on; normalised ones are in weightsHat.
+            RowMajorProducts.standard().timesAccumulate(gradProducts, n, width, rawWeights ? w : weightsHat,
+                    rawWeights ? j0 * d : 0, d, gradFeatures);
+            RowMajorProducts.standard().transposedTimes(gradProducts, n, width, featureOperand, d, gradWeightsBlock);
             if (rawWeights) {
                 normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
             }
@@ -232,14 +234,12 @@ public final class StreamingMarginHead {
     private static void productsOfBlock(float[] featureOperand, float[] w, double[] weightNorms, int j0, int width,
                                         int n, int d, float[] weightsHat, boolean rawWeights, boolean clamp,
                                         float[] products) {
-        float[] operand;
         if (rawWeights) {
-            operand = Arrays.copyOfRange(w, j0 * d, (j0 + width) * d);
+            RowMajorProducts.standard().timesTransposed(featureOperand, n, d, w, j0 * d, width, products);
         } else {
             normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
-            operand = weightsHat;
+            RowMajorProducts.standard().timesTransposed(featureOperand, n, d, weightsHat, width, products);
         }
-        MatrixProducts.timesTransposed(featureOperand, n, d, operand, width, products);
         for (int i = 0; clamp && i < n * width; i++) {
             products[i] = Math.max(-1f, Math.min(1f, products[i]));
         }

@@ -1,13 +1,12 @@
 package dev.softmaxlosses.lab.train;
 
 import dev.ludovic.netlib.blas.BLAS;
+import dev.softmaxlosses.internal.RowMajorProducts;
 
-import java.util.Arrays;
 
 /**
  * The trainer's three row-major matrix products, through the same dev.ludovic.netlib BLAS as the margin
- * losses' products (see {@code MatrixProducts} in core for the column-major turn-around used here: a
- * row-major {@code R x K} array is the column-major {@code K x R} matrix, its transpose).
+ * losses' products (core's {@code RowMajorProducts}, on an instance of this class's choosing).
  *
  * <p><b>Which implementation, and why.</b> netlib's scalar Java kernels ({@code Java11BLAS}: fused
  * multiply-adds in a fixed order), not its Vector API kernels, although those are about twice as fast
@@ -20,40 +19,28 @@ import java.util.Arrays;
  */
 public final class RowMajor {
 
-    private static final BLAS BLAS_INSTANCE = load();
+    private static final RowMajorProducts PRODUCTS = new RowMajorProducts(load());
 
     private RowMajor() {}
 
     /** {@code out (n x m) = a (n x k) . b (m x k)^T}. */
     public static void timesTransposed(float[] a, int n, int k, float[] b, int m, float[] out) {
-        if (n == 0 || m == 0 || k == 0) {
-            Arrays.fill(out, 0, n * m, 0f);
-            return;
-        }
-        BLAS_INSTANCE.sgemm("T", "N", m, n, k, 1f, b, k, a, k, 0f, out, m);
+        PRODUCTS.timesTransposed(a, n, k, b, m, out);
     }
 
     /** {@code out (n x m) = a (n x k) . b (k x m)}. */
     public static void times(float[] a, int n, int k, float[] b, int m, float[] out) {
-        if (n == 0 || m == 0 || k == 0) {
-            Arrays.fill(out, 0, n * m, 0f);
-            return;
-        }
-        BLAS_INSTANCE.sgemm("N", "N", m, n, k, 1f, b, m, a, k, 0f, out, m);
+        PRODUCTS.times(a, n, k, b, m, out);
     }
 
     /** {@code out (k x m) = a (n x k)^T . b (n x m)}. */
     public static void transposedTimes(float[] a, int n, int k, float[] b, int m, float[] out) {
-        if (n == 0 || m == 0 || k == 0) {
-            Arrays.fill(out, 0, k * m, 0f);
-            return;
-        }
-        BLAS_INSTANCE.sgemm("N", "T", m, k, n, 1f, b, m, a, k, 0f, out, m);
+        PRODUCTS.transposedTimes(a, n, k, b, m, out);
     }
 
     /** Which netlib implementation does the products, for the report. */
     public static String implementation() {
-        return BLAS_INSTANCE.getClass().getSimpleName();
+        return PRODUCTS.implementation();
     }
 
     private static BLAS load() {
