@@ -109,8 +109,8 @@ public final class DistillationLoss extends LabelLogitLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-               float gradScale, float[] grad) {
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad) {
         float invT = 1f / temperature;
         double loss = 0;
         if (alpha > 0) {
@@ -120,7 +120,7 @@ public final class DistillationLoss extends LabelLogitLoss {
             // KL(pt || qs) = sum_c pt_c (log pt_c - log qs_c), where pt_c = 0 contributes nothing.
             float teacherShift = k.max(teacher, off, cols) * invT;
             double teacherSum = k.expSum(teacher, off, cols, invT, teacherShift, grad, off);
-            float studentShift = k.max(z, off, cols) * invT;
+            float studentShift = rowMax * invT;
             double studentSum = k.expSum(z, off, cols, invT, studentShift, null, 0);
             double logRatio = Math.log(studentSum) - Math.log(teacherSum);
             double kl = 0;
@@ -139,11 +139,10 @@ public final class DistillationLoss extends LabelLogitLoss {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
         }
         if (alpha < 1 && label != NO_LABEL) {
-            float shift = k.max(z, off, cols);
-            double sum = k.expSum(z, off, cols, 1f, shift, null, 0);
-            loss += (1 - alpha) * (((double) shift - z[off + label]) + Math.log(sum));
+            double sum = k.expSum(z, off, cols, 1f, rowMax, null, 0);
+            loss += (1 - alpha) * (((double) rowMax - z[off + label]) + Math.log(sum));
             double hard = (1 - alpha) * gradScale;
-            k.addScaledExp(z, off, cols, 1f, shift, (float) (hard / sum), grad, off);
+            k.addScaledExp(z, off, cols, 1f, rowMax, (float) (hard / sum), grad, off);
             grad[off + label] -= (float) hard;
         }
         return loss;

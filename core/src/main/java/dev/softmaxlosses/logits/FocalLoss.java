@@ -92,17 +92,16 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-               float gradScale, float[] grad) {
-        float max = k.max(z, off, cols);
-        k.expSum(z, off, cols, 1f, max, grad, off);
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad) {
+        k.expSum(z, off, cols, 1f, rowMax, grad, off);
         // 1 - p_y as the other classes' own sum, not S - e_y: it must not round away when p_y is near 1.
         double expTarget = grad[off + label];
         double others = k.sum(grad, off, label) + k.sum(grad, off + label + 1, cols - label - 1);
         double sum = expTarget + others;
         double rest = others / sum;
         double p = expTarget / sum;
-        double logP = others <= expTarget ? -Math.log1p(others / expTarget) : ((double) z[off + label] - max) - Math.log(sum);
+        double logP = others <= expTarget ? -Math.log1p(others / expTarget) : ((double) z[off + label] - rowMax) - Math.log(sum);
         double a = alpha * (weights == null ? 1.0 : weights[label]);
         double modulator = gamma == 0 ? 1.0 : Math.pow(rest, gamma);
         double slope = gamma == 0 || rest == 0 ? 0.0 : gamma * Math.pow(rest, gamma - 1) * p * logP;

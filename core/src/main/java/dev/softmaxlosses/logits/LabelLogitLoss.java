@@ -45,11 +45,12 @@ abstract sealed class LabelLogitLoss implements Loss
      * One row's loss, and its gradient times {@code gradScale} into {@code grad[off, off + cols)}.
      *
      * @param teacher the teacher's logits (distillation), else null
+     * @param rowMax  the row's largest logit, already computed for its validation
      * @param label   the class, or {@link #NO_LABEL}
      * @param weights per-class weights, or null
      */
-    abstract double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-                        float gradScale, float[] grad);
+    abstract double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+                        float[] weights, float gradScale, float[] grad);
 
     /** The fewest classes the loss is defined for. */
     int minClasses() {
@@ -208,7 +209,8 @@ abstract sealed class LabelLogitLoss implements Loss
         KernelSupport k = KernelProvider.get();
         int off = n * cols;
         int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
-        Checks.requireValidRow("logits", z, cols, n, k.max(z, off, cols));
+        float rowMax = k.max(z, off, cols);
+        Checks.requireValidRow("logits", z, cols, n, rowMax);
         if (label != NO_LABEL && z[off + label] == Float.NEGATIVE_INFINITY) {
             throw Checks.maskedTarget("logits", n, label, "it is the target class of sample " + n);
         }
@@ -217,7 +219,7 @@ abstract sealed class LabelLogitLoss implements Loss
             Arrays.fill(grad, off, off + cols, 0f);
             loss = 0;
         } else {
-            loss = row(k, z, teacher, off, cols, label, weights, gradScale, grad);
+            loss = row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
         }
         if (out != null) {
             out.losses()[n] = (float) loss;

@@ -52,8 +52,8 @@ public final class MaxHingeLoss extends HingeLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-               float gradScale, float[] grad) {
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad) {
         Arrays.fill(grad, off, off + cols, 0f);
         float rival = HingeSupport.maxOfOthers(k, z, off, cols, label);
         double argument = ((double) rival - z[off + label]) + margin;

@@ -52,8 +52,8 @@ public final class MulticlassHingeLoss extends HingeLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-               float gradScale, float[] grad) {
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad) {
         float target = z[off + label];
         double loss = k.hingeSum(z, off, cols, target, margin, grad, off);
         // The kernel also counted the target's own term, max(0, m): take it back out.

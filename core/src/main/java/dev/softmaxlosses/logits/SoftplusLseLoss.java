@@ -78,8 +78,8 @@ public final class SoftplusLseLoss extends HingeLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, int label, float[] weights,
-               float gradScale, float[] grad) {
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad) {
         float shift = HingeSupport.maxOfOthers(k, z, off, cols, label) * scale;
         if (shift == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
