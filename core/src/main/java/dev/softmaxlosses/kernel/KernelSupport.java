@@ -29,6 +29,17 @@ public interface KernelSupport {
      */
     double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff);
 
+    /**
+     * {@link #expSum}, and in the same pass the maximum of the {@code len} values from {@code nextOff}
+     * (as {@link #max} gives it) into {@code maxOut[0]}: the next row of a batch is read from memory
+     * while this one's exponentials are computed, rather than in a pass of its own that waits on it.
+     */
+    default double expSumAndMax(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
+                                int nextOff, float[] maxOut) {
+        maxOut[0] = max(a, nextOff, len);
+        return expSum(a, off, len, scale, shift, dst, dstOff);
+    }
+
     /** {@code dst[i] += coef * exp(a[i] * scale - shift)}. */
     void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff);
 
@@ -94,14 +105,17 @@ public interface KernelSupport {
      * @param classWeightSum   the sum of {@code classWeights} ({@code len} when null)
      * @param weightedLogitSum {@code sum_c w_c z_c}, used only when {@code eps > 0}
      * @param gradScale        the reduction's scale times {@code invT}
+     * @param nextOff          where the next row starts, whose maximum goes to {@code nextMaxOut[0]}
+     *                         ({@link #expSumAndMax}); ignored when nextMaxOut is null
      * @return the row's loss; {@code lseOut[lseOff]} receives its log-sum-exp when lseOut is not null
      */
     default double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
                                           float[] classWeights, double classWeightSum, float eps,
                                           double weightedLogitSum, float gradScale, float[] grad, int gradOff,
-                                          float[] lseOut, int lseOff) {
+                                          float[] lseOut, int lseOff, int nextOff, float[] nextMaxOut) {
         float shift = rowMax * invT;
-        double sum = expSum(z, off, len, invT, shift, grad, gradOff);
+        double sum = nextMaxOut == null ? expSum(z, off, len, invT, shift, grad, gradOff)
+                : expSumAndMax(z, off, len, invT, shift, grad, gradOff, nextOff, nextMaxOut);
         double logSum = Math.log(sum);
         double expTarget = grad[gradOff + label];
         double targetWeight = classWeights == null ? 1.0 : classWeights[label];

@@ -89,6 +89,11 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     private final Reduction reduction;
     private final float[] classWeights;
 
+    /** Rows shorter than this compute their own maximum: the hand-over costs more than it hides. */
+    static final int CARRIED_MAX_MIN_COLS = 4096;
+    /** The next row's maximum, handed from one row to the next on the same thread (see row()). */
+    private static final ThreadLocal<float[]> CARRIED_MAX = ThreadLocal.withInitial(() -> new float[1]);
+
     private SoftmaxCrossEntropyLoss(Builder b) {
         this.temperature = b.temperature;
         this.labelSmoothing = b.labelSmoothing;
@@ -240,7 +245,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         float[] t = targets == null ? null : targets.data();
         double total;
         if (RowParallel.parallel(rows, cols)) {
-            total = RowParallel.sum(rows, n -> row(n, z, cols, labels, t, weights, weightSum, gradScale,
+            total = RowParallel.sum(rows, n -> row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
                     losses, grad, finalLogits, probabilities, lse), true);
         } else {
             // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
@@ -248,7 +253,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
             for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
                 double part = 0;
                 for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
-                    part += row(n, z, cols, labels, t, weights, weightSum, gradScale,
+                    part += row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
                             losses, grad, finalLogits, probabilities, lse);
                 }
                 total += part;
@@ -257,10 +262,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         return reduction == Reduction.MEAN ? total * scale : total;
     }
 
-    /** One sample: its loss, its gradient row, and the optional outputs. */
-    private double row(int n, float[] z, int cols, int[] labels, float[] targets, float[] weights, double weightSum,
-                       float gradScale, float[] losses, float[] grad, float[] finalLogits, float[] probabilities,
-                       float[] lse) {
+    /**
+     * One sample: its loss, its gradient row, and the optional outputs. With hard labels and rows of at
+     * least {@link #CARRIED_MAX_MIN_COLS} values, a row's maximum is computed by the previous row of its
+     * chunk, in that row's exponential pass ({@link KernelSupport#expSumAndMax}), and handed over in a
+     * per-thread slot: {@link RowParallel} runs each chunk's rows in order on one thread, and the first
+     * row of a chunk computes its own.
+     */
+    private double row(int n, float[] z, int rows, int cols, int[] labels, float[] targets, float[] weights,
+                       double weightSum, float gradScale, float[] losses, float[] grad, float[] finalLogits,
+                       float[] probabilities, float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
         int off = n * cols;
@@ -269,11 +280,18 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (targets != null) {
             loss = softTargetRow(k, z, off, cols, invT, targets, weights, gradScale, grad);
         } else {
-            float max = k.max(z, off, cols);
+            float[] carried = cols >= CARRIED_MAX_MIN_COLS ? CARRIED_MAX.get() : null;
+            float max = carried != null && n % RowParallel.CHUNK_ROWS != 0 ? carried[0] : k.max(z, off, cols);
+            if (carried != null && ((n + 1) % RowParallel.CHUNK_ROWS == 0 || n + 1 == rows)) {
+                carried = null;
+            }
             Checks.requireValidRow("logits", z, cols, n, max);
             int label = labels[n];
             if (label == ignoreIndex) {
                 Arrays.fill(grad, off, off + cols, 0f);
+                if (carried != null) {
+                    carried[0] = k.max(z, off + cols, cols);
+                }
                 loss = 0;
             } else {
                 if (z[off + label] == Float.NEGATIVE_INFINITY) {
@@ -287,7 +305,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                     }
                 }
                 loss = k.softmaxCrossEntropyRow(z, off, cols, max, invT, label, weights, weightSum, labelSmoothing,
-                        weightedLogitSum, gradScale, grad, off, lse, n);
+                        weightedLogitSum, gradScale, grad, off, lse, n, off + cols, carried);
                 lseWritten = true;
             }
         }

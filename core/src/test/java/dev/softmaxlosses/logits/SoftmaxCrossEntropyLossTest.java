@@ -371,4 +371,46 @@ class SoftmaxCrossEntropyLossTest {
             }
         }
     }
+
+    /**
+     * Rows of at least CARRIED_MAX_MIN_COLS get their maximum from the previous row's pass: a batch
+     * must give each row exactly what the row alone gives, across chunk borders and ignored rows, and a
+     * bad value in the middle of a chunk must still be reported at its row and column.
+     */
+    @Test
+    void longRowsHandTheirMaximumOnWithoutChangingABit() {
+        int rows = 37;
+        int cols = SoftmaxCrossEntropyLoss.CARRIED_MAX_MIN_COLS + 3;
+        Random random = new Random(5);
+        float[] z = new float[rows * cols];
+        int[] labels = new int[rows];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (random.nextGaussian() * (1 + i / cols));
+        }
+        for (int n = 0; n < rows; n++) {
+            labels[n] = random.nextInt(cols);
+        }
+        labels[17] = -100;
+        z[20 * cols + 9] = NEG_INF;
+        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().reduction(Reduction.SUM).build();
+        float[] grad = new float[z.length];
+        float[] losses = new float[rows];
+        double total = loss.forwardBackward(z, labels, rows, cols, losses, grad);
+        double expectedTotal = 0;
+        for (int n = 0; n < rows; n++) {
+            float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);
+            float[] rowGrad = new float[cols];
+            double rowLoss = loss.forwardBackward(row, new int[] {labels[n]}, 1, cols, rowGrad);
+            assertEquals((float) rowLoss, losses[n], "loss of row " + n);
+            assertArrayEquals(rowGrad, java.util.Arrays.copyOfRange(grad, n * cols, (n + 1) * cols), "gradient of row " + n);
+            expectedTotal += rowLoss;
+        }
+        assertClose(expectedTotal, total, 1e-12, 1e-9, "total");
+
+        z[21 * cols + cols - 2] = Float.NaN;
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> loss.forwardBackward(z, labels, rows, cols, grad));
+        assertEquals("logits[21][" + (cols - 2) + "] is NaN; inputs must be finite numbers (-Infinity is allowed only to mask a class)",
+                e.getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.simd;
 
 import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.ScalarKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -52,23 +53,24 @@ public final class PanamaKernels implements KernelSupport {
         return masks;
     }
 
-    private static final float LOG2E = 1.44269504088896341f;
+    // The exponential's constants, as vectors: a scalar operand is broadcast inside each operation,
+    // which makes the call chains deeper than the JIT inlines in some contexts.
+    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
     private static final FloatVector NEG_LN2_HIGH = FloatVector.broadcast(F, -0.693359375f);
     private static final FloatVector NEG_LN2_LOW = FloatVector.broadcast(F, 2.12194440e-4f);
     /**
      * 1.5 * 2^23 + 127: adding it rounds {@code x log2(e)} to an integer n and leaves {@code n + 127}
      * in the low mantissa bits, which a shift by 23 moves into a float's exponent field.
      */
-    private static final float ROUNDING = 12582912f + 127f;
+    private static final FloatVector ROUNDING = FloatVector.broadcast(F, 12582912f + 127f);
     /** Below this, n would reach -127: the exponent field is 0 and the result flushes to exactly 0. */
-    private static final float EXP_LOW = -88f;
-    private static final FloatVector P2 = FloatVector.broadcast(F, 8.3334519073E-3f);
-    private static final FloatVector P3 = FloatVector.broadcast(F, 4.1665795894E-2f);
-    private static final FloatVector P4 = FloatVector.broadcast(F, 1.6666665459E-1f);
-    private static final FloatVector P5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+    private static final FloatVector EXP_LOW = FloatVector.broadcast(F, -88f);
+    private static final FloatVector C2 = FloatVector.broadcast(F, ScalarKernels.EXP_C2);
+    private static final FloatVector C3 = FloatVector.broadcast(F, ScalarKernels.EXP_C3);
+    private static final FloatVector C4 = FloatVector.broadcast(F, ScalarKernels.EXP_C4);
+    private static final FloatVector C5 = FloatVector.broadcast(F, ScalarKernels.EXP_C5);
+    private static final FloatVector C6 = FloatVector.broadcast(F, ScalarKernels.EXP_C6);
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
-    private static final float P0 = 1.9875691500E-4f;
-    private static final float P1 = 1.3981999507E-3f;
 
     private PanamaKernels() {}
 
@@ -85,13 +87,53 @@ public final class PanamaKernels implements KernelSupport {
         return "simd (" + F.vectorBitSize() + "-bit)";
     }
 
+    /** Vectors per block of {@link #max}: the block is reduced to one scalar, so its cost is shared. */
+    private static final int MAX_BLOCK = 8;
+
     /**
-     * The maximum, reduced vector by vector into a scalar: no vector is carried from one iteration to
-     * the next, which this JIT compiles far better. {@code Math.max} propagates NaN, which the callers'
-     * validation relies on.
+     * The maximum, block by block: eight vectors are reduced by compare-and-blend to one, and that one
+     * to a scalar. No vector is carried from one iteration to the next: the JIT boxes such vectors in
+     * some inlining contexts, which costs more than the whole pass. Compare-and-blend ignores NaN, so
+     * each block's sum times 0 is added in: it is NaN exactly when a NaN or an infinity is in the block,
+     * and then the row is done again by {@link #exactMax}, which has {@code Math.max}'s semantics
+     * (NaN wins; the callers' validation relies on it) and keeps masked rows (-Infinity) correct.
      */
     @Override
     public float max(float[] a, int off, int len) {
+        float m = Float.NEGATIVE_INFINITY;
+        int step = F.length();
+        int block = MAX_BLOCK * step;
+        int i = 0;
+        for (; i + block <= len; i += block) {
+            m = Math.max(m, blockMax(a, off + i, step));
+        }
+        if (Float.isNaN(m)) {
+            return exactMax(a, off, len);
+        }
+        return Math.max(m, exactMax(a, off + i, len - i));
+    }
+
+    private static float blockMax(float[] a, int o, int s) {
+        FloatVector v0 = FloatVector.fromArray(F, a, o);
+        FloatVector v1 = FloatVector.fromArray(F, a, o + s);
+        FloatVector v2 = FloatVector.fromArray(F, a, o + 2 * s);
+        FloatVector v3 = FloatVector.fromArray(F, a, o + 3 * s);
+        FloatVector v4 = FloatVector.fromArray(F, a, o + 4 * s);
+        FloatVector v5 = FloatVector.fromArray(F, a, o + 5 * s);
+        FloatVector v6 = FloatVector.fromArray(F, a, o + 6 * s);
+        FloatVector v7 = FloatVector.fromArray(F, a, o + 7 * s);
+        FloatVector larger = larger(larger(larger(v0, v1), larger(v2, v3)), larger(larger(v4, v5), larger(v6, v7)));
+        FloatVector nonFinite = v0.add(v1).add(v2.add(v3)).add(v4.add(v5).add(v6.add(v7))).mul(0f);
+        return larger.add(nonFinite).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** The lane-wise larger of two vectors by one compare and one blend (NaN in {@code y} is not taken). */
+    private static FloatVector larger(FloatVector x, FloatVector y) {
+        return x.blend(y, y.compare(VectorOperators.GT, x));
+    }
+
+    /** The maximum with {@code Math.max}'s semantics, one vector at a time. */
+    private static float exactMax(float[] a, int off, int len) {
         float m = Float.NEGATIVE_INFINITY;
         int step = F.length();
         int i = 0;
@@ -139,17 +181,61 @@ public final class PanamaKernels implements KernelSupport {
 
     @Override
     public double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
+        FloatVector scales = FloatVector.broadcast(F, scale);
+        FloatVector shifts = FloatVector.broadcast(F, -shift);
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scale, -shift));
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
             if (dst != null) {
                 e.intoArray(dst, dstOff + i);
             }
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
+        double total = foldLanes(low.add(high));
+        return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
+    }
+
+    /**
+     * {@link #expSum} with the next row's maximum in the same loop, reduced step by step into a scalar
+     * ({@code Math.max}: NaN wins), which costs little beside the exponentials. A third vector carried
+     * through the loop makes this JIT box all three.
+     */
+    @Override
+    public double expSumAndMax(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
+                               int nextOff, float[] maxOut) {
+        FloatVector scales = FloatVector.broadcast(F, scale);
+        FloatVector shifts = FloatVector.broadcast(F, -shift);
+        DoubleVector low = DoubleVector.zero(D);
+        DoubleVector high = DoubleVector.zero(D);
+        float m = Float.NEGATIVE_INFINITY;
+        int step = F.length();
+        int i = 0;
+        // Two vectors a step share one reduction of the next row's maximum; the sums are added in the
+        // order expSum adds them, so both kernels give a row the same bits.
+        for (int bound = len - 2 * step; i <= bound; i += 2 * step) {
+            FloatVector e0 = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
+            FloatVector e1 = exp(FloatVector.fromArray(F, a, off + i + step).fma(scales, shifts));
+            e0.intoArray(dst, dstOff + i);
+            e1.intoArray(dst, dstOff + i + step);
+            low = low.add(e0.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(e0.convertShape(VectorOperators.F2D, D, 1));
+            low = low.add(e1.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(e1.convertShape(VectorOperators.F2D, D, 1));
+            FloatVector next = FloatVector.fromArray(F, a, nextOff + i).max(FloatVector.fromArray(F, a, nextOff + i + step));
+            m = Math.max(m, next.reduceLanes(VectorOperators.MAX));
+        }
+        if (i + step <= len) {
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
+            e.intoArray(dst, dstOff + i);
+            low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
+            high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
+            m = Math.max(m, FloatVector.fromArray(F, a, nextOff + i).reduceLanes(VectorOperators.MAX));
+            i += step;
+        }
+        maxOut[0] = i < len ? Math.max(m, exactMax(a, nextOff + i, len - i)) : m;
         double total = foldLanes(low.add(high));
         return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
     }
@@ -169,13 +255,13 @@ public final class PanamaKernels implements KernelSupport {
     }
 
     /**
-     * {@code exp(x)} from plain IEEE operations (Cephes' expf: {@code x = n ln 2 + r}, a degree-6
-     * polynomial in {@code r}, then {@code 2^n} through the exponent bits), accurate to about 1 ulp.
-     * Unlike {@code VectorOperators.EXP}, whose JIT-compiled and interpreted forms differ in the last
-     * bit, it gives the same bits however the code runs, which keeps results independent of the
-     * thread count. Inputs at or below -88 ({@code -Infinity} included) give exactly 0 (the true
-     * values there are below {@code Float.MIN_NORMAL}); inputs must be {@code <= 88} (the kernels only
-     * take exponentials of {@code x - max <= 0}).
+     * {@code exp(x)} from plain IEEE operations ({@code x = n ln 2 + r}, the degree-6 polynomial of
+     * {@link ScalarKernels#EXP_C2} in {@code r}, then {@code 2^n} through the exponent bits), within
+     * 0.9 ulp, the same bits as the scalar twin. Unlike {@code VectorOperators.EXP}, whose JIT-compiled
+     * and interpreted forms differ in the last bit, it gives the same bits however the code runs, which
+     * keeps results independent of the thread count. Inputs at or below -88 ({@code -Infinity}
+     * included) give exactly 0 (the true values there are below {@code Float.MIN_NORMAL}); inputs must
+     * be {@code <= 88} (the kernels only take exponentials of {@code x - max <= 0}).
      */
     static FloatVector exp(FloatVector x) {
         // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
@@ -185,15 +271,13 @@ public final class PanamaKernels implements KernelSupport {
         // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
         FloatVector r = n.fma(NEG_LN2_HIGH, x);
         r = n.fma(NEG_LN2_LOW, r);
-        // Horner: 1 + r (1 + r (1/2 + r (P4 + r (P3 + r (P2 + r (P1 + r P0))))))
-        FloatVector p = r.fma(P0, P1);
-        p = p.fma(r, P2);
-        p = p.fma(r, P3);
-        p = p.fma(r, P4);
-        p = p.fma(r, P5);
+        // Horner: 1 + r (1 + r (c2 + r (c3 + r (c4 + r (c5 + r c6)))))
+        FloatVector p = r.fma(C6, C5);
+        p = p.fma(r, C4);
+        p = p.fma(r, C3);
+        p = p.fma(r, C2);
         p = p.fma(r, ONE);
         FloatVector y = p.fma(r, ONE);
-        // t's low bits hold n + 127; shifted by 23 they are the exponent of 2^n (0 when n = -127).
         FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(scale);
     }
@@ -207,10 +291,13 @@ public final class PanamaKernels implements KernelSupport {
     public double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
                                          float[] classWeights, double classWeightSum, float eps,
                                          double weightedLogitSum, float gradScale, float[] grad, int gradOff,
-                                         float[] lseOut, int lseOff) {
+                                         float[] lseOut, int lseOff, int nextOff, float[] nextMaxOut) {
         if (len > F.length() || classWeights != null) {
             return KernelSupport.super.softmaxCrossEntropyRow(z, off, len, rowMax, invT, label, classWeights,
-                    classWeightSum, eps, weightedLogitSum, gradScale, grad, gradOff, lseOut, lseOff);
+                    classWeightSum, eps, weightedLogitSum, gradScale, grad, gradOff, lseOut, lseOff, nextOff, nextMaxOut);
+        }
+        if (nextMaxOut != null) {
+            nextMaxOut[0] = max(z, nextOff, len);
         }
         float shift = rowMax * invT;
         FloatVector e = exp((len == F.length() ? FloatVector.fromArray(F, z, off) : tail(z, off, len, NEG_INF))

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.simd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,8 +101,8 @@ class PanamaKernelsTest {
         int label = len / 2;
         float max = scalar.max(z, 0, len);
         double weightedLogits = scalar.dot(w, 0, z, 0, len);
-        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g1, 0, lse1, 0);
-        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g2, 0, lse2, 0);
+        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g1, 0, lse1, 0, -1, null);
+        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g2, 0, lse2, 0, -1, null);
         close(l1, l2, 1e-5, "loss");
         close(lse1[0], lse2[0], 1e-6, "lse");
         for (int i = 0; i < len; i++) {
@@ -155,5 +156,52 @@ class PanamaKernelsTest {
         assertEquals(0f, e[3]);
         assertEquals(0f, e[18]);
         assertEquals(Float.NEGATIVE_INFINITY, simd.max(new float[] {Float.NEGATIVE_INFINITY}, 0, 1));
+    }
+
+    /** The blocked maximum keeps Math.max's semantics whichever block a special value falls in. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 16, 127, 128, 129, 255, 300, 1021})
+    void maxHasMathMaxSemanticsInEveryBlock(int len) {
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3e38f, -3e38f, 1e-30f};
+        for (float special : specials) {
+            for (int at : new int[] {0, Math.min(5, len - 1), len / 2, len - 1}) {
+                float[] a = data(len, at, 10);
+                a[2 + at] = special;
+                assertEquals(scalar.max(a, 2, len), simd.max(a, 2, len), "max with " + special + " at " + at);
+                float[] b = a.clone();
+                b[2 + len - 1 - at] = special;
+                assertEquals(scalar.max(b, 2, len), simd.max(b, 2, len), "twice " + special);
+            }
+        }
+        float[] masked = new float[len];
+        java.util.Arrays.fill(masked, Float.NEGATIVE_INFINITY);
+        assertEquals(Float.NEGATIVE_INFINITY, simd.max(masked, 0, len), "all masked");
+        masked[len / 3] = -7f;
+        assertEquals(-7f, simd.max(masked, 0, len), "one unmasked");
+    }
+
+    /** The fused pass gives the bits of expSum and the next row's maximum as max gives it. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 16, 17, 31, 32, 33, 48, 100, 4099})
+    void expSumAndMaxIsExpSumPlusTheNextMaximum(int len) {
+        for (float special : new float[] {0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
+            float[] a = data(2 * len, len, 20);
+            int next = 1 + len;
+            if (special != 0f) {
+                a[next + len / 2] = special;
+            }
+            float shift = scalar.max(a, 1, len) * 0.5f;
+            float[] e1 = new float[len];
+            float[] e2 = new float[len];
+            float[] maxOut = new float[1];
+            double s1 = simd.expSum(a, 1, len, 0.5f, shift, e1, 0);
+            double s2 = simd.expSumAndMax(a, 1, len, 0.5f, shift, e2, 0, next, maxOut);
+            assertEquals(s1, s2, "sum");
+            assertArrayEquals(e1, e2, "exponentials");
+            assertEquals(scalar.max(a, next, len), maxOut[0], "next maximum with " + special);
+            double s3 = scalar.expSumAndMax(a, 1, len, 0.5f, shift, e1, 0, next, maxOut);
+            close(s3, s2, 1e-5, "scalar twin");
+            assertEquals(scalar.max(a, next, len), maxOut[0], "scalar next maximum");
+        }
     }
 }
