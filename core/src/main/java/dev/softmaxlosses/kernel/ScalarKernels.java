@@ -49,9 +49,10 @@ public final class ScalarKernels implements KernelSupport {
      * (Cody and Waite's two-step reduction), {@link #EXP_C2 the polynomial} in {@code r}, then
      * {@code 2^n} through the exponent bits; within 0.9 ulp, several times faster than
      * {@code Math.exp}, and exact operations only (fma included), so the same bits however the code
-     * runs. At or below -88 (and for {@code -Infinity}) it is 0.
+     * runs: for the same argument, the same bits as a lane of the SIMD twin's exponential. At or
+     * below -88 (and for {@code -Infinity}) it is 0.
      */
-    static float exp(float x) {
+    public static float exp(float x) {
         if (!(x > -88f)) {
             return 0f;
         }

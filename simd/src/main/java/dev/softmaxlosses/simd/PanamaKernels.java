@@ -303,17 +303,18 @@ public final class PanamaKernels implements KernelSupport {
         FloatVector e = exp((len == F.length() ? FloatVector.fromArray(F, z, off) : tail(z, off, len, NEG_INF))
                 .mul(invT).sub(shift));
         VectorMask<Float> isTarget = IOTA.eq((float) label);
-        // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's lane alone
-        // is non-zero in the second fold, so that one is exact.
+        // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's own
+        // exponential by the scalar twin, which gives its lane's bits without a second fold.
         double others = foldFloatLanes(e.blend(0f, isTarget));
-        double expTarget = foldFloatLanes(ZERO.blend(e, isTarget));
+        double expTarget = ScalarKernels.exp(z[off + label] * invT - shift);
         double sum = expTarget + others;
+        double inverseSum = 1.0 / sum;
         double logSum = Math.log(sum);
-        double uniform = (double) eps / len;
+        double uniform = eps == 0f ? 0.0 : (double) eps / len;
         double weightedMass = (1.0 - eps) + uniform * classWeightSum;
-        float alpha = (float) (weightedMass / sum * gradScale);
+        float alpha = (float) (weightedMass * inverseSum * gradScale);
         float beta = (float) (-uniform * gradScale);
-        float targetGrad = (float) (gradScale * (-weightedMass * others / sum + uniform * (classWeightSum - 1.0)));
+        float targetGrad = (float) (gradScale * (-weightedMass * others * inverseSum + uniform * (classWeightSum - 1.0)));
         FloatVector g = e.mul(alpha).add(beta).blend(targetGrad, isTarget);
         if (len == F.length()) {
             g.intoArray(grad, gradOff);

@@ -204,4 +204,22 @@ class PanamaKernelsTest {
             assertEquals(scalar.max(a, next, len), maxOut[0], "scalar next maximum");
         }
     }
+
+    /** The small-row path takes the target's exponential from the scalar twin: it must be the lane's bits. */
+    @Test
+    void scalarExpGivesTheBitsOfTheVectorLanes() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[species.length()];
+        float[] y = new float[species.length()];
+        Random random = new Random(11);
+        for (int k = 0; k < 20_000; k++) {
+            for (int j = 0; j < x.length; j++) {
+                x[j] = k == 0 && j == 0 ? Float.NEGATIVE_INFINITY : (float) (-100 * random.nextDouble() * random.nextDouble());
+            }
+            PanamaKernels.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
+            for (int j = 0; j < x.length; j++) {
+                assertEquals(Float.floatToRawIntBits(y[j]), Float.floatToRawIntBits(ScalarKernels.exp(x[j])), "exp(" + x[j] + ")");
+            }
+        }
+    }
 }
