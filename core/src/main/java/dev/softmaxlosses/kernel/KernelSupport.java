@@ -142,4 +142,31 @@ public interface KernelSupport {
         }
         return loss;
     }
+
+    /**
+     * The longest rows {@link #softmaxCrossEntropyBlock} takes; 0 when this implementation has no
+     * block kernel.
+     */
+    default int crossEntropyBlockMaxClasses() {
+        return 0;
+    }
+
+    /**
+     * {@link #softmaxCrossEntropyRow} for the short rows {@code firstRow .. firstRow + rows - 1} at once
+     * (hard labels, no label smoothing, no class weights, {@code cols <= }
+     * {@link #crossEntropyBlockMaxClasses()}, {@code rows <= RowParallel.CHUNK_ROWS}): each row's
+     * gradient, log-sum-exp ({@code lseOut[n]}, when lseOut is not null) and loss ({@code lossesOut[r]}
+     * for row {@code firstRow + r}), where a row labelled {@code ignoreIndex} gets a zero gradient and a
+     * loss of 0. A row of ten classes is too short for its own loops to pay; a block of them shares
+     * the per-row scalar work (division, logarithm) across vector lanes.
+     *
+     * @return false, with nothing written, when a row has a maximum that is not finite (NaN,
+     *         {@code +Infinity}, or every class masked) or a masked target: the caller then goes row by row
+     *         and reports the first such row
+     */
+    default boolean softmaxCrossEntropyBlock(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
+                                             int ignoreIndex, float gradScale, float[] grad, float[] lseOut,
+                                             double[] lossesOut) {
+        return false;
+    }
 }

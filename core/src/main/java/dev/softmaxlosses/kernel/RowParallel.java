@@ -36,8 +36,28 @@ public final class RowParallel {
         return ENABLED && rows > CHUNK_ROWS && (long) rows * valuesPerRow >= PARALLEL_THRESHOLD;
     }
 
+    /** The summed value of the rows {@code start} (inclusive) to {@code end} (exclusive) of one chunk. */
+    @FunctionalInterface
+    public interface ChunkFunction {
+        double apply(int start, int end);
+    }
+
     /** Sums {@code f} over the rows, forcing the choice: the same bits either way. */
     public static double sum(int rows, RowFunction f, boolean inParallel) {
+        return sumChunks(rows, (start, end) -> {
+            double part = 0;
+            for (int n = start; n < end; n++) {
+                part += f.apply(n);
+            }
+            return part;
+        }, inParallel);
+    }
+
+    /**
+     * Sums {@code f} over the chunks, in order, forcing the choice: for a computation that does a chunk's
+     * rows together. Each chunk runs on one thread.
+     */
+    public static double sumChunks(int rows, ChunkFunction f, boolean inParallel) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         if (!inParallel) {
             double total = 0;
@@ -68,11 +88,8 @@ public final class RowParallel {
         return total;
     }
 
-    private static double chunk(int k, int rows, RowFunction f) {
-        double part = 0;
-        for (int n = k * CHUNK_ROWS, end = Math.min(rows, n + CHUNK_ROWS); n < end; n++) {
-            part += f.apply(n);
-        }
-        return part;
+    private static double chunk(int k, int rows, ChunkFunction f) {
+        int start = k * CHUNK_ROWS;
+        return f.apply(start, Math.min(rows, start + CHUNK_ROWS));
     }
 }

@@ -93,6 +93,9 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     static final int CARRIED_MAX_MIN_COLS = 4096;
     /** The next row's maximum, handed from one row to the next on the same thread (see row()). */
     private static final ThreadLocal<float[]> CARRIED_MAX = ThreadLocal.withInitial(() -> new float[1]);
+    /** The per-row losses of a block of short rows, per thread. */
+    private static final ThreadLocal<double[]> BLOCK_LOSSES =
+            ThreadLocal.withInitial(() -> new double[RowParallel.CHUNK_ROWS]);
 
     private SoftmaxCrossEntropyLoss(Builder b) {
         this.temperature = b.temperature;
@@ -243,18 +246,30 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         float gradScale = (float) (scale / temperature);
         double weightSum = weights == null ? cols : sum(weights);
         float[] t = targets == null ? null : targets.data();
+        // Short rows with hard labels go a chunk at a time through the kernels' block path, when they have one.
+        boolean blocks = targets == null && weights == null && labelSmoothing == 0
+                && cols <= KernelProvider.get().crossEntropyBlockMaxClasses();
         double total;
         if (RowParallel.parallel(rows, cols)) {
-            total = RowParallel.sum(rows, n -> row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                    losses, grad, finalLogits, probabilities, lse), true);
+            total = blocks
+                    ? RowParallel.sumChunks(rows, (start, end) -> block(start, end, z, rows, cols, labels, gradScale,
+                            losses, grad, finalLogits, probabilities, lse), true)
+                    : RowParallel.sum(rows, n -> row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
+                            losses, grad, finalLogits, probabilities, lse), true);
         } else {
-            // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
+            // The same chunked order as RowParallel, without a lambda: the hot path allocates nothing.
             total = 0;
             for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
+                int end = Math.min(rows, start + RowParallel.CHUNK_ROWS);
                 double part = 0;
-                for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
-                    part += row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                            losses, grad, finalLogits, probabilities, lse);
+                if (blocks) {
+                    part = block(start, end, z, rows, cols, labels, gradScale, losses, grad, finalLogits,
+                            probabilities, lse);
+                } else {
+                    for (int n = start; n < end; n++) {
+                        part += row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
+                                losses, grad, finalLogits, probabilities, lse);
+                    }
                 }
                 total += part;
             }
@@ -309,6 +324,40 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                 lseWritten = true;
             }
         }
+        otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, lseWritten ? null : lse);
+        return loss;
+    }
+
+    /**
+     * The rows {@code start .. end - 1} of one chunk, together ({@link KernelSupport#softmaxCrossEntropyBlock});
+     * row by row when the block path does not take them, which then reports the bad row.
+     */
+    private double block(int start, int end, float[] z, int rows, int cols, int[] labels, float gradScale,
+                         float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
+        KernelSupport k = KernelProvider.get();
+        float invT = 1f / temperature;
+        double[] blockLosses = BLOCK_LOSSES.get();
+        double part = 0;
+        if (!k.softmaxCrossEntropyBlock(z, start, end - start, cols, invT, labels, ignoreIndex, gradScale, grad,
+                lse, blockLosses)) {
+            for (int n = start; n < end; n++) {
+                part += row(n, z, rows, cols, labels, null, null, cols, gradScale, losses, grad, finalLogits,
+                        probabilities, lse);
+            }
+            return part;
+        }
+        for (int n = start; n < end; n++) {
+            double loss = blockLosses[n - start];
+            part += loss;
+            otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, null);
+        }
+        return part;
+    }
+
+    /** The per-sample loss and the optional outputs of row n; {@code lse} is null when it is written already. */
+    private static void otherOutputs(KernelSupport k, int n, float[] z, int cols, float invT, double loss,
+                                     float[] losses, float[] finalLogits, float[] probabilities, float[] lse) {
+        int off = n * cols;
         if (losses != null) {
             losses[n] = (float) loss;
         }
@@ -317,13 +366,12 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
         if (probabilities != null) {
             double rowLse = k.softmax(z, off, probabilities, off, cols, invT);
-            if (lse != null && !lseWritten) {
+            if (lse != null) {
                 lse[n] = (float) rowLse;
             }
-        } else if (lse != null && !lseWritten) {
+        } else if (lse != null) {
             lse[n] = (float) k.logSumExp(z, off, cols, invT);
         }
-        return loss;
     }
 
     /** One row with soft targets: the exponentials go into the gradient row and become the gradient. */

@@ -373,14 +373,16 @@ class SoftmaxCrossEntropyLossTest {
     }
 
     /**
-     * Rows of at least CARRIED_MAX_MIN_COLS get their maximum from the previous row's pass: a batch
-     * must give each row exactly what the row alone gives, across chunk borders and ignored rows, and a
-     * bad value in the middle of a chunk must still be reported at its row and column.
+     * A batch must give each row exactly what the row alone gives, across chunk borders, ignored rows
+     * and masked classes, and a bad value in the middle of a chunk must still be reported at its row
+     * and column, with the rows before it written. Rows of at least CARRIED_MAX_MIN_COLS get their
+     * maximum from the previous row's pass; short rows go a chunk at a time through the SIMD kernels'
+     * block path, and back row by row for a chunk with a bad value.
      */
-    @Test
-    void longRowsHandTheirMaximumOnWithoutChangingABit() {
+    @ParameterizedTest
+    @ValueSource(ints = {10, 16, SoftmaxCrossEntropyLoss.CARRIED_MAX_MIN_COLS + 3})
+    void batchRowsGiveTheBitsOfSingleRows(int cols) {
         int rows = 37;
-        int cols = SoftmaxCrossEntropyLoss.CARRIED_MAX_MIN_COLS + 3;
         Random random = new Random(5);
         float[] z = new float[rows * cols];
         int[] labels = new int[rows];
@@ -391,6 +393,7 @@ class SoftmaxCrossEntropyLossTest {
             labels[n] = random.nextInt(cols);
         }
         labels[17] = -100;
+        labels[20] = 2;
         z[20 * cols + 9] = NEG_INF;
         SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().reduction(Reduction.SUM).build();
         float[] grad = new float[z.length];
@@ -408,9 +411,42 @@ class SoftmaxCrossEntropyLossTest {
         assertClose(expectedTotal, total, 1e-12, 1e-9, "total");
 
         z[21 * cols + cols - 2] = Float.NaN;
+        float[] partial = new float[z.length];
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> loss.forwardBackward(z, labels, rows, cols, grad));
+                () -> loss.forwardBackward(z, labels, rows, cols, partial));
         assertEquals("logits[21][" + (cols - 2) + "] is NaN; inputs must be finite numbers (-Infinity is allowed only to mask a class)",
                 e.getMessage());
+        assertArrayEquals(java.util.Arrays.copyOf(grad, 21 * cols), java.util.Arrays.copyOf(partial, 21 * cols),
+                "the rows before the bad one");
+    }
+
+    /** The short-row block path (C <= 16 on the SIMD kernels), split across threads, as for long rows. */
+    @Test
+    void shortRowsAreBitIdenticalForAnyThreadCount() throws Exception {
+        Random random = new Random(14);
+        int rows = 14_000;
+        int cols = 10;
+        float[] z = Random2.uniform(random, rows, cols, 6);
+        int[] labels = Random2.labels(random, rows, cols);
+        for (int n = 0; n < rows; n += 7) {
+            labels[n] = -100;
+        }
+        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().temperature(0.7).build();
+        float[] gradCommon = new float[z.length];
+        float[] lossesCommon = new float[rows];
+        double common = loss.forwardBackward(z, labels, rows, cols, lossesCommon, gradCommon);
+        for (int threads : new int[] {1, 3}) {
+            ForkJoinPool pool = new ForkJoinPool(threads);
+            try {
+                float[] grad = new float[z.length];
+                float[] losses = new float[rows];
+                double value = pool.submit(() -> loss.forwardBackward(z, labels, rows, cols, losses, grad)).get();
+                assertEquals(Double.doubleToRawLongBits(common), Double.doubleToRawLongBits(value), threads + " threads");
+                assertArrayEquals(gradCommon, grad, threads + " threads");
+                assertArrayEquals(lossesCommon, losses, threads + " threads");
+            } finally {
+                pool.shutdown();
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
 package dev.softmaxlosses.simd;
 
 import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.RowParallel;
 import dev.softmaxlosses.kernel.ScalarKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -330,6 +332,189 @@ public final class PanamaKernels implements KernelSupport {
         }
         return loss;
     }
+
+    @Override
+    public int crossEntropyBlockMaxClasses() {
+        return F.length();
+    }
+
+    /** Rows a block holds: a chunk, rounded up to whole vectors for the lane-wise pass. */
+    private static final int BLOCK_ROWS = (RowParallel.CHUNK_ROWS + F.length() - 1) / F.length() * F.length();
+
+    /** One thread's per-row values of a block, handed from the row passes to the lane-wise pass and back. */
+    private static final class BlockScratch {
+        final float[] shift = new float[BLOCK_ROWS];
+        final float[] others = new float[BLOCK_ROWS];
+        final float[] targetLogit = new float[BLOCK_ROWS];
+        final double[] inverseSum = new double[BLOCK_ROWS];
+        final double[] logSum = new double[BLOCK_ROWS];
+    }
+
+    private static final ThreadLocal<BlockScratch> BLOCK_SCRATCH = ThreadLocal.withInitial(BlockScratch::new);
+
+    /**
+     * Short rows in four passes: row by row the maximum (and the checks), row by row the exponentials
+     * into the gradient and the sum of the non-target ones, then lane-wise over the block (a row per
+     * lane) the target's exponential, {@code 1 / S} and {@code log S}, and row by row the gradient. Done
+     * one row at a time, the division and the logarithm sit at the end of a long dependency chain that
+     * the processor cannot overlap with the next row's; here they take a few vector operations per
+     * block. The gradient has the bits {@link #softmaxCrossEntropyRow} gives; the loss is within an ulp
+     * of it ({@link #logInPlace} in place of {@code Math.log}). Each pass is a method of its own that takes no
+     * vector: inlined into one, they exceed the JIT's node budget, and a vector passed to a method that
+     * is not inlined is boxed.
+     */
+    @Override
+    public boolean softmaxCrossEntropyBlock(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
+                                            int ignoreIndex, float gradScale, float[] grad, float[] lseOut,
+                                            double[] lossesOut) {
+        if (cols > F.length() || rows > BLOCK_ROWS) {
+            return false;
+        }
+        BlockScratch s = BLOCK_SCRATCH.get();
+        if (!blockShifts(z, firstRow, rows, cols, invT, labels, ignoreIndex, s)) {
+            return false;
+        }
+        blockExponentials(z, firstRow, rows, cols, invT, labels, grad, s);
+        blockSums(rows, invT, s);
+        blockGradients(firstRow, rows, cols, invT, labels, ignoreIndex, gradScale, grad, lseOut, lossesOut, s);
+        return true;
+    }
+
+    /** Each row's shift (its maximum times invT) and target logit; false for a row the block cannot take. */
+    private static boolean blockShifts(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
+                                       int ignoreIndex, BlockScratch s) {
+        for (int r = 0; r < rows; r++) {
+            int n = firstRow + r;
+            int off = n * cols;
+            float max = shortRow(z, off, cols, NEG_INF).reduceLanes(VectorOperators.MAX);
+            int label = labels[n];
+            // An ignored row's "target" has exponential 0: its others are the whole sum S.
+            float target = label == ignoreIndex ? Float.NEGATIVE_INFINITY : z[off + label];
+            if (!(max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY)
+                    || target == Float.NEGATIVE_INFINITY && label != ignoreIndex) {
+                return false;
+            }
+            s.shift[r] = max * invT;
+            s.targetLogit[r] = target;
+        }
+        return true;
+    }
+
+    /** Each row's exponentials into its gradient row, and the sum of the non-target ones. */
+    private static void blockExponentials(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
+                                          float[] grad, BlockScratch s) {
+        for (int r = 0; r < rows; r++) {
+            int off = (firstRow + r) * cols;
+            FloatVector e = exp(shortRow(z, off, cols, NEG_INF).mul(invT).sub(s.shift[r]));
+            s.others[r] = foldFloatLanes(e.blend(0f, IOTA.eq((float) labels[firstRow + r])));
+            storeShortRow(e, grad, off, cols);
+        }
+    }
+
+    /** Lane-wise, a row per lane: {@code S = e_y + others}, {@code 1 / S} and {@code log S}. */
+    private static void blockSums(int rows, float invT, BlockScratch s) {
+        for (int v = 0; v < rows; v += F.length()) {
+            FloatVector shift = FloatVector.fromArray(F, s.shift, v);
+            FloatVector others = FloatVector.fromArray(F, s.others, v);
+            FloatVector expTarget = exp(FloatVector.fromArray(F, s.targetLogit, v).mul(invT).sub(shift));
+            for (int part = 0; part < F.length() / D.length(); part++) {
+                DoubleVector sum = ((DoubleVector) expTarget.convertShape(VectorOperators.F2D, D, part))
+                        .add(others.convertShape(VectorOperators.F2D, D, part));
+                ONE_DOUBLE.div(sum).intoArray(s.inverseSum, v + part * D.length());
+                sum.intoArray(s.logSum, v + part * D.length());
+            }
+        }
+        logInPlace(s.logSum, rows);
+    }
+
+    /** Each row's gradient from its exponentials, its loss, and its log-sum-exp. */
+    private static void blockGradients(int firstRow, int rows, int cols, float invT, int[] labels, int ignoreIndex,
+                                       float gradScale, float[] grad, float[] lseOut, double[] lossesOut,
+                                       BlockScratch s) {
+        for (int r = 0; r < rows; r++) {
+            int n = firstRow + r;
+            int off = n * cols;
+            int label = labels[n];
+            double logSum = s.logSum[r];
+            if (lseOut != null) {
+                lseOut[n] = (float) (s.shift[r] + logSum);
+            }
+            if (label == ignoreIndex) {
+                storeShortRow(ZERO, grad, off, cols);
+                lossesOut[r] = 0;
+                continue;
+            }
+            // The formulas of softmaxCrossEntropyRow with eps = 0 and no weights, to the bit.
+            double inverseSum = s.inverseSum[r];
+            float alpha = (float) (inverseSum * gradScale);
+            // 0 - x rather than -x: +0 where the others' sum is 0, as the row kernel's uniform term gives.
+            float targetGrad = (float) (gradScale * (0.0 - s.others[r] * inverseSum));
+            storeShortRow(shortRow(grad, off, cols, ZERO).mul(alpha).blend(targetGrad, IOTA.eq((float) label)),
+                    grad, off, cols);
+            lossesOut[r] = logSum + (s.shift[r] - (double) (s.targetLogit[r] * invT));
+        }
+    }
+
+    /** A row of {@code len <= F.length()} values, the lanes past it set to {@code identity}. */
+    private static FloatVector shortRow(float[] a, int off, int len, FloatVector identity) {
+        return len == F.length() ? FloatVector.fromArray(F, a, off) : tail(a, off, len, identity);
+    }
+
+    private static void storeShortRow(FloatVector v, float[] a, int off, int len) {
+        if (len == F.length()) {
+            v.intoArray(a, off);
+        } else {
+            v.intoArray(a, off, TAIL[len]);
+        }
+    }
+
+    private static final DoubleVector ONE_DOUBLE = DoubleVector.broadcast(D, 1.0);
+    private static final DoubleVector LN2_HIGH = DoubleVector.broadcast(D, 6.93147180369123816490e-01);
+    private static final DoubleVector LN2_LOW = DoubleVector.broadcast(D, 1.90821492927058770002e-10);
+    private static final long MANTISSA = 0x000f_ffff_ffff_ffffL;
+    /** Added to the mantissa bits, it carries into the exponent exactly when the mantissa is >= sqrt(2). */
+    private static final long SQRT2_CARRY = 0x0009_5f64_0000_0000L;
+    private static final long EXPONENT_ONE = 0x3ff0_0000_0000_0000L;
+
+    /**
+     * {@code a[i] = log(a[i])} for the first {@code len} values (rounded up to whole vectors; the array
+     * must hold them), positive normal doubles, within 1 ulp of {@code Math.log}: fdlibm's
+     * {@code __ieee754_log} (x = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1, s = f / (2 + f),
+     * log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)) with fdlibm's Lg1..Lg7) without its special cases,
+     * which positive normal inputs never reach. {@code Math.log} is a call that the JIT makes with
+     * every vector register saved around it. It works on an array, not on a vector argument, so that
+     * whether the JIT inlines it or not, no vector is boxed.
+     */
+    static void logInPlace(double[] a, int len) {
+        for (int i = 0; i < len; i += D.length()) {
+            LongVector bits = DoubleVector.fromArray(D, a, i).reinterpretAsLongs();
+            LongVector mantissa = bits.and(MANTISSA);
+            LongVector carry = mantissa.add(SQRT2_CARRY).and(1L << 52);
+            LongVector exponent = bits.lanewise(VectorOperators.LSHR, 52).sub(1023)
+                    .add(carry.lanewise(VectorOperators.LSHR, 52));
+            // m = 1.mantissa, halved when it is >= sqrt(2) (the carry bit flips the exponent field).
+            DoubleVector m = mantissa.or(carry.lanewise(VectorOperators.XOR, EXPONENT_ONE)).reinterpretAsDoubles();
+            DoubleVector f = m.sub(1.0);
+            DoubleVector s = f.div(f.add(2.0));
+            DoubleVector z = s.mul(s);
+            DoubleVector w = z.mul(z);
+            DoubleVector evenTerms = w.mul(w.mul(w.mul(LG6).add(LG4)).add(LG2));
+            DoubleVector oddTerms = z.mul(w.mul(w.mul(w.mul(LG7).add(LG5)).add(LG3)).add(LG1));
+            DoubleVector remainder = oddTerms.add(evenTerms);
+            DoubleVector halfSquare = f.mul(f).mul(0.5);
+            DoubleVector k = (DoubleVector) exponent.convert(VectorOperators.L2D, 0);
+            k.mul(LN2_HIGH).sub(halfSquare.sub(s.mul(halfSquare.add(remainder)).add(k.mul(LN2_LOW))).sub(f))
+                    .intoArray(a, i);
+        }
+    }
+
+    private static final double LG1 = 6.666666666666735130e-01;
+    private static final double LG2 = 3.999999999940941908e-01;
+    private static final double LG3 = 2.857142874366239149e-01;
+    private static final double LG4 = 2.222219843214978396e-01;
+    private static final double LG5 = 1.818357216161805012e-01;
+    private static final double LG6 = 1.531383769920937332e-01;
+    private static final double LG7 = 1.479819860511658591e-01;
 
     @Override
     public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {

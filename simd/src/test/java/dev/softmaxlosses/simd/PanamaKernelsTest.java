@@ -222,4 +222,98 @@ class PanamaKernelsTest {
             }
         }
     }
+
+    /** The block path's logarithm against Math.log: near 1 (confident rows), around sqrt(2) and powers of 2, and wide. */
+    @Test
+    void vectorLogIsWithinAnUlpOfMathLog() {
+        Random random = new Random(12);
+        double[] x = new double[64];
+        for (int k = 0; k < 20_000; k++) {
+            for (int j = 0; j < x.length; j++) {
+                x[j] = switch (j % 4) {
+                    case 0 -> 1 + Math.scalb(random.nextDouble(), -random.nextInt(50));
+                    case 1 -> Math.sqrt(2) * (1 + (random.nextDouble() - 0.5) * 1e-6) * Math.scalb(1.0, random.nextInt(40) - 20);
+                    case 2 -> Math.scalb(1.0, random.nextInt(200) - 100) * (k % 2 == 0 ? 1 : 1 + 1e-12);
+                    default -> Math.exp((random.nextDouble() - 0.5) * 1400);
+                };
+            }
+            double[] y = x.clone();
+            PanamaKernels.logInPlace(y, y.length);
+            for (int j = 0; j < x.length; j++) {
+                double exact = Math.log(x[j]);
+                assertTrue(Math.abs(y[j] - exact) <= Math.ulp(exact), "log(" + x[j] + ") = " + y[j] + ", Math.log " + exact);
+            }
+        }
+        double[] one = new double[64];
+        java.util.Arrays.fill(one, 1.0);
+        PanamaKernels.logInPlace(one, one.length);
+        assertEquals(0.0, one[5]);
+    }
+
+    /**
+     * The block path against the row kernel it stands in for: the same gradient and log-sum-exp bits,
+     * the loss within an ulp or so (its logarithm is not Math.log), ignored rows zero, and false, with
+     * nothing written past the bad row, for a row it cannot take.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 7, 10, 15, 16})
+    void crossEntropyBlockGivesTheRowKernelsBits(int cols) {
+        Random random = new Random(cols);
+        for (int rows : new int[] {1, 5, 16}) {
+            for (float invT : new float[] {1f, 2f, 0.4f}) {
+                float[] z = new float[rows * cols];
+                int[] labels = new int[rows];
+                for (int i = 0; i < z.length; i++) {
+                    z[i] = (float) (random.nextGaussian() * 8);
+                }
+                for (int n = 0; n < rows; n++) {
+                    labels[n] = n % 4 == 3 ? -100 : random.nextInt(cols);
+                    if (cols > 1 && n % 3 == 1 && labels[n] >= 0) {
+                        z[n * cols + (labels[n] + 1 + random.nextInt(cols - 1)) % cols] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                float gradScale = 0.3f * invT;
+                float[] grad = new float[z.length];
+                float[] lse = new float[rows];
+                double[] losses = new double[16];
+                assertTrue(simd.softmaxCrossEntropyBlock(z, 0, rows, cols, invT, labels, -100, gradScale, grad, lse, losses));
+                for (int n = 0; n < rows; n++) {
+                    int off = n * cols;
+                    float[] rowGrad = new float[cols];
+                    float[] rowLse = new float[1];
+                    float max = simd.max(z, off, cols);
+                    String what = rows + "x" + cols + " invT " + invT + " row " + n;
+                    if (labels[n] == -100) {
+                        assertArrayEquals(rowGrad, java.util.Arrays.copyOfRange(grad, off, off + cols), what);
+                        assertEquals(0.0, losses[n], what);
+                        close(simd.logSumExp(z, off, cols, invT), lse[n], 1e-6, what + " lse");
+                        continue;
+                    }
+                    double rowLoss = simd.softmaxCrossEntropyRow(z, off, cols, max, invT, labels[n], null, cols, 0f, 0,
+                            gradScale, rowGrad, 0, rowLse, 0, -1, null);
+                    assertArrayEquals(rowGrad, java.util.Arrays.copyOfRange(grad, off, off + cols), what);
+                    assertEquals(rowLse[0], lse[n], what + " lse");
+                    close(rowLoss, losses[n], 1e-15, what + " loss");
+                }
+            }
+        }
+        float[] z = data(4 * cols, cols, 5);
+        int[] labels = {0, 0, 0, 0};
+        float[] grad = new float[z.length];
+        double[] losses = new double[16];
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY};
+        for (float value : bad) {
+            float[] withBad = z.clone();
+            withBad[2 * cols + cols - 1] = value;
+            assertTrue(!simd.softmaxCrossEntropyBlock(withBad, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
+                    value + " in row 2");
+        }
+        float[] masked = z.clone();
+        masked[2 * cols] = Float.NEGATIVE_INFINITY;
+        assertTrue(!simd.softmaxCrossEntropyBlock(masked, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
+                "a masked target");
+        assertArrayEquals(new float[grad.length], grad, "nothing written");
+        assertEquals(0, scalar.crossEntropyBlockMaxClasses());
+        assertTrue(!scalar.softmaxCrossEntropyBlock(z, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses));
+    }
 }
