@@ -338,30 +338,32 @@ public final class PanamaKernels implements KernelSupport {
         return F.length();
     }
 
-    /** Rows a block holds: a chunk, rounded up to whole vectors for the lane-wise pass. */
+    /** Rows a block holds: a chunk, rounded up to whole vectors for the logarithm's pass. */
     private static final int BLOCK_ROWS = (RowParallel.CHUNK_ROWS + F.length() - 1) / F.length() * F.length();
 
-    /** One thread's per-row values of a block, handed from the row passes to the lane-wise pass and back. */
+    /** One thread's per-row values of a block, handed from one pass to the next. */
     private static final class BlockScratch {
         final float[] shift = new float[BLOCK_ROWS];
         final float[] others = new float[BLOCK_ROWS];
-        final float[] targetLogit = new float[BLOCK_ROWS];
         final double[] inverseSum = new double[BLOCK_ROWS];
+        /** S, then log S. */
         final double[] logSum = new double[BLOCK_ROWS];
     }
 
     private static final ThreadLocal<BlockScratch> BLOCK_SCRATCH = ThreadLocal.withInitial(BlockScratch::new);
 
     /**
-     * Short rows in four passes: row by row the maximum (and the checks), row by row the exponentials
-     * into the gradient and the sum of the non-target ones, then lane-wise over the block (a row per
-     * lane) the target's exponential, {@code 1 / S} and {@code log S}, and row by row the gradient. Done
-     * one row at a time, the division and the logarithm sit at the end of a long dependency chain that
-     * the processor cannot overlap with the next row's; here they take a few vector operations per
-     * block. The gradient has the bits {@link #softmaxCrossEntropyRow} gives; the loss is within an ulp
-     * of it ({@link #logInPlace} in place of {@code Math.log}). Each pass is a method of its own that takes no
-     * vector: inlined into one, they exceed the JIT's node budget, and a vector passed to a method that
-     * is not inlined is boxed.
+     * Short rows in passes over the block: row by row the shifted logits into the gradient rows (after
+     * the maximum and the checks); the exponentials over the block's gradient as one contiguous range,
+     * in whole vectors; row by row the sums, {@code 1 / S} and the gradient; {@code log S} for all rows
+     * at once in vector lanes ({@link #logInPlace}). Done one row at a time, the logarithm is a call at
+     * the end of a long dependency chain that stalls every row. The gradient has the bits
+     * {@link #softmaxCrossEntropyRow} gives; the loss is within an ulp of it ({@link #logInPlace} in
+     * place of {@code Math.log}).
+     *
+     * <p>No method here takes a vector but the few-line helpers: in a method this large the JIT runs
+     * out of its inlining budget at some call or other, from one run to the next, and a vector passed
+     * to a method that is not inlined is boxed (an allocation per row, twice as slow).
      */
     @Override
     public boolean softmaxCrossEntropyBlock(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
@@ -371,65 +373,75 @@ public final class PanamaKernels implements KernelSupport {
             return false;
         }
         BlockScratch s = BLOCK_SCRATCH.get();
-        if (!blockShifts(z, firstRow, rows, cols, invT, labels, ignoreIndex, s)) {
+        if (!blockShifts(z, firstRow, rows, cols, labels, ignoreIndex, invT, s)) {
             return false;
         }
-        blockExponentials(z, firstRow, rows, cols, invT, labels, grad, s);
-        blockSums(rows, invT, s);
-        blockGradients(firstRow, rows, cols, invT, labels, ignoreIndex, gradScale, grad, lseOut, lossesOut, s);
+        blockArguments(z, firstRow, rows, cols, invT, grad, s);
+        expInPlace(grad, firstRow * cols, rows * cols);
+        blockSums(firstRow, rows, cols, labels, ignoreIndex, grad, s);
+        logInPlace(s.logSum, rows);
+        blockGradients(firstRow, rows, cols, invT, labels, ignoreIndex, gradScale, z, grad, lseOut, lossesOut, s);
         return true;
     }
 
-    /** Each row's shift (its maximum times invT) and target logit; false for a row the block cannot take. */
-    private static boolean blockShifts(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
-                                       int ignoreIndex, BlockScratch s) {
+    /** Each row's shift (its maximum times invT); false at a row the block cannot take, before anything is written. */
+    private static boolean blockShifts(float[] z, int firstRow, int rows, int cols, int[] labels, int ignoreIndex,
+                                       float invT, BlockScratch s) {
         for (int r = 0; r < rows; r++) {
             int n = firstRow + r;
             int off = n * cols;
             float max = shortRow(z, off, cols, NEG_INF).reduceLanes(VectorOperators.MAX);
             int label = labels[n];
-            // An ignored row's "target" has exponential 0: its others are the whole sum S.
-            float target = label == ignoreIndex ? Float.NEGATIVE_INFINITY : z[off + label];
             if (!(max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY)
-                    || target == Float.NEGATIVE_INFINITY && label != ignoreIndex) {
+                    || label != ignoreIndex && z[off + label] == Float.NEGATIVE_INFINITY) {
                 return false;
             }
             s.shift[r] = max * invT;
-            s.targetLogit[r] = target;
         }
         return true;
     }
 
-    /** Each row's exponentials into its gradient row, and the sum of the non-target ones. */
-    private static void blockExponentials(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
-                                          float[] grad, BlockScratch s) {
+    /** {@code z * invT - shift} into each gradient row: the exponentials' arguments. */
+    private static void blockArguments(float[] z, int firstRow, int rows, int cols, float invT, float[] grad,
+                                       BlockScratch s) {
         for (int r = 0; r < rows; r++) {
             int off = (firstRow + r) * cols;
-            FloatVector e = exp(shortRow(z, off, cols, NEG_INF).mul(invT).sub(s.shift[r]));
-            s.others[r] = foldFloatLanes(e.blend(0f, IOTA.eq((float) labels[firstRow + r])));
-            storeShortRow(e, grad, off, cols);
+            storeShortRow(shortRow(z, off, cols, ZERO).mul(invT).sub(s.shift[r]), grad, off, cols);
         }
     }
 
-    /** Lane-wise, a row per lane: {@code S = e_y + others}, {@code 1 / S} and {@code log S}. */
-    private static void blockSums(int rows, float invT, BlockScratch s) {
-        for (int v = 0; v < rows; v += F.length()) {
-            FloatVector shift = FloatVector.fromArray(F, s.shift, v);
-            FloatVector others = FloatVector.fromArray(F, s.others, v);
-            FloatVector expTarget = exp(FloatVector.fromArray(F, s.targetLogit, v).mul(invT).sub(shift));
-            for (int part = 0; part < F.length() / D.length(); part++) {
-                DoubleVector sum = ((DoubleVector) expTarget.convertShape(VectorOperators.F2D, D, part))
-                        .add(others.convertShape(VectorOperators.F2D, D, part));
-                ONE_DOUBLE.div(sum).intoArray(s.inverseSum, v + part * D.length());
-                sum.intoArray(s.logSum, v + part * D.length());
-            }
+    /** {@code a[i] = exp(a[i])} over a range, in whole vectors but the last. */
+    private static void expInPlace(float[] a, int off, int len) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
+            exp(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
         }
-        logInPlace(s.logSum, rows);
+        if (i < len) {
+            exp(tail(a, off + i, len - i, NEG_INF)).intoArray(a, off + i, TAIL[len - i]);
+        }
+    }
+
+    /**
+     * Each row's sum of the non-target exponentials (by a fixed tree, as the row kernel adds them),
+     * {@code S} with the target's and {@code 1 / S}. An ignored row has no target: all of S is "others".
+     */
+    private static void blockSums(int firstRow, int rows, int cols, int[] labels, int ignoreIndex, float[] grad,
+                                  BlockScratch s) {
+        for (int r = 0; r < rows; r++) {
+            int n = firstRow + r;
+            int off = n * cols;
+            int label = labels[n];
+            float others = foldFloatLanes(shortRow(grad, off, cols, ZERO).blend(0f, IOTA.eq((float) label)));
+            double sum = (label == ignoreIndex ? 0.0 : grad[off + label]) + others;
+            s.others[r] = others;
+            s.logSum[r] = sum;
+            s.inverseSum[r] = 1.0 / sum;
+        }
     }
 
     /** Each row's gradient from its exponentials, its loss, and its log-sum-exp. */
     private static void blockGradients(int firstRow, int rows, int cols, float invT, int[] labels, int ignoreIndex,
-                                       float gradScale, float[] grad, float[] lseOut, double[] lossesOut,
+                                       float gradScale, float[] z, float[] grad, float[] lseOut, double[] lossesOut,
                                        BlockScratch s) {
         for (int r = 0; r < rows; r++) {
             int n = firstRow + r;
@@ -444,14 +456,14 @@ public final class PanamaKernels implements KernelSupport {
                 lossesOut[r] = 0;
                 continue;
             }
-            // The formulas of softmaxCrossEntropyRow with eps = 0 and no weights, to the bit.
+            // The formulas of softmaxCrossEntropyRow with eps = 0 and no weights, to the bit; 0 - x
+            // rather than -x gives +0 where the others' sum is 0, as the row kernel's uniform term does.
             double inverseSum = s.inverseSum[r];
             float alpha = (float) (inverseSum * gradScale);
-            // 0 - x rather than -x: +0 where the others' sum is 0, as the row kernel's uniform term gives.
             float targetGrad = (float) (gradScale * (0.0 - s.others[r] * inverseSum));
             storeShortRow(shortRow(grad, off, cols, ZERO).mul(alpha).blend(targetGrad, IOTA.eq((float) label)),
                     grad, off, cols);
-            lossesOut[r] = logSum + (s.shift[r] - (double) (s.targetLogit[r] * invT));
+            lossesOut[r] = logSum + (s.shift[r] - (double) (z[off + label] * invT));
         }
     }
 
