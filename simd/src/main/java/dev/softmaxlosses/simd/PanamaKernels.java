@@ -432,8 +432,10 @@ public final class PanamaKernels implements KernelSupport {
             int n = firstRow + r;
             int off = n * cols;
             int label = labels[n];
-            float others = foldFloatLanes(shortRow(grad, off, cols, ZERO).blend(0f, IOTA.eq((float) label)));
-            double sum = (label == ignoreIndex ? 0.0 : grad[off + label]) + others;
+            // The ignore index may be a class too (PyTorch allows any): then no lane is the target's.
+            boolean ignored = label == ignoreIndex;
+            float others = foldFloatLanes(shortRow(grad, off, cols, ZERO).blend(0f, IOTA.eq(ignored ? -1f : label)));
+            double sum = (ignored ? 0.0 : grad[off + label]) + others;
             s.others[r] = others;
             s.logSum[r] = sum;
             s.inverseSum[r] = 1.0 / sum;
