@@ -19,6 +19,7 @@ import java.util.concurrent.ForkJoinPool;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Worked examples, the reference, identities and extremes of softmax cross-entropy. */
@@ -352,23 +353,43 @@ class SoftmaxCrossEntropyLossTest {
         assertArrayEquals(buffers.losses(), losses);
     }
 
-    @Test
-    void resultsAreBitIdenticalForAnyThreadCount() throws Exception {
-        Random random = new Random(13);
-        int rows = 300;
-        int cols = 1000;
+    /**
+     * Batches large enough to be split across threads give the same bits on any number of threads:
+     * long rows (row by row) and short ones (through the SIMD kernels' block path), with ignored rows.
+     */
+    @ParameterizedTest
+    @CsvSource({"300, 1000, 0.1, 1.0", "14000, 10, 0.0, 0.7"})
+    void resultsAreBitIdenticalForAnyThreadCount(int rows, int cols, double eps, double temperature) throws Exception {
+        Random random = new Random(cols);
         float[] z = Random2.uniform(random, rows, cols, 6);
         int[] labels = Random2.labels(random, rows, cols);
-        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().labelSmoothing(0.1).build();
-        float[] gradCommon = new float[z.length];
-        double common = loss.forwardBackward(z, labels, rows, cols, gradCommon);
-        for (int threads : new int[] {1, 3, 8}) {
+        for (int n = 0; n < rows; n += 7) {
+            labels[n] = -100;
+        }
+        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().labelSmoothing(eps).temperature(temperature).build();
+        assertSameBitsOnEveryPool(rows, z.length, (losses, grad) -> loss.forwardBackward(z, labels, rows, cols, losses, grad),
+                1, 3, 8);
+    }
+
+    /** One batch call writing per-sample losses and the gradient. */
+    private interface BatchCall {
+        double run(float[] losses, float[] grad);
+    }
+
+    /** The call on this thread and on fork-join pools of each size: the same bits of the loss and of every output. */
+    private static void assertSameBitsOnEveryPool(int rows, int values, BatchCall call, int... poolSizes) throws Exception {
+        float[] gradCommon = new float[values];
+        float[] lossesCommon = new float[rows];
+        double common = call.run(lossesCommon, gradCommon);
+        for (int threads : poolSizes) {
             ForkJoinPool pool = new ForkJoinPool(threads);
             try {
-                float[] grad = new float[z.length];
-                double value = pool.submit(() -> loss.forwardBackward(z, labels, rows, cols, grad)).get();
+                float[] grad = new float[values];
+                float[] losses = new float[rows];
+                double value = pool.submit(() -> call.run(losses, grad)).get();
                 assertEquals(Double.doubleToRawLongBits(common), Double.doubleToRawLongBits(value), threads + " threads");
                 assertArrayEquals(gradCommon, grad, threads + " threads");
+                assertArrayEquals(lossesCommon, losses, threads + " threads");
             } finally {
                 pool.shutdown();
             }
@@ -421,35 +442,5 @@ class SoftmaxCrossEntropyLossTest {
                 e.getMessage());
         assertArrayEquals(java.util.Arrays.copyOf(grad, 21 * cols), java.util.Arrays.copyOf(partial, 21 * cols),
                 "the rows before the bad one");
-    }
-
-    /** The short-row block path (C <= 16 on the SIMD kernels), split across threads, as for long rows. */
-    @Test
-    void shortRowsAreBitIdenticalForAnyThreadCount() throws Exception {
-        Random random = new Random(14);
-        int rows = 14_000;
-        int cols = 10;
-        float[] z = Random2.uniform(random, rows, cols, 6);
-        int[] labels = Random2.labels(random, rows, cols);
-        for (int n = 0; n < rows; n += 7) {
-            labels[n] = -100;
-        }
-        SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().temperature(0.7).build();
-        float[] gradCommon = new float[z.length];
-        float[] lossesCommon = new float[rows];
-        double common = loss.forwardBackward(z, labels, rows, cols, lossesCommon, gradCommon);
-        for (int threads : new int[] {1, 3}) {
-            ForkJoinPool pool = new ForkJoinPool(threads);
-            try {
-                float[] grad = new float[z.length];
-                float[] losses = new float[rows];
-                double value = pool.submit(() -> loss.forwardBackward(z, labels, rows, cols, losses, grad)).get();
-                assertEquals(Double.doubleToRawLongBits(common), Double.doubleToRawLongBits(value), threads + " threads");
-                assertArrayEquals(gradCommon, grad, threads + " threads");
-                assertArrayEquals(lossesCommon, losses, threads + " threads");
-            } finally {
-                pool.shutdown();
-            }
-        }
     }
 }
