@@ -94,7 +94,22 @@ public final class FocalLoss extends LabelLogitLoss {
     @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad) {
-        k.expSum(z, off, cols, 1f, rowMax, grad, off);
+        return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, 0, null);
+    }
+
+    @Override
+    boolean carriesMaximum() {
+        return true;
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
+        if (nextMaxOut == null) {
+            k.expSum(z, off, cols, 1f, rowMax, grad, off);
+        } else {
+            k.expSumAndMax(z, off, cols, 1f, rowMax, grad, off, nextOff, nextMaxOut);
+        }
         // 1 - p_y as the other classes' own sum, not S - e_y: it must not round away when p_y is near 1.
         double expTarget = grad[off + label];
         double others = k.sum(grad, off, label) + k.sum(grad, off + label + 1, cols - label - 1);

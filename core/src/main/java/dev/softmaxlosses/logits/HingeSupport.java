@@ -14,8 +14,15 @@ final class HingeSupport {
         return value;
     }
 
-    /** The largest logit of the row other than the target's ({@code -Infinity} when all others are masked). */
-    static float maxOfOthers(KernelSupport k, float[] z, int off, int cols, int label) {
+    /**
+     * The largest logit of the row other than the target's ({@code -Infinity} when all others are
+     * masked). Below the row's (finite) maximum, the target is not where the maximum is: then it is
+     * the maximum, and no pass is needed.
+     */
+    static float maxOfOthers(KernelSupport k, float[] z, int off, int cols, int label, float rowMax) {
+        if (z[off + label] < rowMax) {
+            return rowMax;
+        }
         return Math.max(k.max(z, off, label), k.max(z, off + label + 1, cols - label - 1));
     }
 
@@ -27,6 +34,22 @@ final class HingeSupport {
                                  float[] grad) {
         double sum = k.expSum(z, off, label, scale, shift, grad, off)
                 + k.expSum(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1);
+        grad[off + label] = 0f;
+        return sum;
+    }
+
+    /**
+     * {@link #expSumOfOthers}, and the maximum of the next row (at {@code nextOff}) into
+     * {@code nextMaxOut[0]}, read in the same passes ({@link KernelSupport#expSumAndMax}).
+     */
+    static double expSumOfOthers(KernelSupport k, float[] z, int off, int cols, int label, float scale, float shift,
+                                 float[] grad, int nextOff, float[] nextMaxOut) {
+        double before = k.expSumAndMax(z, off, label, scale, shift, grad, off, nextOff, nextMaxOut);
+        float nextMaxBefore = nextMaxOut[0];
+        double sum = before + k.expSumAndMax(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1,
+                nextOff + label + 1, nextMaxOut);
+        // Math.max, as KernelSupport.max: a NaN anywhere in the next row is its maximum.
+        nextMaxOut[0] = Math.max(Math.max(nextMaxBefore, z[nextOff + label]), nextMaxOut[0]);
         grad[off + label] = 0f;
         return sum;
     }

@@ -52,6 +52,22 @@ abstract sealed class LabelLogitLoss implements Loss
     abstract double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                         float[] weights, float gradScale, float[] grad);
 
+    /**
+     * {@link #row}, and the maximum of the next row (at {@code nextOff}, as {@link KernelSupport#max}
+     * gives it) into {@code nextMaxOut[0]}, read inside one of this row's passes. Called only for
+     * losses whose {@link #carriesMaximum()} is true, which override it.
+     */
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
+        nextMaxOut[0] = k.max(z, nextOff, cols);
+        return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
+    }
+
+    /** Whether long rows get their maximum from the row before ({@link CarriedMax}). */
+    boolean carriesMaximum() {
+        return false;
+    }
+
     /** The fewest classes the loss is defined for. */
     int minClasses() {
         return 1;
@@ -189,14 +205,14 @@ abstract sealed class LabelLogitLoss implements Loss
         float gradScale = (float) scale;
         double total;
         if (RowParallel.parallel(rows, cols)) {
-            total = RowParallel.sum(rows, n -> sample(n, z, teacher, cols, labels, weights, gradScale, grad, out), true);
+            total = RowParallel.sum(rows, n -> sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out), true);
         } else {
             // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
             total = 0;
             for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
                 double part = 0;
                 for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
-                    part += sample(n, z, teacher, cols, labels, weights, gradScale, grad, out);
+                    part += sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out);
                 }
                 total += part;
             }
@@ -204,12 +220,14 @@ abstract sealed class LabelLogitLoss implements Loss
         return reduction == Reduction.MEAN ? total * scale : total;
     }
 
-    private double sample(int n, float[] z, float[] teacher, int cols, int[] labels, float[] weights, float gradScale,
-                          float[] grad, LossResult out) {
+    private double sample(int n, float[] z, float[] teacher, int rows, int cols, int[] labels, float[] weights,
+                          float gradScale, float[] grad, LossResult out) {
         KernelSupport k = KernelProvider.get();
         int off = n * cols;
         int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
-        float rowMax = k.max(z, off, cols);
+        float[] slot = carriesMaximum() ? CarriedMax.slot(cols) : null;
+        float rowMax = CarriedMax.rowMax(k, slot, z, n, cols);
+        float[] carried = CarriedMax.handOn(slot, n, rows);
         Checks.requireValidRow("logits", z, cols, n, rowMax);
         if (label != NO_LABEL && z[off + label] == Float.NEGATIVE_INFINITY) {
             throw Checks.maskedTarget("logits", n, label, "it is the target class of sample " + n);
@@ -217,7 +235,12 @@ abstract sealed class LabelLogitLoss implements Loss
         double loss;
         if (label == NO_LABEL && !trainsWithoutLabel()) {
             Arrays.fill(grad, off, off + cols, 0f);
+            if (carried != null) {
+                carried[0] = k.max(z, off + cols, cols);
+            }
             loss = 0;
+        } else if (carried != null) {
+            loss = row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, off + cols, carried);
         } else {
             loss = row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
         }

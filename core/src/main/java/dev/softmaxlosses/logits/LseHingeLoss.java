@@ -55,7 +55,7 @@ public final class LseHingeLoss extends HingeLoss {
     @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad) {
-        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label);
+        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         if (shift == Float.NEGATIVE_INFINITY) {
             // Every other class is masked: LSE is -Infinity and the hinge is inactive.
             Arrays.fill(grad, off, off + cols, 0f);

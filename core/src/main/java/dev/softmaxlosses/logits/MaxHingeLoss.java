@@ -55,7 +55,7 @@ public final class MaxHingeLoss extends HingeLoss {
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad) {
         Arrays.fill(grad, off, off + cols, 0f);
-        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label);
+        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         double argument = ((double) rival - z[off + label]) + margin;
         if (!(argument > 0)) {
             return 0;

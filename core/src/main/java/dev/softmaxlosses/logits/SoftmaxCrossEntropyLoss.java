@@ -89,10 +89,6 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     private final Reduction reduction;
     private final float[] classWeights;
 
-    /** Rows shorter than this compute their own maximum: the hand-over costs more than it hides. */
-    static final int CARRIED_MAX_MIN_COLS = 4096;
-    /** The next row's maximum, handed from one row to the next on the same thread (see row()). */
-    private static final ThreadLocal<float[]> CARRIED_MAX = ThreadLocal.withInitial(() -> new float[1]);
     /** The per-row losses of a block of short rows, per thread. */
     private static final ThreadLocal<double[]> BLOCK_LOSSES =
             ThreadLocal.withInitial(() -> new double[RowParallel.CHUNK_ROWS]);
@@ -278,11 +274,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     /**
-     * One sample: its loss, its gradient row, and the optional outputs. With hard labels and rows of at
-     * least {@link #CARRIED_MAX_MIN_COLS} values, a row's maximum is computed by the previous row of its
-     * chunk, in that row's exponential pass ({@link KernelSupport#expSumAndMax}), and handed over in a
-     * per-thread slot: {@link RowParallel} runs each chunk's rows in order on one thread, and the first
-     * row of a chunk computes its own.
+     * One sample: its loss, its gradient row, and the optional outputs. With hard labels and long rows,
+     * the row's maximum comes from the row before ({@link CarriedMax}).
      */
     private double row(int n, float[] z, int rows, int cols, int[] labels, float[] targets, float[] weights,
                        double weightSum, float gradScale, float[] losses, float[] grad, float[] finalLogits,
@@ -295,11 +288,9 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (targets != null) {
             loss = softTargetRow(k, z, off, cols, invT, targets, weights, gradScale, grad);
         } else {
-            float[] carried = cols >= CARRIED_MAX_MIN_COLS ? CARRIED_MAX.get() : null;
-            float max = carried != null && n % RowParallel.CHUNK_ROWS != 0 ? carried[0] : k.max(z, off, cols);
-            if (carried != null && ((n + 1) % RowParallel.CHUNK_ROWS == 0 || n + 1 == rows)) {
-                carried = null;
-            }
+            float[] slot = CarriedMax.slot(cols);
+            float max = CarriedMax.rowMax(k, slot, z, n, cols);
+            float[] carried = CarriedMax.handOn(slot, n, rows);
             Checks.requireValidRow("logits", z, cols, n, max);
             int label = labels[n];
             if (label == ignoreIndex) {

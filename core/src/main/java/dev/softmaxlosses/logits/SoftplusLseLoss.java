@@ -80,12 +80,27 @@ public final class SoftplusLseLoss extends HingeLoss {
     @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad) {
-        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label) * scale;
+        return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, 0, null);
+    }
+
+    @Override
+    boolean carriesMaximum() {
+        return true;
+    }
+
+    @Override
+    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
+               float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
+        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax) * scale;
         if (shift == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
+            if (nextMaxOut != null) {
+                nextMaxOut[0] = k.max(z, nextOff, cols);
+            }
             return 0;
         }
-        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad);
+        double sum = nextMaxOut == null ? HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad)
+                : HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
         double u = (double) shift + Math.log(sum) - (double) scale * ((double) z[off + label] - margin);
         double sigmoid = u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
         double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));

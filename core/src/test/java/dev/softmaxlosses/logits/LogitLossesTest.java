@@ -291,4 +291,55 @@ class LogitLossesTest {
         assertEquals(0.0, r.loss());
         assertArrayEquals(new float[2], r.gradLogits());
     }
+
+    /**
+     * Long rows get their maximum from the row before (focal and softplus-LSE) and skip the pass for
+     * the other classes' maximum where the target is below the row's (the hinge family): each row of a
+     * batch must still give what it gives alone, to the bit, across chunk borders, ignored rows, masked
+     * classes and targets that are the row's maximum; a bad value is reported at its row and column,
+     * with the rows before it written.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"focal:gamma=2", "softplus_lse:margin=0.3,scale=2", "lse_hinge:margin=0.5",
+            "max_hinge:margin=1", "multiclass_hinge"})
+    void longRowsGiveTheBitsOfSingleRows(String spec) {
+        int rows = 37;
+        int cols = CarriedMax.MIN_COLS + 3;
+        Random random = new Random(spec.length());
+        float[] z = new float[rows * cols];
+        int[] labels = new int[rows];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (random.nextGaussian() * (1 + i / cols));
+        }
+        for (int n = 0; n < rows; n++) {
+            labels[n] = random.nextInt(cols);
+            if (n % 5 == 0) {
+                z[n * cols + labels[n]] = 1000;
+            } else if (n % 5 == 1) {
+                // The maximum where the row before has its target, which its passes skip.
+                z[n * cols + labels[n - 1]] = 900;
+            }
+        }
+        labels[17] = -100;
+        labels[20] = 2;
+        z[20 * cols + 9] = NEG_INF;
+        Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=sum").create();
+        LossResult batch = loss.compute(input(z, null, rows, cols, labels));
+        for (int n = 0; n < rows; n++) {
+            float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);
+            LossResult single = loss.compute(input(row, null, 1, cols, new int[] {labels[n]}));
+            assertEquals(single.losses()[0], batch.losses()[n], spec + " loss of row " + n);
+            assertArrayEquals(single.gradLogits(), java.util.Arrays.copyOfRange(batch.gradLogits(), n * cols, (n + 1) * cols),
+                    spec + " gradient of row " + n);
+        }
+
+        z[21 * cols + cols - 2] = Float.NaN;
+        LossResult partial = LossResult.forLogits(rows, cols);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> loss.compute(input(z, null, rows, cols, labels), partial));
+        assertEquals("logits[21][" + (cols - 2) + "] is NaN; inputs must be finite numbers (-Infinity is allowed only to mask a class)",
+                e.getMessage());
+        assertArrayEquals(java.util.Arrays.copyOf(batch.gradLogits(), 21 * cols),
+                java.util.Arrays.copyOf(partial.gradLogits(), 21 * cols), spec + ": the rows before the bad one");
+    }
 }

@@ -399,12 +399,12 @@ class SoftmaxCrossEntropyLossTest {
     /**
      * A batch must give each row exactly what the row alone gives, across chunk borders, ignored rows
      * and masked classes, and a bad value in the middle of a chunk must still be reported at its row
-     * and column, with the rows before it written. Rows of at least CARRIED_MAX_MIN_COLS get their
+     * and column, with the rows before it written. Rows of at least CarriedMax.MIN_COLS get their
      * maximum from the previous row's pass; short rows go a chunk at a time through the SIMD kernels'
      * block path, and back row by row for a chunk with a bad value.
      */
     @ParameterizedTest
-    @ValueSource(ints = {10, 16, SoftmaxCrossEntropyLoss.CARRIED_MAX_MIN_COLS + 3})
+    @ValueSource(ints = {10, 16, CarriedMax.MIN_COLS + 3})
     void batchRowsGiveTheBitsOfSingleRows(int cols) {
         int rows = 37;
         Random random = new Random(5);
