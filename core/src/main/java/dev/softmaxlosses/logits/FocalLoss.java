@@ -98,11 +98,6 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
-    boolean carriesMaximum() {
-        return true;
-    }
-
-    @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
         if (nextMaxOut == null) {

@@ -54,18 +54,13 @@ abstract sealed class LabelLogitLoss implements Loss
 
     /**
      * {@link #row}, and the maximum of the next row (at {@code nextOff}, as {@link KernelSupport#max}
-     * gives it) into {@code nextMaxOut[0]}, read inside one of this row's passes. Called only for
-     * losses whose {@link #carriesMaximum()} is true, which override it.
+     * gives it) into {@code nextMaxOut[0]}, for long rows ({@link CarriedMax}). A loss overrides it to
+     * read that maximum inside one of this row's passes; here it is a pass of its own.
      */
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
         nextMaxOut[0] = k.max(z, nextOff, cols);
         return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
-    }
-
-    /** Whether long rows get their maximum from the row before ({@link CarriedMax}). */
-    boolean carriesMaximum() {
-        return false;
     }
 
     /** The fewest classes the loss is defined for. */
@@ -225,7 +220,7 @@ abstract sealed class LabelLogitLoss implements Loss
         KernelSupport k = KernelProvider.get();
         int off = n * cols;
         int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
-        float[] slot = carriesMaximum() ? CarriedMax.slot(cols) : null;
+        float[] slot = CarriedMax.slot(cols);
         float rowMax = CarriedMax.rowMax(k, slot, z, n, cols);
         float[] carried = CarriedMax.handOn(slot, n, rows);
         Checks.requireValidRow("logits", z, cols, n, rowMax);

@@ -84,11 +84,6 @@ public final class SoftplusLseLoss extends HingeLoss {
     }
 
     @Override
-    boolean carriesMaximum() {
-        return true;
-    }
-
-    @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
         float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax) * scale;

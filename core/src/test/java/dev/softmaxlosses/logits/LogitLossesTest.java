@@ -306,13 +306,9 @@ class LogitLossesTest {
         int rows = 37;
         int cols = CarriedMax.MIN_COLS + 3;
         Random random = new Random(spec.length());
-        float[] z = new float[rows * cols];
-        int[] labels = new int[rows];
-        for (int i = 0; i < z.length; i++) {
-            z[i] = (float) (random.nextGaussian() * (1 + i / cols));
-        }
+        float[] z = Random2.growingRows(random, rows, cols);
+        int[] labels = Random2.labels(random, rows, cols);
         for (int n = 0; n < rows; n++) {
-            labels[n] = random.nextInt(cols);
             if (n % 5 == 0) {
                 z[n * cols + labels[n]] = 1000;
             } else if (n % 5 == 1) {

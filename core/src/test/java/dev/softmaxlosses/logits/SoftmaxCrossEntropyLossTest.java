@@ -408,14 +408,8 @@ class SoftmaxCrossEntropyLossTest {
     void batchRowsGiveTheBitsOfSingleRows(int cols) {
         int rows = 37;
         Random random = new Random(5);
-        float[] z = new float[rows * cols];
-        int[] labels = new int[rows];
-        for (int i = 0; i < z.length; i++) {
-            z[i] = (float) (random.nextGaussian() * (1 + i / cols));
-        }
-        for (int n = 0; n < rows; n++) {
-            labels[n] = random.nextInt(cols);
-        }
+        float[] z = Random2.growingRows(random, rows, cols);
+        int[] labels = Random2.labels(random, rows, cols);
         labels[17] = -100;
         labels[20] = 2;
         z[20 * cols + 9] = NEG_INF;

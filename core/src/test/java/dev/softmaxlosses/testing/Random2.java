@@ -15,6 +15,15 @@ public final class Random2 {
         return a;
     }
 
+    /** {@code rows x cols} Gaussian values whose spread grows with the row: row n has deviation n + 1. */
+    public static float[] growingRows(Random random, int rows, int cols) {
+        float[] a = new float[rows * cols];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (random.nextGaussian() * (1 + i / cols));
+        }
+        return a;
+    }
+
     public static int[] labels(Random random, int rows, int classes) {
         int[] y = new int[rows];
         for (int i = 0; i < rows; i++) {
