@@ -28,28 +28,25 @@ final class HingeSupport {
 
     /**
      * Writes {@code exp(z_i * scale - shift)} for the other classes into {@code grad} (0 at the
-     * target) and returns their sum.
-     */
-    static double expSumOfOthers(KernelSupport k, float[] z, int off, int cols, int label, float scale, float shift,
-                                 float[] grad) {
-        double sum = k.expSum(z, off, label, scale, shift, grad, off)
-                + k.expSum(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1);
-        grad[off + label] = 0f;
-        return sum;
-    }
-
-    /**
-     * {@link #expSumOfOthers}, and the maximum of the next row (at {@code nextOff}) into
-     * {@code nextMaxOut[0]}, read in the same passes ({@link KernelSupport#expSumAndMax}).
+     * target) and returns their sum. When {@code nextMaxOut} is not null, the maximum of the next row
+     * (at {@code nextOff}) goes to {@code nextMaxOut[0]}, read in the same passes
+     * ({@link KernelSupport#expSumAndMax}).
      */
     static double expSumOfOthers(KernelSupport k, float[] z, int off, int cols, int label, float scale, float shift,
                                  float[] grad, int nextOff, float[] nextMaxOut) {
-        double before = k.expSumAndMax(z, off, label, scale, shift, grad, off, nextOff, nextMaxOut);
-        float nextMaxBefore = nextMaxOut[0];
-        double sum = before + k.expSumAndMax(z, off + label + 1, cols - label - 1, scale, shift, grad, off + label + 1,
-                nextOff + label + 1, nextMaxOut);
-        // Math.max, as KernelSupport.max: a NaN anywhere in the next row is its maximum.
-        nextMaxOut[0] = Math.max(Math.max(nextMaxBefore, z[nextOff + label]), nextMaxOut[0]);
+        int after = label + 1;
+        double sum;
+        if (nextMaxOut == null) {
+            sum = k.expSum(z, off, label, scale, shift, grad, off)
+                    + k.expSum(z, off + after, cols - after, scale, shift, grad, off + after);
+        } else {
+            double before = k.expSumAndMax(z, off, label, scale, shift, grad, off, nextOff, nextMaxOut);
+            float nextMaxBefore = nextMaxOut[0];
+            sum = before + k.expSumAndMax(z, off + after, cols - after, scale, shift, grad, off + after,
+                    nextOff + after, nextMaxOut);
+            // Math.max, as KernelSupport.max: a NaN anywhere in the next row is its maximum.
+            nextMaxOut[0] = Math.max(Math.max(nextMaxBefore, z[nextOff + label]), nextMaxOut[0]);
+        }
         grad[off + label] = 0f;
         return sum;
     }

@@ -61,7 +61,7 @@ public final class LseHingeLoss extends HingeLoss {
             Arrays.fill(grad, off, off + cols, 0f);
             return 0;
         }
-        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, 1f, shift, grad);
+        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, 1f, shift, grad, 0, null);
         double argument = (((double) shift - z[off + label]) + Math.log(sum)) + margin;
         if (!(argument > 0)) {
             Arrays.fill(grad, off, off + cols, 0f);

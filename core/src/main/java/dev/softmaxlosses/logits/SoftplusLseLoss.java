@@ -94,8 +94,7 @@ public final class SoftplusLseLoss extends HingeLoss {
             }
             return 0;
         }
-        double sum = nextMaxOut == null ? HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad)
-                : HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
+        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
         double u = (double) shift + Math.log(sum) - (double) scale * ((double) z[off + label] - margin);
         double sigmoid = u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
         double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));

@@ -303,8 +303,7 @@ public final class PanamaKernels implements KernelSupport {
             nextMaxOut[0] = max(z, nextOff, len);
         }
         float shift = rowMax * invT;
-        FloatVector e = exp((len == F.length() ? FloatVector.fromArray(F, z, off) : tail(z, off, len, NEG_INF))
-                .mul(invT).sub(shift));
+        FloatVector e = exp(shortRow(z, off, len, NEG_INF).mul(invT).sub(shift));
         VectorMask<Float> isTarget = IOTA.eq((float) label);
         // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's own
         // exponential by the scalar twin, which gives its lane's bits without a second fold.
@@ -319,11 +318,7 @@ public final class PanamaKernels implements KernelSupport {
         float beta = (float) (-uniform * gradScale);
         float targetGrad = (float) (gradScale * (-weightedMass * others * inverseSum + uniform * (classWeightSum - 1.0)));
         FloatVector g = e.mul(alpha).add(beta).blend(targetGrad, isTarget);
-        if (len == F.length()) {
-            g.intoArray(grad, gradOff);
-        } else {
-            g.intoArray(grad, gradOff, TAIL[len]);
-        }
+        storeShortRow(g, grad, gradOff, len);
         double loss = weightedMass * logSum + (1.0 - eps) * (shift - (double) (z[off + label] * invT));
         if (eps > 0f) {
             loss += uniform * (shift * classWeightSum - invT * weightedLogitSum);
