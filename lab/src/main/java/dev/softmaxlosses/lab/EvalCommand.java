@@ -9,19 +9,22 @@ import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.margin.MarginLoss;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -39,6 +42,7 @@ final class EvalCommand implements Callable<Integer> {
 
     private static final JsonMapper WRITER = JsonMapper.builder()
             .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+            .disable(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET)
             .build();
 
     @Option(names = "--loss", paramLabel = "SPEC",
@@ -59,89 +63,149 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @ParentCommand
+    SoftmaxLab lab;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
             Loss defaultLoss = loss == null ? null : LossSpec.parse(loss).create();
+            requireReadableInput();
             requireWritableTarget();
-            String text = read(input);
-            boolean jsonl = input.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jsonl");
-            Outcome outcome = jsonl ? evaluateLines(text, defaultLoss) : evaluateOne(text, defaultLoss);
-            emit(outcome.bytes());
-            return outcome.failedLines() > 0 ? 1 : 0;
-        } catch (BadInputException | IllegalArgumentException e) {
+            boolean jsonl = input.getFileName() != null
+                    && input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl");
+            try (InputStream in = openInput(); Sink sink = openSink()) {
+                int status = jsonl ? evaluateLines(in, defaultLoss, sink, err) : evaluateOne(in, defaultLoss, sink);
+                sink.commit();
+                return status;
+            }
+        } catch (BadInputException | IllegalArgumentException | Sink.WriteFailure e) {
             err.println("error: " + SoftmaxLab.oneLine(e.getMessage()));
+            err.flush();
+            return SoftmaxLab.EXIT_BAD_INPUT;
+        } catch (UncheckedIOException e) {
+            err.println("error: " + SoftmaxLab.oneLine("cannot read input file " + Messages.quote(input.toString()) + ": "
+                    + Messages.reason(e.getCause())));
+            err.flush();
+            return SoftmaxLab.EXIT_BAD_INPUT;
+        } catch (IOException e) {
+            // Only closing the input or output fails here; everything else says which it was.
+            err.println("error: " + SoftmaxLab.oneLine(Messages.reason(e)));
             err.flush();
             return SoftmaxLab.EXIT_BAD_INPUT;
         }
     }
 
-    private record Outcome(byte[] bytes, int failedLines) {}
-
-    private Outcome evaluateOne(String text, Loss defaultLoss) {
-        JsonNode c = JsonCases.parse(text, input.toString());
+    private int evaluateOne(InputStream in, Loss defaultLoss, Sink sink) {
+        JsonCases.Case c = JsonCases.read(in, input.toString());
         Evaluated e = evaluate(c, defaultLoss);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (JsonGenerator g = WRITER.createGenerator(bytes)) {
+        sink.write(g -> {
             if (pretty) {
                 g.useDefaultPrettyPrinter();
             }
-            writeResult(g, c.get("id"), e);
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        bytes.write('\n');
-        return new Outcome(bytes.toByteArray(), 0);
+            writeResult(g, c.id(), e);
+        });
+        return 0;
     }
 
-    private Outcome evaluateLines(String text, Loss defaultLoss) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    /**
+     * One output line per non-blank input line, written as it is computed: a bad line becomes
+     * {@code {"id": ..., "error": "..."}} and the others go on, also after running out of memory on one
+     * line or after a bug on one line (status 3 then, with one line on stderr).
+     */
+    private int evaluateLines(InputStream in, Loss defaultLoss, Sink sink, PrintWriter err) {
+        LineInput lines = new LineInput(in);
         int failed = 0;
-        String[] lines = text.split("\r?\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            if (lines[i].isBlank()) {
-                continue;
-            }
-            JsonNode id = null;
-            try (JsonGenerator g = WRITER.createGenerator(bytes)) {
-                try {
-                    JsonNode c = JsonCases.parse(lines[i], input + " line " + (i + 1));
-                    id = c.get("id");
-                    Evaluated e = evaluate(c, defaultLoss);
-                    writeResult(g, id, e);
-                } catch (BadInputException | IllegalArgumentException e) {
-                    failed++;
-                    g.writeStartObject();
-                    g.writeFieldName("id");
-                    g.writeTree(id);
-                    g.writeStringField("error", e.getMessage());
-                    g.writeEndObject();
+        int internal = 0;
+        for (int number = 1; lines.next(); number++) {
+            String where = input + " line " + number;
+            JsonCases.Case c = null;
+            String error;
+            try {
+                c = JsonCases.readOrBlank(lines, where);
+                if (c == null) {
+                    continue;
                 }
-            } catch (IOException ex) {
-                throw new UncheckedIOException(ex);
+                Evaluated e = evaluate(c, defaultLoss);
+                JsonNode id = c.id();
+                sink.write(g -> writeResult(g, id, e));
+                continue;
+            } catch (BadInputException | IllegalArgumentException e) {
+                error = SoftmaxLab.oneLine(e.getMessage());
+            } catch (OutOfMemoryError e) {
+                error = SoftmaxLab.outOfMemory();
+            } catch (RuntimeException e) {
+                if (e instanceof Sink.WriteFailure || e instanceof UncheckedIOException) {
+                    throw e;
+                }
+                internal++;
+                error = "internal error, please report it: " + SoftmaxLab.oneLine(String.valueOf(e));
+                if (internal == 1) {
+                    SoftmaxLab.reportCrash(err, e, "on " + where);
+                }
             }
-            bytes.write('\n');
+            failed++;
+            JsonNode id = c == null ? null : c.id();
+            String message = error;
+            sink.write(g -> {
+                g.writeStartObject();
+                g.writeFieldName("id");
+                g.writeTree(id);
+                g.writeStringField("error", message);
+                g.writeEndObject();
+            });
         }
-        return new Outcome(bytes.toByteArray(), failed);
+        return internal > 0 ? SoftmaxLab.EXIT_INTERNAL_ERROR : failed > 0 ? 1 : 0;
     }
 
     private record Evaluated(Loss loss, LossResult result) {}
 
-    private static Evaluated evaluate(JsonNode c, Loss defaultLoss) {
+    private static Evaluated evaluate(JsonCases.Case c, Loss defaultLoss) {
         Loss chosen = defaultLoss;
-        JsonNode own = c.get("loss");
-        if (own != null && !own.isNull()) {
-            if (!own.isTextual()) {
-                throw new BadInputException("\"loss\" must be a spec string such as \"softmax_cross_entropy\"");
-            }
-            chosen = LossSpec.parse(own.asText()).create();
+        String own = c.loss();
+        if (own != null) {
+            chosen = LossSpec.parse(own).create();
         }
         if (chosen == null) {
             throw new BadInputException("no loss given: pass --loss SPEC or give the case a \"loss\" field");
         }
-        LossInput in = JsonCases.input(c);
+        LossInput in = c.input();
+        requireMemory(chosen, in);
         return new Evaluated(chosen, chosen.compute(in));
+    }
+
+    /**
+     * Refuses a case whose results cannot fit in the memory left to the JVM, before computing: its
+     * {@code N x C} outputs (final logits, probabilities and a gradient, and for the margin family the
+     * products and their gradient) are several times the size of its input.
+     */
+    private static void requireMemory(Loss loss, LossInput in) {
+        long cells;
+        if (in.logits() != null) {
+            cells = (long) in.logits().rows() * in.logits().cols();
+        } else if (in.features() != null && in.weights() != null) {
+            cells = (long) in.features().rows() * in.weights().rows();
+        } else {
+            return;
+        }
+        long needed = 4 * cells * (loss instanceof MarginLoss ? 5 : 3);
+        Runtime rt = Runtime.getRuntime();
+        if (needed < rt.freeMemory()) {
+            return;
+        }
+        System.gc();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (needed > available) {
+            throw new BadInputException(String.format(Locale.ROOT, "the case's %d x %d results need about %d MB, more than"
+                    + " the %d MB the JVM has left (of %d MB): split it into smaller cases, or give the JVM more memory"
+                    + " with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg", cells / Math.max(1, columns(in)), columns(in), needed >> 20,
+                    available >> 20, rt.maxMemory() >> 20, Math.max(2, 2 * ((needed >> 30) + 1))));
+        }
+    }
+
+    private static int columns(LossInput in) {
+        return in.logits() != null ? in.logits().cols() : in.weights().rows();
     }
 
     private static void writeResult(JsonGenerator g, JsonNode id, Evaluated e) throws IOException {
@@ -190,13 +254,23 @@ final class EvalCommand implements Callable<Integer> {
         g.writeEndArray();
     }
 
-    private static String read(Path path) {
+    private void requireReadableInput() {
+        if (input.toString().isBlank()) {
+            throw new BadInputException("--input is empty: give the JSON or .jsonl file to compute");
+        }
+        if (Files.isDirectory(input)) {
+            throw new BadInputException("input " + Messages.quote(input.toString()) + " is a folder, expected a JSON file");
+        }
+    }
+
+    private InputStream openInput() {
         try {
-            return Files.readString(path, StandardCharsets.UTF_8);
+            return Files.newInputStream(input);
         } catch (NoSuchFileException e) {
-            throw new BadInputException("input file " + path + " does not exist");
-        } catch (IOException | UncheckedIOException e) {
-            throw new BadInputException("cannot read input file " + path + ": " + e.getMessage());
+            throw new BadInputException("input file " + Messages.quote(input.toString()) + " does not exist");
+        } catch (IOException e) {
+            throw new BadInputException("cannot read input file " + Messages.quote(input.toString()) + ": "
+                    + Messages.reason(e));
         }
     }
 
@@ -205,26 +279,97 @@ final class EvalCommand implements Callable<Integer> {
         if (output == null) {
             return;
         }
+        String name = Messages.quote(output.toString());
+        if (output.toString().isBlank()) {
+            throw new BadInputException("--output is empty: give a file name, or leave --output out to write to standard output");
+        }
         if (Files.isDirectory(output)) {
-            throw new BadInputException("output " + output + " is a folder, expected a file name");
+            throw new BadInputException("output " + name + " is a folder, expected a file name");
         }
         Path folder = output.toAbsolutePath().getParent();
         if (folder == null || !Files.isDirectory(folder)) {
-            throw new BadInputException("the folder of output " + output + " does not exist");
+            throw new BadInputException("the folder of output " + name + " does not exist");
+        }
+        try {
+            if (Files.exists(output) && Files.exists(input) && Files.isSameFile(input, output)) {
+                throw new BadInputException("--output " + name + " is the input file; write the results to another file");
+            }
+        } catch (IOException e) {
+            throw new BadInputException("cannot check output " + name + ": " + Messages.reason(e));
         }
     }
 
-    private void emit(byte[] bytes) {
+    private Sink openSink() {
         if (output == null) {
-            PrintWriter out = spec.commandLine().getOut();
-            out.print(new String(bytes, StandardCharsets.UTF_8));
-            out.flush();
-            return;
+            return new Sink(lab.stdout(), null, null);
         }
         try {
-            AtomicFiles.write(output, bytes);
+            AtomicFiles.Pending pending = AtomicFiles.create(output);
+            return new Sink(pending.stream(), pending, output);
         } catch (IOException e) {
-            throw new BadInputException("cannot write output " + output + ": " + e.getMessage());
+            throw new BadInputException("cannot write output " + Messages.quote(output.toString()) + ": " + Messages.reason(e));
+        }
+    }
+
+    /**
+     * Where results go: an output file (written whole at {@link #commit()}, deleted if the run fails) or
+     * standard output (written as computed). A write error becomes one message naming it.
+     */
+    private static final class Sink implements AutoCloseable {
+        /** A failed write: ends the run, whatever line it was on. */
+        static final class WriteFailure extends RuntimeException {
+            WriteFailure(String message) {
+                super(message, null, false, false);
+            }
+        }
+
+        interface Json {
+            void write(JsonGenerator g) throws IOException;
+        }
+
+        private final OutputStream out;
+        private final AtomicFiles.Pending pending;
+        private final Path file;
+
+        Sink(OutputStream out, AtomicFiles.Pending pending, Path file) {
+            this.out = out;
+            this.pending = pending;
+            this.file = file;
+        }
+
+        void write(Json json) {
+            try {
+                try (JsonGenerator g = WRITER.createGenerator(out)) {
+                    json.write(g);
+                }
+                out.write('\n');
+            } catch (IOException e) {
+                throw failure(e);
+            }
+        }
+
+        void commit() {
+            try {
+                if (pending == null) {
+                    out.flush();
+                } else {
+                    pending.commit();
+                }
+            } catch (IOException e) {
+                throw failure(e);
+            }
+        }
+
+        private WriteFailure failure(IOException e) {
+            return new WriteFailure(file == null ? SoftmaxLab.cannotWriteStdout(e)
+                    : "cannot write output " + Messages.quote(file.toString()) + ": " + Messages.reason(e));
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (pending != null) {
+                pending.close();
+            }
         }
     }
 }

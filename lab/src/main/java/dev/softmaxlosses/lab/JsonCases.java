@@ -1,187 +1,389 @@
 package dev.softmaxlosses.lab;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads the JSON of one {@code eval} case into a {@link LossInput}. Accepts the tokens {@code NaN},
- * {@code Infinity} and {@code -Infinity} as Python's {@code json} module writes them, so that masked
- * logits can be given; the losses then refuse NaN and {@code +Infinity} with a message naming them.
+ * Reads the JSON of one {@code eval} case into a {@link LossInput}, streaming: numbers go straight
+ * into {@code float} arrays (4 bytes each), never into a tree of boxed nodes, so a large case costs
+ * little more memory than its arrays.
+ *
+ * <p>Accepts the tokens {@code NaN}, {@code Infinity} and {@code -Infinity} as Python's {@code json}
+ * module writes them, so that masked logits can be given; the losses then refuse NaN and
+ * {@code +Infinity} with a message naming them. A number outside the float32 range is an error,
+ * whether it still fits a double ({@code -1e39}) or not ({@code -1e400}): only the token
+ * {@code -Infinity} masks a class. A field given twice is an error.
+ *
+ * <p>The errors keep the order in which a reader of the whole document would find them: malformed
+ * JSON first, then the case's {@code "loss"}, then the arrays in a fixed order ({@code class_weights},
+ * {@code logits}, {@code labels}, {@code targets}, {@code teacher_logits}, {@code features},
+ * {@code weights}); so a bad value is reported with the case's {@code "id"} even when the id comes
+ * after it.
  */
 final class JsonCases {
 
-    static final JsonMapper MAPPER = JsonMapper.builder()
+    static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    /** The array fields a case may carry; any other field but {@code id} and {@code loss} is ignored. */
-    static final Set<String> ARRAYS =
-            Set.of("logits", "labels", "targets", "teacher_logits", "class_weights", "features", "weights");
+    /** Reads the {@code "id"}, which may be any JSON value, as a tree. */
+    private static final JsonMapper MAPPER = new JsonMapper(FACTORY);
+
+    /** The largest array a case may hold: the JVM's largest array. */
+    static final int MAX_VALUES = Integer.MAX_VALUE - 8;
+
+    /** The array fields in the order their errors are reported; any other field but id and loss is ignored. */
+    static final List<String> ARRAYS =
+            List.of("class_weights", "logits", "labels", "targets", "teacher_logits", "features", "weights");
+
+    private static final Set<String> MATRICES = Set.of("logits", "targets", "teacher_logits", "features", "weights");
 
     private JsonCases() {}
 
-    /** Parses one JSON object; malformed JSON is an error that says where. */
-    static JsonNode parse(String text, String where) {
-        JsonNode node;
-        try {
-            node = MAPPER.readTree(text);
-        } catch (JsonProcessingException e) {
-            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr();
-            throw new BadInputException("malformed JSON in " + where + at + ": " + firstLine(e.getOriginalMessage()));
+    /**
+     * One case as read. {@link #loss()} and {@link #input()} throw the errors found while reading, in
+     * the documented order; {@link #id()} is known even then.
+     */
+    static final class Case {
+        private final JsonNode id;
+        private final JsonNode loss;
+        private final Map<String, Object> arrays;
+        private final Map<String, BadInputException> errors;
+
+        private Case(JsonNode id, JsonNode loss, Map<String, Object> arrays, Map<String, BadInputException> errors) {
+            this.id = id;
+            this.loss = loss;
+            this.arrays = arrays;
+            this.errors = errors;
         }
-        if (node == null || node.isMissingNode()) {
-            throw new BadInputException(where + " holds no JSON object");
+
+        /** The case's {@code "id"}, or null. */
+        JsonNode id() {
+            return id;
         }
-        if (!node.isObject()) {
-            throw new BadInputException(where + " must hold a JSON object, found " + node.getNodeType().toString().toLowerCase());
+
+        /** The case's own loss spec, or null when it has none. */
+        String loss() {
+            if (loss == null || loss.isNull()) {
+                return null;
+            }
+            if (!loss.isTextual()) {
+                throw new BadInputException("\"loss\" must be a spec string such as \"softmax_cross_entropy\"");
+            }
+            return loss.asText();
         }
-        return node;
+
+        /**
+         * The arrays as a loss input. JSON cannot give the class count of an empty batch
+         * ({@code "logits": []} is 0x0), so an empty {@code logits}, {@code targets} or
+         * {@code teacher_logits} takes it from {@code class_weights} when they are given: an empty
+         * batch with class weights is valid and gives a loss of 0, as {@code LOSSES.md} asks.
+         */
+        LossInput input() {
+            for (String name : ARRAYS) {
+                BadInputException e = errors.get(name);
+                if (e != null) {
+                    throw e;
+                }
+            }
+            float[] classWeights = (float[]) arrays.get("class_weights");
+            int classes = classWeights == null ? 0 : classWeights.length;
+            return LossInput.builder()
+                    .logits(emptyWithClasses(matrix("logits"), classes))
+                    .labels((int[]) arrays.get("labels"))
+                    .targets(emptyWithClasses(matrix("targets"), classes))
+                    .teacherLogits(emptyWithClasses(matrix("teacher_logits"), classes))
+                    .classWeights(classWeights)
+                    .features(matrix("features"))
+                    .weights(matrix("weights"))
+                    .build();
+        }
+
+        /** How many values the case's arrays hold. */
+        long values() {
+            long n = 0;
+            for (Object a : arrays.values()) {
+                n += a instanceof FloatMatrix m ? m.data().length : a instanceof float[] v ? v.length : ((int[]) a).length;
+            }
+            return n;
+        }
+
+        private FloatMatrix matrix(String name) {
+            return (FloatMatrix) arrays.get(name);
+        }
+
+        private static FloatMatrix emptyWithClasses(FloatMatrix m, int classes) {
+            return m != null && m.rows() == 0 && m.cols() == 0 && classes > 0 ? new FloatMatrix(new float[0], 0, classes) : m;
+        }
     }
 
     /**
-     * The case's arrays. JSON cannot give the class count of an empty batch ({@code "logits": []} is
-     * 0x0), so an empty {@code logits}, {@code targets} or {@code teacher_logits} takes it from
-     * {@code class_weights} when they are given: an empty batch with class weights is valid and
-     * gives a loss of 0, as {@code LOSSES.md} asks.
+     * Reads one JSON object from {@code in}, which must hold nothing else; {@code where} is what
+     * messages call it.
+     *
+     * @throws BadInputException for malformed JSON, a root that is not an object, or anything after it
      */
-    static LossInput input(JsonNode c) {
-        float[] classWeights = vector(c, "class_weights");
-        int classes = classWeights == null ? 0 : classWeights.length;
-        return LossInput.builder()
-                .logits(emptyWithClasses(matrix(c, "logits"), classes))
-                .labels(labels(c))
-                .targets(emptyWithClasses(matrix(c, "targets"), classes))
-                .teacherLogits(emptyWithClasses(matrix(c, "teacher_logits"), classes))
-                .classWeights(classWeights)
-                .features(matrix(c, "features"))
-                .weights(matrix(c, "weights"))
-                .build();
+    static Case read(InputStream in, String where) {
+        Case c = readOrBlank(in, where);
+        if (c == null) {
+            throw new BadInputException(where + " holds no JSON object");
+        }
+        return c;
     }
 
-    private static FloatMatrix emptyWithClasses(FloatMatrix m, int classes) {
-        return m != null && m.rows() == 0 && m.cols() == 0 && classes > 0 ? new FloatMatrix(new float[0], 0, classes) : m;
+    /** As {@link #read}, but white space alone (a blank line of a {@code .jsonl} file) gives null. */
+    static Case readOrBlank(InputStream in, String where) {
+        try (JsonParser p = FACTORY.createParser(in)) {
+            return read(p, where);
+        } catch (JsonProcessingException e) {
+            throw malformed(e, where);
+        } catch (IOException e) {
+            throw new BadInputException("cannot read " + where + ": " + Messages.reason(e));
+        }
     }
 
-    private static FloatMatrix matrix(JsonNode c, String name) {
-        JsonNode node = c.get(name);
-        if (node == null || node.isNull()) {
+    /** Reads one JSON object from a string. */
+    static Case parse(String text, String where) {
+        return read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), where);
+    }
+
+    private static Case read(JsonParser p, String where) throws IOException {
+        JsonToken first = p.nextToken();
+        if (first == null) {
             return null;
         }
-        if (!node.isArray()) {
-            throw new BadInputException(name + " must be an array of rows, found " + describe(node));
+        if (first != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            requireEnd(p, where);
+            throw new BadInputException(where + " must hold a JSON object, found " + kind(first));
         }
-        int rows = node.size();
-        int cols = rows == 0 ? 0 : rowLength(node.get(0), name, 0);
-        float[] data = new float[Math.multiplyExact(rows, cols)];
-        for (int r = 0; r < rows; r++) {
-            JsonNode row = node.get(r);
-            int length = rowLength(row, name, r);
-            if (length != cols) {
-                throw new BadInputException(name + "[" + r + "] has " + length + " values, expected " + cols
+        JsonNode id = null;
+        JsonNode loss = null;
+        Map<String, Object> arrays = new HashMap<>();
+        Map<String, BadInputException> errors = new HashMap<>();
+        Set<String> seen = new HashSet<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            if (!seen.add(field)) {
+                throw new BadInputException(where + ": the field \"" + Messages.quote(field) + "\" is given twice");
+            }
+            JsonToken value = p.nextToken();
+            if (field.equals("id")) {
+                id = MAPPER.readTree(p);
+            } else if (field.equals("loss")) {
+                loss = MAPPER.readTree(p);
+            } else if (!ARRAYS.contains(field)) {
+                p.skipChildren();
+            } else if (value != JsonToken.VALUE_NULL) {
+                try {
+                    arrays.put(field, MATRICES.contains(field) ? matrix(p, field)
+                            : field.equals("labels") ? labels(p) : vector(p, field));
+                } catch (BadInputException e) {
+                    errors.put(field, e);
+                    skipRestOfField(p);
+                }
+            }
+        }
+        requireEnd(p, where);
+        return new Case(id, loss, arrays, errors);
+    }
+
+    /** After a bad value: skips what is left of the field's value, at whatever depth the error was found. */
+    private static void skipRestOfField(JsonParser p) throws IOException {
+        while (!(p.getParsingContext().inObject() && p.getParsingContext().getParent().inRoot())) {
+            if (p.nextToken() == null) {
+                return;
+            }
+        }
+    }
+
+    private static void requireEnd(JsonParser p, String where) throws IOException {
+        if (p.nextToken() != null) {
+            throw new BadInputException("malformed JSON in " + where + " at line " + p.currentLocation().getLineNr()
+                    + ", column " + p.currentLocation().getColumnNr() + ": content after the JSON object");
+        }
+    }
+
+    private static FloatMatrix matrix(JsonParser p, String name) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw new BadInputException(name + " must be an array of rows, found " + describe(p));
+        }
+        FloatList values = new FloatList(name);
+        int rows = 0;
+        int cols = -1;
+        for (JsonToken row = p.nextToken(); row != JsonToken.END_ARRAY; row = p.nextToken()) {
+            if (row != JsonToken.START_ARRAY) {
+                throw new BadInputException(name + "[" + rows + "] must be an array of numbers, found " + describe(p)
+                        + " (matrices are arrays of rows)");
+            }
+            int length = 0;
+            for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+                if (cols >= 0 && length == cols) {
+                    throw new BadInputException(name + "[" + rows + "] has " + (length + 1 + remaining(p)) + " values, expected "
+                            + cols + " (the length of " + name + "[0])");
+                }
+                values.add(toFloat(p, name + "[" + rows + "][" + length + "]"));
+                length++;
+            }
+            if (cols < 0) {
+                cols = length;
+            } else if (length != cols) {
+                throw new BadInputException(name + "[" + rows + "] has " + length + " values, expected " + cols
                         + " (the length of " + name + "[0])");
             }
-            for (int col = 0; col < cols; col++) {
-                data[r * cols + col] = toFloat(row.get(col), name + "[" + r + "][" + col + "]");
-            }
+            rows++;
         }
-        return new FloatMatrix(data, rows, cols);
+        return new FloatMatrix(values.toArray(), rows, Math.max(cols, 0));
     }
 
-    private static int rowLength(JsonNode row, String name, int r) {
-        if (!row.isArray()) {
-            throw new BadInputException(name + "[" + r + "] must be an array of numbers, found " + describe(row)
-                    + " (matrices are arrays of rows)");
+    /** How many more values the current array holds (read to its end, for the message of a row that is too long). */
+    private static int remaining(JsonParser p) throws IOException {
+        int n = 0;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
+            p.skipChildren();
+            n++;
         }
-        return row.size();
+        return n;
     }
 
-    private static float[] vector(JsonNode c, String name) {
-        JsonNode node = c.get(name);
-        if (node == null || node.isNull()) {
-            return null;
+    private static float[] vector(JsonParser p, String name) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw new BadInputException(name + " must be an array of numbers, found " + describe(p));
         }
-        if (!node.isArray()) {
-            throw new BadInputException(name + " must be an array of numbers, found " + describe(node));
+        FloatList values = new FloatList(name);
+        for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+            values.add(toFloat(p, name + "[" + values.size() + "]"));
         }
-        float[] values = new float[node.size()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = toFloat(node.get(i), name + "[" + i + "]");
-        }
-        return values;
+        return values.toArray();
     }
 
-    private static int[] labels(JsonNode c) {
-        JsonNode node = c.get("labels");
-        if (node == null || node.isNull()) {
-            return null;
+    private static int[] labels(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw new BadInputException("labels must be an array of integers, found " + describe(p));
         }
-        if (!node.isArray()) {
-            throw new BadInputException("labels must be an array of integers, found " + describe(node));
-        }
-        int[] labels = new int[node.size()];
-        for (int i = 0; i < labels.length; i++) {
-            JsonNode v = node.get(i);
-            String where = "labels[" + i + "]";
-            if (!v.isNumber()) {
-                throw new BadInputException(where + " must be an integer, found " + describe(v));
-            }
-            if (v.isIntegralNumber()) {
-                if (!v.canConvertToInt()) {
-                    throw new BadInputException(where + " = " + v.asText() + " is out of the integer range");
+        int[] labels = new int[16];
+        int n = 0;
+        for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+            String where = "labels[" + n + "]";
+            int label;
+            if (v == JsonToken.VALUE_NUMBER_INT) {
+                if (p.getNumberType() != JsonParser.NumberType.INT) {
+                    throw new BadInputException(where + " = " + Messages.quote(p.getText()) + " is out of the integer range");
                 }
-                labels[i] = v.intValue();
-            } else {
-                double d = v.doubleValue();
+                label = p.getIntValue();
+            } else if (v == JsonToken.VALUE_NUMBER_FLOAT) {
+                double d = p.getDoubleValue();
                 if (!Double.isFinite(d) || d != Math.rint(d)) {
-                    throw new BadInputException(where + " = " + v.asText() + " is not an integer");
+                    throw new BadInputException(where + " = " + Messages.quote(p.getText()) + " is not an integer");
                 }
                 if (Math.abs(d) > Integer.MAX_VALUE) {
-                    throw new BadInputException(where + " = " + v.asText() + " is out of the integer range");
+                    throw new BadInputException(where + " = " + Messages.quote(p.getText()) + " is out of the integer range");
                 }
-                labels[i] = (int) d;
+                label = (int) d;
+            } else {
+                throw new BadInputException(where + " must be an integer, found " + describe(p));
+            }
+            if (n == labels.length) {
+                if (n == MAX_VALUES) {
+                    throw new BadInputException("labels holds more than " + MAX_VALUES + " values");
+                }
+                labels = Arrays.copyOf(labels, (int) Math.min(MAX_VALUES, 2L * n));
+            }
+            labels[n++] = label;
+        }
+        return Arrays.copyOf(labels, n);
+    }
+
+    private static float toFloat(JsonParser p, String where) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
+            throw new BadInputException(where + " must be a number, found " + describe(p));
+        }
+        double d = p.getDoubleValue();
+        if (Double.isFinite(d) ? Float.isInfinite((float) d) : isNumeral(p.getText())) {
+            throw new BadInputException(where + " = " + Messages.quote(p.getText()) + " is outside the float32 range"
+                    + " (-Infinity, written so, masks a class)");
+        }
+        return (float) d;
+    }
+
+    /** Whether a number token was written with digits ({@code -1e400}) rather than as {@code -Infinity} or {@code NaN}. */
+    private static boolean isNumeral(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isDigit(text.charAt(i))) {
+                return true;
             }
         }
-        return labels;
+        return false;
     }
 
-    private static float toFloat(JsonNode v, String where) {
-        if (v == null || !v.isNumber()) {
-            throw new BadInputException(where + " must be a number, found " + describe(v));
+    /** The current value as a message describes it (skipping it when it is an array or object). */
+    private static String describe(JsonParser p) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t == null) {
+            return "nothing";
         }
-        double d = v.doubleValue();
-        float f = (float) d;
-        if (Double.isFinite(d) && Float.isInfinite(f)) {
-            throw new BadInputException(where + " = " + v.asText() + " is outside the float32 range");
-        }
-        return f;
+        return switch (t) {
+            case VALUE_NULL -> "null";
+            case VALUE_TRUE -> "true";
+            case VALUE_FALSE -> "false";
+            case VALUE_STRING -> "the string \"" + Messages.quote(p.getText()) + "\"";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "the number " + Messages.quote(p.getText());
+            case START_OBJECT -> {
+                p.skipChildren();
+                yield "an object";
+            }
+            case START_ARRAY -> {
+                p.skipChildren();
+                yield "an array";
+            }
+            default -> t.asString();
+        };
     }
 
-    private static String describe(JsonNode v) {
-        if (v == null || v.isNull()) {
-            return "null";
+    private static String kind(JsonToken t) {
+        return switch (t) {
+            case START_ARRAY -> "array";
+            case VALUE_STRING -> "string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+            case VALUE_TRUE, VALUE_FALSE -> "boolean";
+            case VALUE_NULL -> "null";
+            default -> t.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** Malformed JSON as one message that says where (the input's line and column). */
+    static BadInputException malformed(JsonProcessingException e, String where) {
+        String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                + ", column " + e.getLocation().getColumnNr();
+        String why = firstLine(e.getOriginalMessage());
+        if (why.startsWith("Invalid UTF-8") || why.contains("Invalid UTF-8")) {
+            return new BadInputException(where + " is not UTF-8 text" + at + ": " + why);
         }
-        if (v.isTextual()) {
-            return "the string \"" + v.asText() + "\"";
+        if (why.startsWith("Duplicate field")) {
+            return new BadInputException(where + at + ": " + why.replace("Duplicate field", "a field given twice:"));
         }
-        if (v.isObject()) {
-            return "an object";
-        }
-        if (v.isArray()) {
-            return "an array";
-        }
-        if (v.isBoolean()) {
-            return v.asText();
-        }
-        return "the number " + v.asText();
+        return new BadInputException("malformed JSON in " + where + at + ": " + why);
     }
 
     private static String firstLine(String s) {
@@ -190,5 +392,34 @@ final class JsonCases {
         }
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** A growing {@code float[]} that refuses to outgrow the largest Java array. */
+    private static final class FloatList {
+        private final String name;
+        private float[] values = new float[64];
+        private int size;
+
+        FloatList(String name) {
+            this.name = name;
+        }
+
+        void add(float v) {
+            if (size == values.length) {
+                if (size == MAX_VALUES) {
+                    throw new BadInputException(name + " holds more than " + MAX_VALUES + " values, more than an array can");
+                }
+                values = Arrays.copyOf(values, (int) Math.min(MAX_VALUES, 2L * size));
+            }
+            values[size++] = v;
+        }
+
+        int size() {
+            return size;
+        }
+
+        float[] toArray() {
+            return size == values.length ? values : Arrays.copyOf(values, size);
+        }
     }
 }

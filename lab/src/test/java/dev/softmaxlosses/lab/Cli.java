@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -28,13 +30,18 @@ final class Cli {
     }
 
     static Run run(String... args) {
-        StringWriter out = new StringWriter();
+        return run(new ByteArrayOutputStream(), args);
+    }
+
+    /** Runs with {@code stdout} as standard output (one that fails, say); its bytes, if any, as UTF-8. */
+    static Run run(OutputStream stdout, String... args) {
         StringWriter err = new StringWriter();
         int status;
-        try (PrintWriter o = new PrintWriter(out); PrintWriter e = new PrintWriter(err)) {
-            status = SoftmaxLab.run(args, o, e);
+        try (PrintWriter e = new PrintWriter(err)) {
+            status = SoftmaxLab.run(args, stdout, e);
         }
-        return new Run(status, out.toString(), err.toString());
+        String out = stdout instanceof ByteArrayOutputStream b ? b.toString(StandardCharsets.UTF_8) : "";
+        return new Run(status, out, err.toString());
     }
 
     static JsonNode parse(String json) {
