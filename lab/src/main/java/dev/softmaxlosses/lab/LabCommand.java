@@ -14,6 +14,7 @@ import dev.softmaxlosses.lab.train.Trainer;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -57,6 +58,9 @@ abstract class LabCommand implements Callable<Integer> {
     /** The loss specs to train, as the user gave them. */
     abstract List<String> lossSpecs();
 
+    @ParentCommand
+    SoftmaxLab lab;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -67,33 +71,35 @@ abstract class LabCommand implements Callable<Integer> {
             List<Loss> losses = losses(specs);
             TrainingSettings settings = options.settings();
             int threads = options.threads();
-            Path target = options.out(name());
-            ReportFolder.checkTarget(target);
-            OpenSet data = options.openSet(err);
-            int atOnce = Math.min(threads, losses.size());
-            out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%n",
-                    name(), losses.size(), losses.size() == 1 ? "" : "es", data.name(), data.train().size(), data.knownCount(),
-                    heldOutNames(data), atOnce);
-            out.flush();
-            Progress progress = options.quiet ? Progress.quiet()
-                    : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
-                    : Progress.lines(err);
-            List<RunResult> runs = Experiment.run(data, specs, losses, settings, threads, progress);
-            ReportContext context = new ReportContext(name(), commandLine(), data, settings, atOnce,
-                    (System.nanoTime() - start) / 1e9);
-            Path written;
-            try (ReportFolder folder = ReportFolder.open(target)) {
-                Report.write(folder.path(), context, runs);
-                written = folder.commit();
-            } catch (IOException e) {
-                throw new BadInputException("cannot write the report into " + target + ": " + e.getMessage());
+            try (ReportFolder folder = ReportFolder.open(options.out(name()))) {
+                OpenSet data = options.openSet(err);
+                Preflight.check(data, settings, Math.min(threads, losses.size()));
+                int atOnce = Math.min(threads, losses.size());
+                out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%n",
+                        name(), losses.size(), losses.size() == 1 ? "" : "es", data.name(), data.train().size(),
+                        data.knownCount(), heldOutNames(data), atOnce);
+                lab.requireWorkingStdout(out);
+                Progress progress = options.quiet ? Progress.quiet()
+                        : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
+                        : Progress.lines(err);
+                List<RunResult> runs = Experiment.run(data, specs, losses, settings, threads, progress);
+                ReportContext context = new ReportContext(name(), commandLine(), data, settings, atOnce,
+                        (System.nanoTime() - start) / 1e9);
+                Path written;
+                try {
+                    Report.write(folder.path(), context, runs);
+                    written = folder.commit();
+                } catch (IOException e) {
+                    throw new BadInputException("cannot write the report into " + Messages.quote(folder.target().toString())
+                            + ": " + Messages.reason(e));
+                }
+                out.println();
+                out.print(SummaryTable.of(runs));
+                out.printf(Locale.ROOT, "%nreport: %s (%.0f s in all)%n", written.resolve("report.html"),
+                        (System.nanoTime() - start) / 1e9);
+                out.flush();
+                return 0;
             }
-            out.println();
-            out.print(SummaryTable.of(runs));
-            out.printf(Locale.ROOT, "%nreport: %s (%.0f s in all)%n", written.resolve("report.html"),
-                    (System.nanoTime() - start) / 1e9);
-            out.flush();
-            return 0;
         } catch (BadInputException | IllegalArgumentException | Trainer.DivergedException e) {
             String hint = e instanceof Trainer.DivergedException ? "; try a lower --lr or a smaller scale s" : "";
             err.println("error: " + SoftmaxLab.oneLine(e.getMessage()) + hint);

@@ -82,7 +82,9 @@ final class LabOptions {
             description = "How many losses train at once, one thread each (default: the number of processors). Does not change the numbers.")
     Integer threads;
 
-    @Option(names = "--out", order = 150, paramLabel = "FOLDER", description = "Where the report goes (default: lab-out/COMMAND). Replaced whole when the run succeeds.")
+    @Option(names = "--out", order = 150, paramLabel = "FOLDER", description = {"Where the report goes (default: lab-out/COMMAND):"
+            + " a new folder, an empty one, or an earlier report of the lab, which is replaced whole when the run succeeds."
+            + " A folder with other files in it is refused, never emptied."})
     Path out;
 
     @Option(names = "--cache", order = 160, paramLabel = "FOLDER",
@@ -136,8 +138,8 @@ final class LabOptions {
         try {
             return Integer.parseInt(s);
         } catch (NumberFormatException e) {
-            throw new BadInputException("--held-out: '" + s + "' is neither a class index nor a class name (classes: "
-                    + String.join(", ", names) + ")");
+            throw new BadInputException("--held-out: '" + Messages.quote(s) + "' is neither a class index nor a class name"
+                    + " (classes: " + Messages.list(names, 12) + ")");
         }
     }
 
@@ -152,7 +154,8 @@ final class LabOptions {
             try {
                 sizes[i] = Integer.parseInt(parts[i].strip());
             } catch (NumberFormatException e) {
-                throw new BadInputException("--hidden '" + hidden + "': '" + parts[i].strip() + "' is not a whole number"
+                throw new BadInputException("--hidden '" + Messages.quote(hidden) + "': '" + Messages.quote(parts[i].strip())
+                        + "' is not a whole number"
                         + " (write widths such as 128,64, or none)");
             }
         }
@@ -163,7 +166,7 @@ final class LabOptions {
         try {
             return Activation.valueOf(activation.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new BadInputException("--activation '" + activation + "' is not one of relu, prelu");
+            throw new BadInputException("--activation '" + Messages.quote(activation) + "' is not one of relu, prelu");
         }
     }
 
@@ -171,7 +174,7 @@ final class LabOptions {
         try {
             return Schedule.valueOf(schedule.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new BadInputException("--schedule '" + schedule + "' is not one of cosine, step");
+            throw new BadInputException("--schedule '" + Messages.quote(schedule) + "' is not one of cosine, step");
         }
     }
 }

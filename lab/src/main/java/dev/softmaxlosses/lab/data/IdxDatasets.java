@@ -118,6 +118,10 @@ public final class IdxDatasets {
             throw new BadInputException(imagesName + " holds " + d[0] + " images but " + labelsName + " "
                     + l[0] + " labels");
         }
+        if (d[1] == 0 || d[2] == 0) {
+            throw new BadInputException(imagesName + " holds images of " + d[1] + "x" + d[2] + " pixels; an image needs"
+                    + " at least one");
+        }
         int dim = d[1] * d[2];
         byte[] pixels = images.data();
         float[] features = new float[pixels.length];

@@ -1,9 +1,9 @@
 package dev.softmaxlosses.lab.data;
 
+import dev.softmaxlosses.lab.AtomicFiles;
 import dev.softmaxlosses.lab.BadInputException;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,85 +62,119 @@ public record IdxFile(int[] dims, byte[] data) {
         }
     }
 
-    /** Reads a stream, gzipped or not; {@code name} is what error messages call it. */
+    /**
+     * Reads a stream, gzipped or not; {@code name} is what error messages call it. The header is read
+     * first and the data no further than it promises, so a small file that claims (or a gzip file that
+     * expands to) gigabytes costs no more memory than the bytes it really holds.
+     */
     public static IdxFile read(InputStream stream, String name) throws IOException {
-        byte[] bytes = decompressed(stream, name);
-        if (bytes.length < 4) {
-            throw new BadInputException(name + " is not an IDX file: it holds only " + bytes.length + " bytes");
-        }
-        if (bytes[0] != 0 || bytes[1] != 0) {
-            throw new BadInputException(name + " is not an IDX file: it starts with bytes "
-                    + hex(bytes[0]) + " " + hex(bytes[1]) + ", expected 0x00 0x00");
-        }
-        int type = bytes[2] & 0xff;
-        if (type != UNSIGNED_BYTE) {
-            throw new BadInputException(name + " holds IDX values of type " + hex(bytes[2])
-                    + "; only unsigned bytes (0x08), as in MNIST, are supported");
-        }
-        int rank = bytes[3] & 0xff;
-        if (rank == 0) {
-            throw new BadInputException(name + " is a corrupt IDX file: its header gives 0 dimensions");
-        }
-        int header = 4 + 4 * rank;
-        if (bytes.length < header) {
-            throw new BadInputException(name + " is truncated: it ends inside its header (" + bytes.length
-                    + " bytes, the header of " + rank + " dimensions needs " + header + ")");
-        }
-        ByteBuffer buffer = ByteBuffer.wrap(bytes, 4, 4 * rank);
-        int[] dims = new int[rank];
-        for (int i = 0; i < rank; i++) {
-            dims[i] = buffer.getInt();
-            if (dims[i] < 0) {
-                throw new BadInputException(name + " is a corrupt IDX file: dimension " + i + " is " + dims[i]);
+        InputStream in = decompressed(stream, name);
+        try {
+            byte[] start = in.readNBytes(4);
+            if (start.length < 4) {
+                throw new BadInputException(name + " is not an IDX file: it holds only " + start.length + " bytes");
             }
+            if (start[0] != 0 || start[1] != 0) {
+                throw new BadInputException(name + " is not an IDX file: it starts with bytes "
+                        + hex(start[0]) + " " + hex(start[1]) + ", expected 0x00 0x00");
+            }
+            int type = start[2] & 0xff;
+            if (type != UNSIGNED_BYTE) {
+                throw new BadInputException(name + " holds IDX values of type " + hex(start[2])
+                        + "; only unsigned bytes (0x08), as in MNIST, are supported");
+            }
+            int rank = start[3] & 0xff;
+            if (rank == 0) {
+                throw new BadInputException(name + " is a corrupt IDX file: its header gives 0 dimensions");
+            }
+            int header = 4 + 4 * rank;
+            byte[] sizes = in.readNBytes(4 * rank);
+            if (sizes.length < 4 * rank) {
+                throw new BadInputException(name + " is truncated: it ends inside its header (" + (4 + sizes.length)
+                        + " bytes, the header of " + rank + " dimensions needs " + header + ")");
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(sizes);
+            int[] dims = new int[rank];
+            for (int i = 0; i < rank; i++) {
+                dims[i] = buffer.getInt();
+                if (dims[i] < 0) {
+                    throw new BadInputException(name + " is a corrupt IDX file: dimension " + i + " is " + dims[i]);
+                }
+            }
+            int expected = (int) count(dims);
+            byte[] data = readUpTo(in, expected);
+            if (data.length < expected) {
+                throw new BadInputException(name + " is truncated: its header promises " + expected
+                        + " bytes of data " + Arrays.toString(dims) + ", it holds " + data.length);
+            }
+            long extra = in.skip(TRAILING_SHOWN + 1);
+            while (extra <= TRAILING_SHOWN && in.read() >= 0) {
+                extra++;
+            }
+            if (extra > 0) {
+                throw new BadInputException(name + " is corrupt: it holds " + (extra > TRAILING_SHOWN ? "more than "
+                        + TRAILING_SHOWN : Long.toString(extra)) + " bytes after the " + expected
+                        + " bytes of data its header " + Arrays.toString(dims) + " describes");
+            }
+            return new IdxFile(dims, data);
+        } catch (EOFException e) {
+            throw new BadInputException(name + " is a truncated gzip file (it ends before its compressed data does)");
+        } catch (ZipException e) {
+            throw new BadInputException(name + " is a corrupt gzip file: " + e.getMessage());
         }
-        long expected = count(dims);
-        long actual = bytes.length - (long) header;
-        if (actual < expected) {
-            throw new BadInputException(name + " is truncated: its header promises " + expected
-                    + " bytes of data " + Arrays.toString(dims) + ", it holds " + actual);
+    }
+
+    /** How many bytes after the data a message counts exactly; beyond, it says "more than". */
+    private static final int TRAILING_SHOWN = 1 << 20;
+
+    /** Up to {@code n} bytes, in a buffer that grows with what arrives rather than with what was promised. */
+    private static byte[] readUpTo(InputStream in, int n) throws IOException {
+        byte[] data = new byte[Math.min(n, 1 << 20)];
+        int size = 0;
+        while (size < n) {
+            if (size == data.length) {
+                data = Arrays.copyOf(data, (int) Math.min(n, 2L * size));
+            }
+            int got = in.read(data, size, data.length - size);
+            if (got < 0) {
+                break;
+            }
+            size += got;
         }
-        if (actual > expected) {
-            throw new BadInputException(name + " is corrupt: it holds " + (actual - expected)
-                    + " bytes after the " + expected + " bytes of data its header " + Arrays.toString(dims) + " describes");
-        }
-        return new IdxFile(dims, Arrays.copyOfRange(bytes, header, bytes.length));
+        return size == data.length ? data : Arrays.copyOf(data, size);
     }
 
     /** Writes the file, gzipped when {@code gzip} is set; whole or not at all. */
     public void write(Path file, boolean gzip) throws IOException {
-        Path folder = file.toAbsolutePath().getParent();
-        Path temporary = Files.createTempFile(folder, "." + file.getFileName() + ".", ".tmp");
-        try {
-            try (OutputStream raw = Files.newOutputStream(temporary);
-                 OutputStream out = gzip ? new GZIPOutputStream(raw) : raw) {
-                ByteBuffer header = ByteBuffer.allocate(4 + 4 * dims.length);
-                header.put((byte) 0).put((byte) 0).put((byte) UNSIGNED_BYTE).put((byte) dims.length);
-                for (int d : dims) {
-                    header.putInt(d);
-                }
-                out.write(header.array());
-                out.write(data);
+        try (AtomicFiles.Pending pending = AtomicFiles.create(file)) {
+            GZIPOutputStream zipped = gzip ? new GZIPOutputStream(pending.stream(), 1 << 16) : null;
+            OutputStream out = gzip ? zipped : pending.stream();
+            ByteBuffer header = ByteBuffer.allocate(4 + 4 * dims.length);
+            header.put((byte) 0).put((byte) 0).put((byte) UNSIGNED_BYTE).put((byte) dims.length);
+            for (int d : dims) {
+                header.putInt(d);
             }
-            Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
+            out.write(header.array());
+            out.write(data);
+            if (zipped != null) {
+                zipped.finish();
+            }
+            pending.commit();
         }
     }
 
-    private static byte[] decompressed(InputStream stream, String name) throws IOException {
-        BufferedInputStream in = new BufferedInputStream(stream);
+    /** The stream, through gunzip when it starts with gzip's magic bytes {@code 1f 8b}. */
+    private static InputStream decompressed(InputStream stream, String name) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(stream, 1 << 16);
         in.mark(2);
         int b0 = in.read();
         int b1 = in.read();
         in.reset();
         if (b0 != 0x1f || b1 != 0x8b) {
-            return in.readAllBytes();
+            return in;
         }
-        try (GZIPInputStream gz = new GZIPInputStream(in, 1 << 16)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
-            gz.transferTo(out);
-            return out.toByteArray();
+        try {
+            return new GZIPInputStream(in, 1 << 16);
         } catch (EOFException e) {
             throw new BadInputException(name + " is a truncated gzip file (it ends before its compressed data does)");
         } catch (ZipException e) {

@@ -21,6 +21,12 @@ import java.nio.file.Path;
  */
 public record PgmImage(int width, int height, int maxGrey, int[] pixels) {
 
+    /** The most pixels an image may have. */
+    public static final long MAX_PIXELS = 50_000_000;
+
+    /** The largest file that can hold such an image: two bytes a pixel in binary, a few characters in plain text. */
+    static final long MAX_FILE_BYTES = 8 * MAX_PIXELS + 4096;
+
     public PgmImage {
         if (width <= 0 || height <= 0 || maxGrey <= 0 || maxGrey > 65535) {
             throw new IllegalArgumentException("a PGM image needs a positive size and a maximum grey in [1, 65535], got "
@@ -36,6 +42,11 @@ public record PgmImage(int width, int height, int maxGrey, int[] pixels) {
     public static PgmImage read(Path file) {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new BadInputException("image " + file + " is " + size + " bytes, more than a PGM image of at most "
+                        + MAX_PIXELS + " pixels can be");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new BadInputException("image " + file + " does not exist");
@@ -64,7 +75,7 @@ public record PgmImage(int width, int height, int maxGrey, int[] pixels) {
                     + ", expected 1 to 65535");
         }
         long count = (long) width * height;
-        if (count > 50_000_000) {
+        if (count > MAX_PIXELS) {
             throw new BadInputException(name + ": a " + width + "x" + height + " image is too large");
         }
         int[] pixels = new int[(int) count];

@@ -55,15 +55,9 @@ public final class Verification {
                 unit[i][k] = features[rows[i] * d + k] * inv;
             }
         }
-        long genuineCount = 0;
-        long total = (long) rows.length * (rows.length - 1) / 2;
-        for (int i = 0; i < rows.length; i++) {
-            for (int j = i + 1; j < rows.length; j++) {
-                if (labels[rows[i]] == labels[rows[j]]) {
-                    genuineCount++;
-                }
-            }
-        }
+        long[] pairs = pairCounts(rows, labels);
+        long genuineCount = pairs[0];
+        long total = pairs[0] + pairs[1];
         double[] genuine = new double[Math.toIntExact(genuineCount)];
         double[] impostor = new double[Math.toIntExact(total - genuineCount)];
         int g = 0;
@@ -197,6 +191,27 @@ public final class Verification {
             }
         }
         return sorted.length - lo;
+    }
+
+    /**
+     * How many genuine and impostor pairs {@link #ofFeatures} scores for {@code n} samples with these
+     * labels: known before any model exists, so a run that could not be judged is refused before training.
+     */
+    public static long[] pairCounts(int n, int[] labels) {
+        return pairCounts(thin(n), labels);
+    }
+
+    private static long[] pairCounts(int[] rows, int[] labels) {
+        java.util.Map<Integer, Long> perClass = new java.util.HashMap<>();
+        for (int r : rows) {
+            perClass.merge(labels[r], 1L, Long::sum);
+        }
+        long genuine = 0;
+        for (long k : perClass.values()) {
+            genuine += k * (k - 1) / 2;
+        }
+        long total = (long) rows.length * (rows.length - 1) / 2;
+        return new long[] {genuine, total - genuine};
     }
 
     private static int[] thin(int n) {

@@ -15,7 +15,7 @@ import java.util.List;
 public record TrainedModel(Mlp network, Head head, List<EpochStats> history, double seconds) {
 
     /** Rows embedded at a time at inference: bounds the memory of large test sets. */
-    static final int CHUNK = 1024;
+    public static final int CHUNK = 1024;
 
     /** The embeddings of every sample of {@code data} ({@code size x D}), in inference mode. */
     public float[] embed(Dataset data) {

@@ -22,15 +22,28 @@ public record TrainingSettings(int[] hidden, int embedding, Activation activatio
                                int batchSize, double learningRate, Schedule schedule, double momentum,
                                double weightDecay, long seed) {
 
+    /** The widest layer the small trainer takes: wider ones are beyond what it is for, and soon beyond memory. */
+    public static final int MAX_WIDTH = 1 << 16;
+
     public TrainingSettings {
         hidden = hidden.clone();
         for (int h : hidden) {
-            if (h < 1) {
-                throw new IllegalArgumentException("--hidden sizes must be at least 1, got " + h);
+            if (h < 1 || h > MAX_WIDTH) {
+                throw new IllegalArgumentException("--hidden sizes must be at " + (h < 1 ? "least 1" : "most " + MAX_WIDTH)
+                        + ", got " + h);
             }
         }
-        if (embedding < 1) {
-            throw new IllegalArgumentException("--embedding must be at least 1, got " + embedding);
+        if (embedding < 1 || embedding > MAX_WIDTH) {
+            throw new IllegalArgumentException("--embedding must be at " + (embedding < 1 ? "least 1" : "most " + MAX_WIDTH)
+                    + ", got " + embedding);
+        }
+        for (int i = 0; i < hidden.length; i++) {
+            long next = i + 1 < hidden.length ? hidden[i + 1] : embedding;
+            if (hidden[i] * next > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("--hidden " + Arrays.toString(hidden).replaceAll("[\\[\\] ]", "")
+                        + " with --embedding " + embedding + " makes a layer of " + hidden[i] + " x " + next
+                        + " weights, more than a Java array holds; use narrower layers");
+            }
         }
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
