@@ -17,7 +17,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -181,12 +180,8 @@ final class JsonCases {
         JsonNode loss = null;
         Map<String, Object> arrays = new HashMap<>();
         Map<String, BadInputException> errors = new HashMap<>();
-        Set<String> seen = new HashSet<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
-            if (!seen.add(field)) {
-                throw new BadInputException(where + ": the field \"" + Messages.quote(field) + "\" is given twice");
-            }
             JsonToken value = p.nextToken();
             if (field.equals("id")) {
                 id = MAPPER.readTree(p);
@@ -200,6 +195,10 @@ final class JsonCases {
                             : field.equals("labels") ? labels(p) : vector(p, field));
                 } catch (BadInputException e) {
                     errors.put(field, e);
+                    skipRestOfField(p);
+                } catch (OutOfMemoryError e) {
+                    // The values read so far are garbage now: the rest of the case can still be read (its id).
+                    errors.put(field, new BadInputException(SoftmaxLab.outOfMemory("reading " + field)));
                     skipRestOfField(p);
                 }
             }

@@ -147,10 +147,15 @@ public final class SoftmaxLab implements Runnable {
 
     /** What to say when the heap runs out: how much there was and how to get more. */
     static String outOfMemory() {
+        return outOfMemory(null);
+    }
+
+    /** As {@link #outOfMemory()}, saying what the lab was doing ({@code "reading logits"}). */
+    static String outOfMemory(String doing) {
         long mb = Runtime.getRuntime().maxMemory() >> 20;
-        return String.format(Locale.ROOT, "out of memory: the input or the settings need more than the %d MB the JVM may"
-                + " use; use smaller ones, or give it more memory with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg", mb,
-                Math.max(2, 2 * ((mb + 1023) >> 10)));
+        return String.format(Locale.ROOT, "out of memory%s: the input or the settings need more than the %d MB the JVM may"
+                + " use; use smaller ones, or give it more memory with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg",
+                doing == null ? "" : " " + doing, mb, Math.max(2, 2 * ((mb + 1023) >> 10)));
     }
 
     /** The error for a failed write to standard output. */

@@ -9,7 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -698,5 +701,123 @@ class EvalCommandTest {
         assertAll(
                 () -> assertEquals(1, r.status()),
                 () -> assertTrue(Cli.parse(Cli.read(out).strip()).has("error")));
+    }
+
+    // ---------------------------------------------------------------- hostile and careless input
+
+    @Test
+    void rejectsAFieldGivenTwiceWhichEverComesLast() {
+        rejectsCase("{\"logits\": [[1, 2, 3]], \"labels\": [0], \"labels\": [1]}", SCE, "given twice", "labels");
+        rejectsCase("{\"loss\": \"focal\", \"loss\": \"softmax_cross_entropy\", \"logits\": [[1, 2]], \"labels\": [0]}",
+                null, "given twice", "loss");
+    }
+
+    @Test
+    void aNumberBeyondFloat32IsRefusedWhetherOrNotADoubleHoldsIt() {
+        rejectsCase("{\"logits\": [[1, -1e400, 3]], \"labels\": [0]}", SCE, "logits[0][1] = -1e400", "float32 range");
+        rejectsCase("{\"logits\": [[1, -1e39, 3]], \"labels\": [0]}", SCE, "logits[0][1] = -1e39", "float32 range");
+        rejectsCase("{\"logits\": [[1, 2]], \"labels\": [0], \"class_weights\": [1, 1e999]}", SCE, "class_weights[1]");
+        JsonNode masked = evalOk("{\"logits\": [[1, -Infinity, 3]], \"labels\": [0]}", SCE);
+        assertEquals(0.0, masked.get("probabilities").get(0).get(1).doubleValue(), "the token -Infinity still masks");
+    }
+
+    @Test
+    void invalidUtf8AndTrailingContentAreNamed() throws IOException {
+        Path in = dir.resolve("case.json");
+        Files.write(in, "{\"id\": \"\u00ff\", \"logits\": [[1, 2]], \"labels\": [0]}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertRejected(eval("--loss", SCE, "--input", in.toString()), "case.json is not UTF-8 text", "line 1");
+        rejectsCase(GOOD + " {}", SCE, "malformed JSON", "content after the JSON object");
+    }
+
+    @Test
+    void controlCharactersAreEscapedAndLongTextShortened() {
+        String line = rejectsCase("{\"loss\": \"\\u001b[2Jx\", \"logits\": [[1, 2]], \"labels\": [0]}", null, "\\u001b[2Jx");
+        assertFalse(line.chars().anyMatch(ch -> ch < 0x20), "no control character reaches the terminal: " + line);
+        String longName = "x".repeat(1_000_000);
+        String longLine = rejectsCase("{\"loss\": \"" + longName + "\", \"logits\": [[1, 2]], \"labels\": [0]}", null, "unknown loss");
+        assertTrue(longLine.length() < 1000, "a few hundred characters, not a megabyte: " + longLine.length());
+    }
+
+    @Test
+    void anIdAfterABadValueIsStillCopiedToTheErrorLine() {
+        Path in = jsonl("{\"logits\": [[0, \"x\"]], \"labels\": [0], \"id\": \"late\"}",
+                "{\"logits\": [[0, 0]], \"labels\": [0], \"id\": \"fine\"}");
+        Cli.Run r = Cli.run("eval", "--loss", SCE, "--input", in.toString());
+        assertEquals(1, r.status());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("late", Cli.parse(lines.get(0)).get("id").asText());
+        assertTrue(Cli.parse(lines.get(0)).get("error").asText().contains("logits[0][1] must be a number"), lines.get(0));
+        assertEquals("fine", Cli.parse(lines.get(1)).get("id").asText());
+    }
+
+    @Test
+    void jsonlLinesLongerThanTheReadBufferAreReadWhole() {
+        StringBuilder logits = new StringBuilder("[[");
+        for (int i = 0; i < 30_000; i++) {
+            logits.append(i == 0 ? "" : ", ").append(i % 7);
+        }
+        logits.append("]]");
+        Path in = jsonl("{\"id\": 1, \"logits\": " + logits + ", \"labels\": [3]}", "{\"id\": 2, \"logits\": [[0, 0]], \"labels\": [0]}");
+        Cli.Run r = Cli.run("eval", "--loss", SCE + ":reduction=sum", "--input", in.toString());
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(30_000, Cli.parse(lines.get(0)).get("logits").get(0).size());
+        assertEquals(2, Cli.parse(lines.get(1)).get("id").intValue());
+    }
+
+    @Test
+    void refusesToWriteTheResultsOverTheInput() throws IOException {
+        Path in = input(GOOD);
+        Cli.Run r = Cli.run("eval", "--loss", SCE, "--input", in.toString(), "--output", in.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("is the input file"), r.err());
+        assertEquals(GOOD, Cli.read(in), "the input is untouched");
+    }
+
+    @Test
+    void outputFilesFollowTheUmaskAndAReplacedFileKeepsItsMode() throws IOException {
+        Path in = input(GOOD);
+        Path probe = Files.createFile(dir.resolve("probe"));
+        Path fresh = dir.resolve("fresh.json");
+        assertEquals(0, Cli.run("eval", "--loss", SCE, "--input", in.toString(), "--output", fresh.toString()).status());
+        assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(fresh), "as any new file, not 0600");
+        Path shared = Cli.write(dir, "shared.json", PREVIOUS);
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-rw-r--");
+        Files.setPosixFilePermissions(shared, mode);
+        assertEquals(0, Cli.run("eval", "--loss", SCE, "--input", in.toString(), "--output", shared.toString()).status());
+        assertEquals(mode, Files.getPosixFilePermissions(shared));
+        assertTrue(Cli.read(shared).startsWith("{\"loss\""));
+    }
+
+    @Test
+    void aLinkIsWrittenThroughAndAPipeIsWrittenNotReplaced() throws Exception {
+        Path in = input(GOOD);
+        Path real = Cli.write(dir, "real.json", PREVIOUS);
+        Path link = Files.createSymbolicLink(dir.resolve("link.json"), real.getFileName());
+        assertEquals(0, Cli.run("eval", "--loss", SCE, "--input", in.toString(), "--output", link.toString()).status());
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertTrue(Cli.read(real).startsWith("{\"loss\""), "the file it points to has the result");
+
+        Path fifo = dir.resolve("pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        java.util.concurrent.CompletableFuture<String> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> Cli.read(fifo));
+        Cli.Run r = Cli.run("eval", "--loss", SCE, "--input", in.toString(), "--output", fifo.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(read.get(30, java.util.concurrent.TimeUnit.SECONDS).startsWith("{\"loss\""));
+        assertFalse(Files.isRegularFile(fifo), "the pipe is still a pipe");
+    }
+
+    @Test
+    void aFailedWriteToStandardOutputIsAnError() {
+        Path in = input(GOOD);
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        };
+        Cli.Run r = Cli.run(full, "eval", "--loss", SCE, "--input", in.toString());
+        assertEquals(2, r.status());
+        assertEquals("error: cannot write to standard output: No space left on device", r.err().strip());
     }
 }

@@ -262,6 +262,28 @@ class LabCommandTest {
     }
 
     @Test
+    void refusesBeforeTrainingWhatTheDataAndOptionsMakeImpossible() throws IOException {
+        Path oneEach = Files.createDirectory(dir.resolve("input-one-test-image-each"));
+        SyntheticData.writeIdxFolder(oneEach, 6, 30, 1, false, 5);
+        long start = System.nanoTime();
+        assertRejected(train("normface", "--data", oneEach.toString(), "--epochs", "1000000"),
+                "no two test images of one held-out class", "4: 1", "--held-out");
+        assertTrue(System.nanoTime() - start < 60e9, "refused before a million epochs");
+        assertRejected(train("normface", "--hidden", "100000,100000"), "--hidden sizes must be at most 65536, got 100000");
+        assertRejected(train("normface", "--embedding", "100000000"), "--embedding must be at most 65536, got 100000000");
+        assertRejected(train("normface", "--hidden", "65536,65536"), "a layer of 65536 x 65536 weights",
+                "more than a Java array holds");
+        assertRejected(train("normface", "--hidden", "65536,32767,65536", "--epochs", "1000000"), "the network (",
+                "needs about", "MB the JVM has left", "SOFTMAX_LAB_JAVA_OPTS=-Xmx");
+        Path noPixels = Files.createDirectory(dir.resolve("input-no-pixels"));
+        for (String split : List.of("train", "t10k")) {
+            new IdxFile(new int[] {3, 0, 0}, new byte[0]).write(noPixels.resolve(split + "-images-idx3-ubyte"), false);
+            new IdxFile(new int[] {3}, new byte[] {0, 1, 2}).write(noPixels.resolve(split + "-labels-idx1-ubyte"), false);
+        }
+        assertRejected(train("normface", "--data", noPixels.toString()), "images of 0x0 pixels");
+    }
+
+    @Test
     void outputFolderThatCannotBe() throws IOException {
         Path file = Files.writeString(dir.resolve("input-taken"), "x");
         List<String> options = new ArrayList<>(FAST);
