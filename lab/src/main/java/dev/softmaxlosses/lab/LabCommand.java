@@ -76,7 +76,7 @@ abstract class LabCommand implements Callable<Integer> {
                 Preflight.check(data, settings, Math.min(threads, losses.size()));
                 int atOnce = Math.min(threads, losses.size());
                 out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%n",
-                        name(), losses.size(), losses.size() == 1 ? "" : "es", data.name(), data.train().size(),
+                        name(), losses.size(), losses.size() == 1 ? "" : "es", Messages.escape(data.name()), data.train().size(),
                         data.knownCount(), heldOutNames(data), atOnce);
                 lab.requireWorkingStdout(out);
                 Progress progress = options.quiet ? Progress.quiet()
@@ -145,6 +145,6 @@ abstract class LabCommand implements Callable<Integer> {
         for (int c : data.heldOutClasses()) {
             names.add(data.allClassNames().get(c));
         }
-        return String.join(", ", names);
+        return Messages.escape(String.join(", ", names));
     }
 }

@@ -103,7 +103,7 @@ public final class SoftmaxLab implements Runnable {
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("error: " + oneLine(e.getMessage())
-                    + " (see softmax-lab " + e.getCommandLine().getCommandName() + " --help)");
+                    + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
             e.getCommandLine().getErr().flush();
             return EXIT_BAD_INPUT;
         });
