@@ -290,6 +290,13 @@ final class EvalCommand implements Callable<Integer> {
         if (folder == null || !Files.isDirectory(folder)) {
             throw new BadInputException("the folder of output " + name + " does not exist");
         }
+        if (!Files.isWritable(folder)) {
+            throw new BadInputException("cannot write output " + name + ": permission denied (the folder "
+                    + Messages.quote(folder.toString()) + " is not writable)");
+        }
+        if (Files.isRegularFile(output) && !Files.isWritable(output)) {
+            throw new BadInputException("cannot write output " + name + ": permission denied (the file is read-only)");
+        }
         try {
             if (Files.exists(output) && Files.exists(input) && Files.isSameFile(input, output)) {
                 throw new BadInputException("--output " + name + " is the input file; write the results to another file");
