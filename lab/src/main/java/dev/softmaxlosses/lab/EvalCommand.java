@@ -90,8 +90,9 @@ final class EvalCommand implements Callable<Integer> {
             err.flush();
             return SoftmaxLab.EXIT_BAD_INPUT;
         } catch (IOException e) {
-            // Only closing the input or output fails here; everything else says which it was.
-            err.println("error: " + SoftmaxLab.oneLine(Messages.reason(e)));
+            // Only closing the input or removing an unfinished output file fails here.
+            err.println("error: " + SoftmaxLab.oneLine("cannot finish " + (output == null ? "reading " + input
+                    : "writing " + output) + ": " + Messages.reason(e)));
             err.flush();
             return SoftmaxLab.EXIT_BAD_INPUT;
         }
