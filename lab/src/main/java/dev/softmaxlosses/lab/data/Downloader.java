@@ -18,9 +18,11 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.UnresolvedAddressException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,6 +37,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Fetches the official MNIST and Fashion-MNIST files into a cache folder, checks each against its
@@ -65,8 +70,12 @@ import java.util.concurrent.Flow;
  * The calling thread never blocks on the network: the transfer runs in the HTTP client's own threads
  * and the caller waits on it with a deadline, then cancels the exchange, which closes its connection.
  *
- * <p>A file is written under a temporary name and moved into place only once its checksum matches,
- * so an interrupted or corrupt download never passes for data; every failure deletes it.
+ * <p><b>The cache is never damaged.</b> A file is written under a temporary name, with the mode any
+ * new file gets (so the cached files do too), and moved into place only once its checksum matches;
+ * every failure deletes it. Since only verified files are moved in, a cached file that does not match
+ * its checksum was put there by someone else: it is reported and left as it is, never replaced. A
+ * temporary file left by a run that was killed is removed by a later run once no run could still be
+ * writing it; it is recognised by a name no one else would choose.
  */
 public final class Downloader {
 
@@ -125,6 +134,9 @@ public final class Downloader {
 
     static final int MAXIMUM_REDIRECTS = 5;
 
+    /** The temporary files' names: {@code .NAME.softmax-lab-HEX.part}, which no one else would choose. */
+    private static final Pattern PART = Pattern.compile("\\.(.+)\\.softmax-lab-[0-9a-f]{16}\\.part");
+
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
     private final PrintWriter log;
@@ -164,7 +176,12 @@ public final class Downloader {
         Path folder = cacheRoot.resolve(source.name());
         for (RemoteFile f : source.files()) {
             Path p = folder.resolve(f.name());
-            if (!Files.isRegularFile(p) || !f.md5().equals(md5(p))) {
+            try {
+                if (!Files.isRegularFile(p) || !f.md5().equals(md5(p))) {
+                    return false;
+                }
+            } catch (UncheckedIOException e) {
+                // fetch says what is wrong with it
                 return false;
             }
         }
@@ -181,9 +198,10 @@ public final class Downloader {
 
     /**
      * Makes sure the files of {@code source} are in {@code cacheRoot/NAME}, verified, downloading the
-     * missing or damaged ones from {@code mirrors} (the source's own when null), and returns the folder.
+     * missing ones from {@code mirrors} (the source's own when null), and returns the folder.
      *
-     * @throws BadInputException for a file no mirror could serve within the limits
+     * @throws BadInputException for a cached file that does not match its checksum, or a file no mirror
+     *                           could serve within the limits
      */
     public Path fetch(Source source, Path cacheRoot, List<String> mirrors) {
         long deadline = System.nanoTime() + limits.whole().toNanos();
@@ -194,16 +212,15 @@ public final class Downloader {
         } catch (IOException e) {
             throw new BadInputException("cannot create the cache folder " + folder + ": " + e.getMessage());
         }
+        removeLeftovers(source, folder);
         List<RemoteFile> missing = new ArrayList<>();
         for (RemoteFile file : source.files()) {
             Path target = folder.resolve(file.name());
-            if (Files.isRegularFile(target)) {
-                if (file.md5().equals(md5(target))) {
-                    continue;
-                }
-                log.println("softmax-lab: " + target + " did not match its published checksum; fetching it again");
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                refuseUnlessVerified(file, target);
+            } else {
+                missing.add(file);
             }
-            missing.add(file);
         }
         if (missing.isEmpty()) {
             return folder;
@@ -225,6 +242,23 @@ public final class Downloader {
         return folder;
     }
 
+    private static void refuseUnlessVerified(RemoteFile file, Path target) {
+        if (!Files.isRegularFile(target)) {
+            throw new BadInputException(target + " is in the way of the download and is not a file: move it away and run again");
+        }
+        String actual;
+        try {
+            actual = md5(target);
+        } catch (UncheckedIOException e) {
+            throw new BadInputException("cannot read " + target + ": " + e.getCause().getMessage());
+        }
+        if (!actual.equals(file.md5())) {
+            throw new BadInputException(target + " does not match its published MD5 (" + file.md5() + ", the file has "
+                    + actual + "); softmax-lab keeps only files it has verified, so it leaves this one as it is:"
+                    + " move it away and run again");
+        }
+    }
+
     private void download(HttpClient client, Source source, RemoteFile file, List<String> bases, Path target, long deadline) {
         List<String> failures = new ArrayList<>();
         boolean onlyUnreachable = true;
@@ -236,6 +270,10 @@ public final class Downloader {
                 Outcome outcome;
                 try (FileChannel out = part.channel()) {
                     outcome = transfer(client, uri, out, deadline);
+                    if (outcome.kind() == Kind.DONE) {
+                        // A cached file that a power cut left short would read as someone else's file.
+                        out.force(true);
+                    }
                 }
                 if (outcome.kind() == Kind.OUT_OF_TIME) {
                     failures.add(outcome.reason());
@@ -252,7 +290,12 @@ public final class Downloader {
                     failures.add(uri + " gave a file with MD5 " + actual + ", the published one is " + file.md5());
                     continue;
                 }
-                Files.move(part.path(), target, StandardCopyOption.REPLACE_EXISTING);
+                try {
+                    Files.move(part.path(), target);
+                } catch (FileAlreadyExistsException e) {
+                    // Another run got there first; what it left must pass the same test.
+                    refuseUnlessVerified(file, target);
+                }
                 // Said after the fact, so that a failed download is one error line and nothing else.
                 log.println("softmax-lab: downloaded " + uri + " (" + Files.size(target) + " bytes, MD5 verified)");
                 return;
@@ -568,9 +611,40 @@ public final class Downloader {
 
     private record Part(Path path, FileChannel channel) {}
 
+    /**
+     * A new temporary file beside {@code target}. Opened without a mode of its own, so that it gets the
+     * one any new file gets (0666 less the umask), which it keeps as the cached file.
+     */
     private static Part newPart(Path target) throws IOException {
-        Path part = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
-        return new Part(part, FileChannel.open(part, StandardOpenOption.WRITE));
+        while (true) {
+            Path part = target.resolveSibling("." + target.getFileName() + ".softmax-lab-"
+                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".part");
+            try {
+                return new Part(part, FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+            } catch (FileAlreadyExistsException e) {
+                // another run drew the same name: draw again
+            }
+        }
+    }
+
+    /**
+     * Deletes the temporary files of {@code source} that no run can still be writing: every run stops
+     * at {@link Limits#whole}, so one untouched for longer was left by a run that was killed.
+     */
+    private void removeLeftovers(Source source, Path folder) {
+        Set<String> names = Set.copyOf(source.files().stream().map(RemoteFile::name).toList());
+        long before = System.currentTimeMillis() - limits.whole().toMillis();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, ".*.part")) {
+            for (Path p : entries) {
+                Matcher m = PART.matcher(p.getFileName().toString());
+                if (m.matches() && names.contains(m.group(1)) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < before) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // a leftover is harmless: it is never taken for data
+        }
     }
 
     /** {@code d} for a message: {@code 20 s}, {@code 60 min}, {@code 0.25 s}. */

@@ -17,13 +17,18 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -36,9 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The downloader against servers on the loopback address: checksums verified, files cached and not
- * fetched again, a damaged file fetched again, a bad download never left as data, no network said in plain words; servers that stay
+ * fetched again, a bad download never left as data, no network said in plain words; servers that stay
  * silent, stall, trickle, send too much or redirect where they should not each fail within the limits
- * with one reason.
+ * with one reason; a cached file that does not match is kept as it is.
  */
 @Timeout(20)
 class DownloaderTest {
@@ -157,14 +162,27 @@ class DownloaderTest {
     }
 
     @Test
-    void fetchesADamagedCachedFileAgain() throws IOException {
-        downloader().fetch(source, dir, null);
-        Files.writeString(dir.resolve("toy/b.gz"), "damaged");
+    void keepsAMismatchingCachedFileAndRefuses() throws IOException {
+        Files.createDirectories(dir.resolve("toy"));
+        byte[] theirs = "someone else's b.gz".getBytes();
+        Files.write(dir.resolve("toy/b.gz"), theirs);
         assertFalse(Downloader.isCached(source, dir));
-        downloader().fetch(source, dir, null);
-        assertEquals(3, requests.get());
-        assertTrue(log.toString().contains("did not match its published checksum"));
-        assertArrayEquals(served.get("b.gz"), Files.readAllBytes(dir.resolve("toy/b.gz")));
+        BadInputException e = refused(source, null);
+        assertEquals(dir.resolve("toy/b.gz") + " does not match its published MD5 (" + source.files().get(1).md5()
+                + ", the file has " + Downloader.md5(dir.resolve("toy/b.gz")) + "); softmax-lab keeps only files it has"
+                + " verified, so it leaves this one as it is: move it away and run again", e.getMessage());
+        assertArrayEquals(theirs, Files.readAllBytes(dir.resolve("toy/b.gz")), "kept byte for byte");
+        assertEquals(0, requests.get(), "refused before anything is downloaded");
+        assertEquals(List.of("b.gz"), cached());
+    }
+
+    @Test
+    void refusesSomethingInTheWayThatIsNotAFile() throws IOException {
+        Files.createDirectories(dir.resolve("toy/a.gz"));
+        BadInputException e = refused(source, null);
+        assertEquals(dir.resolve("toy/a.gz") + " is in the way of the download and is not a file: move it away and run again",
+                e.getMessage());
+        assertEquals(0, requests.get());
     }
 
     @Test
@@ -384,6 +402,36 @@ class DownloaderTest {
         assertEquals("cannot download toy/a.gz: " + base() + "a.gz (redirected to " + base() + "a.gz) redirected more than "
                 + Downloader.MAXIMUM_REDIRECTS + " times" + how(), e.getMessage());
         assertEquals(Downloader.MAXIMUM_REDIRECTS + 1, requests.get());
+    }
+
+    @Test
+    void cachedFilesGetTheModeOfAnyNewFile() throws IOException {
+        downloader().fetch(source, dir, null);
+        Path probe = dir.resolve("toy/probe");
+        Files.newOutputStream(probe).close();
+        Set<PosixFilePermission> usual = Files.getPosixFilePermissions(probe);
+        Assumptions.assumeFalse(usual.equals(PosixFilePermissions.fromString("rw-------")),
+                "with a umask of 077 a private temporary file looks like any other");
+        assertEquals(PosixFilePermissions.toString(usual),
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("toy/a.gz"))));
+    }
+
+    @Test
+    void removesOnlyItsOwnStaleTemporaryFiles() throws IOException {
+        Path toy = Files.createDirectories(dir.resolve("toy"));
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
+        List<String> names = List.of(".a.gz.softmax-lab-00000000000000a1.part", ".a.gz.softmax-lab-00000000000000a2.part",
+                ".a.gz.12345.part", ".c.gz.softmax-lab-00000000000000a3.part", "a.gz.softmax-lab-00000000000000a4.part");
+        for (String name : names) {
+            Files.writeString(toy.resolve(name), name);
+            if (!name.endsWith("a2.part")) {
+                Files.setLastModifiedTime(toy.resolve(name), old);
+            }
+        }
+        downloader(Downloader.Limits.DEFAULT).fetch(source, dir, null);
+        assertEquals(List.of(".a.gz.12345.part", ".a.gz.softmax-lab-00000000000000a2.part",
+                ".c.gz.softmax-lab-00000000000000a3.part", "a.gz", "a.gz.softmax-lab-00000000000000a4.part", "b.gz"), cached(),
+                "only a temporary file of this data set, unmistakably the lab's and older than any run, is removed");
     }
 
     @Test
