@@ -6,13 +6,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
- * {@code download} on the command line: a cached file that does not match is one {@code error:} line,
- * exit status 2, before anything is fetched.
+ * {@code download} and the download options of {@code train} on the command line: a bad option or a
+ * cached file that does not match is one {@code error:} line, exit status 2, before anything is
+ * fetched, and never an internal error.
  */
 class DownloadCommandTest {
 
@@ -23,6 +26,27 @@ class DownloadCommandTest {
         assertEquals(SoftmaxLab.EXIT_BAD_INPUT, r.status(), () -> "exit status 2; stderr: " + r.err());
         assertEquals("error: " + message + System.lineSeparator(), r.err());
         assertEquals("", r.out());
+    }
+
+    @Test
+    void refusesMirrorsThatAreNotHttpUrls() {
+        Path cache = dir.resolve("cache");
+        for (String mirror : List.of("ht tp://x", "file:///etc", "")) {
+            String problem = mirror.isEmpty() ? "is empty" : "is not an http:// or https:// URL";
+            assertOneError(Cli.run("download", "mnist", "--cache", cache.toString(), "--mirror", mirror),
+                    "--mirror '" + mirror + "' " + problem + "; give a base URL such as https://example.org/mnist/");
+            assertOneError(Cli.run("train", "--loss", "normface", "--data", "mnist", "--cache", cache.toString(),
+                    "--mirror", mirror, "--out", dir.resolve("out").toString()),
+                    "--mirror '" + mirror + "' " + problem + "; give a base URL such as https://example.org/mnist/");
+        }
+        assertFalse(Files.exists(cache), "nothing created");
+        assertFalse(Files.exists(dir.resolve("out")));
+    }
+
+    @Test
+    void refusesAnEmptyCacheFolder() {
+        assertOneError(Cli.run("download", "mnist", "--cache", ""),
+                "--cache '' is empty; give a folder, or leave the option out for $SOFTMAX_LAB_CACHE or ~/.cache/softmax-lab");
     }
 
     @Test

@@ -188,6 +188,59 @@ public final class Downloader {
         return true;
     }
 
+    /**
+     * Refuses a {@code --cache} or {@code --mirror} value that cannot be used, with one line naming the
+     * option and the value, before anything is created or fetched.
+     *
+     * @param cache   the cache folder (null: the default)
+     * @param mirrors the base URLs (null: the official ones)
+     * @throws BadInputException for an empty cache folder, or a mirror that is not an http or https URL
+     *                           with a host and without a query
+     */
+    public static void checkOptions(Path cache, List<String> mirrors) {
+        if (cache != null && cache.toString().isBlank()) {
+            throw new BadInputException("--cache '" + cache + "' is empty; give a folder, or leave the option out for"
+                    + " $SOFTMAX_LAB_CACHE or ~/.cache/softmax-lab");
+        }
+        for (String mirror : mirrors == null ? List.<String>of() : mirrors) {
+            String problem = mirrorProblem(mirror);
+            if (problem != null) {
+                throw new BadInputException("--mirror '" + mirror + "' " + problem
+                        + "; give a base URL such as https://example.org/mnist/");
+            }
+        }
+    }
+
+    private static String mirrorProblem(String mirror) {
+        if (mirror.isBlank()) {
+            return "is empty";
+        }
+        URI uri;
+        try {
+            uri = new URI(mirror);
+        } catch (URISyntaxException e) {
+            return "is not an http:// or https:// URL";
+        }
+        if (!isHttp(uri)) {
+            return "is not an http:// or https:// URL";
+        }
+        if (uri.getHost() == null) {
+            return "has no valid host name";
+        }
+        if (uri.getPort() > 65535) {
+            return "has a port beyond 65535";
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            return "has a query or a fragment, where the file name would go";
+        }
+        try {
+            HttpRequest.newBuilder(fileUri(mirror, "x"));
+        } catch (IllegalArgumentException e) {
+            return "cannot be requested (" + e.getMessage() + ")";
+        }
+        return null;
+    }
+
     private static boolean isHttp(URI uri) {
         return "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
     }
@@ -200,10 +253,11 @@ public final class Downloader {
      * Makes sure the files of {@code source} are in {@code cacheRoot/NAME}, verified, downloading the
      * missing ones from {@code mirrors} (the source's own when null), and returns the folder.
      *
-     * @throws BadInputException for a cached file that does not match its checksum, or a file no mirror
-     *                           could serve within the limits
+     * @throws BadInputException for a bad option (see {@link #checkOptions}), a cached file that does
+     *                           not match its checksum, or a file no mirror could serve within the limits
      */
     public Path fetch(Source source, Path cacheRoot, List<String> mirrors) {
+        checkOptions(cacheRoot, mirrors);
         long deadline = System.nanoTime() + limits.whole().toNanos();
         List<String> bases = mirrors == null || mirrors.isEmpty() ? source.mirrors() : mirrors;
         Path folder = cacheRoot.resolve(source.name());

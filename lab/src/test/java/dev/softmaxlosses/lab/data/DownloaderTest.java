@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The downloader against servers on the loopback address: checksums verified, files cached and not
  * fetched again, a bad download never left as data, no network said in plain words; servers that stay
  * silent, stall, trickle, send too much or redirect where they should not each fail within the limits
- * with one reason; a cached file that does not match is kept as it is.
+ * with one reason; a cached file that does not match is kept as it is; the options are checked first.
  */
 @Timeout(20)
 class DownloaderTest {
@@ -432,6 +432,41 @@ class DownloaderTest {
         assertEquals(List.of(".a.gz.12345.part", ".a.gz.softmax-lab-00000000000000a2.part",
                 ".c.gz.softmax-lab-00000000000000a3.part", "a.gz", "a.gz.softmax-lab-00000000000000a4.part", "b.gz"), cached(),
                 "only a temporary file of this data set, unmistakably the lab's and older than any run, is removed");
+    }
+
+    @Test
+    void refusesMirrorsThatAreNotHttpUrlsBeforeAnyWork() {
+        Map<String, String> problems = Map.of(
+                "ht tp://x", "is not an http:// or https:// URL",
+                "file:///etc", "is not an http:// or https:// URL",
+                "example.org/mnist/", "is not an http:// or https:// URL",
+                "", "is empty",
+                "http:///mnist/", "has no valid host name",
+                "http://example.org:99999/", "has a port beyond 65535",
+                "http://example.org/mnist?x=1", "has a query or a fragment, where the file name would go");
+        problems.forEach((mirror, problem) -> {
+            BadInputException e = refused(source, List.of(base(), mirror));
+            assertEquals("--mirror '" + mirror + "' " + problem + "; give a base URL such as https://example.org/mnist/",
+                    e.getMessage());
+        });
+        assertFalse(Files.exists(dir.resolve("toy")), "nothing created");
+        assertEquals(0, requests.get(), "nothing fetched");
+    }
+
+    @Test
+    void refusesAnEmptyCacheFolder() {
+        BadInputException e = assertThrows(BadInputException.class, () -> downloader().fetch(source, Path.of(""), null));
+        assertEquals("--cache '' is empty; give a folder, or leave the option out for $SOFTMAX_LAB_CACHE or"
+                + " ~/.cache/softmax-lab", e.getMessage());
+        assertEquals(0, requests.get());
+    }
+
+    @Test
+    void checksTheOptionsEvenWhenNothingIsDownloaded() {
+        BadInputException e = assertThrows(BadInputException.class, () -> DataSources.load(DataSources.BUNDLED, dir,
+                List.of("file:///etc"), downloader()));
+        assertEquals("--mirror 'file:///etc' is not an http:// or https:// URL; give a base URL such as"
+                + " https://example.org/mnist/", e.getMessage());
     }
 
     @Test
