@@ -404,9 +404,10 @@ public final class Downloader {
             } catch (IllegalArgumentException e) {
                 return new Outcome(Kind.FAILED, who + " cannot be requested: " + e.getMessage());
             }
+            // A failure before the answer (no connection, say) reaches the future and not the body.
             response.whenComplete((r, failure) -> {
                 if (failure != null) {
-                    exchange.onError(failure);
+                    exchange.failed(failure);
                 }
             });
             Outcome outcome;
@@ -474,7 +475,8 @@ public final class Downloader {
                         return new Outcome(Kind.FAILED, who + " sent " + brought + " bytes in " + duration(limits.window())
                                 + ", too slow (the least is " + bytes(limits.minimumRate()) + "/s)");
                     }
-                    p.windowStart = windowEnd;
+                    // From now, not from the window's end: a late wake-up must not shorten the next window.
+                    p.windowStart = now;
                     p.windowBase = p.received;
                     continue;
                 }
@@ -628,13 +630,17 @@ public final class Downloader {
 
         @Override
         public void onError(Throwable failure) {
+            failed(failure);
+            body.completeExceptionally(failure);
+        }
+
+        void failed(Throwable failure) {
             synchronized (progress) {
                 if (!stopped && error == null) {
                     error = failure;
                 }
                 progress.notifyAll();
             }
-            body.completeExceptionally(failure);
         }
 
         @Override
