@@ -602,8 +602,10 @@ public final class Downloader {
                     more = false;
                 } else {
                     more = write(buffers);
-                    progress.received += more ? n : 0;
-                    progress.lastProgress = System.nanoTime();
+                    if (more) {
+                        progress.received += n;
+                        progress.lastProgress = System.nanoTime();
+                    }
                 }
                 progress.notifyAll();
             }
