@@ -15,8 +15,11 @@ import java.util.concurrent.Callable;
 /** {@code softmax-lab download mnist}: fetches an official data set into the cache and verifies it. */
 @Command(name = "download", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Downloads MNIST or Fashion-MNIST into the cache and checks their published MD5s.",
-                "Files already cached and verified are not fetched again. Prints the folder.",
-                "Exit status: 0 done; 2 no network, a bad checksum or a bad name (one error: line)."})
+                "Files already cached and verified are not fetched again; a cached file that",
+                "does not match is left alone and reported. A mirror that is silent, stalls or",
+                "trickles is given up for the next. Prints the folder.",
+                "Exit status: 0 done; 2 no network, no mirror serving the files in time, a bad",
+                "checksum, a bad name or option (one error: line)."})
 final class DownloadCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "mnist or fashion-mnist.")
@@ -26,7 +29,7 @@ final class DownloadCommand implements Callable<Integer> {
             description = "Where to keep the files (default: $SOFTMAX_LAB_CACHE or ~/.cache/softmax-lab).")
     Path cache;
 
-    @Option(names = "--mirror", paramLabel = "URL", description = "Download from this base URL instead of the official ones (repeatable).")
+    @Option(names = "--mirror", paramLabel = "URL", description = "Download from this http or https base URL instead of the official ones (repeatable).")
     List<String> mirrors;
 
     @Spec

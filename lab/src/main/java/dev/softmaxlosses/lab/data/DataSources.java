@@ -26,8 +26,11 @@ public final class DataSources {
      * @param cache      where downloaded data sets are kept
      * @param mirrors    base URLs to download from instead of the official ones (null: the official ones)
      * @param downloader fetches what the cache lacks
+     * @throws BadInputException for a bad {@code --cache} or {@code --mirror} even when nothing is downloaded,
+     *                           so that a mistake is said at once rather than on the day the cache is empty
      */
     public static TrainTestSplit load(String spec, Path cache, List<String> mirrors, Downloader downloader) {
+        Downloader.checkOptions(cache, mirrors);
         if (spec.equals(BUNDLED)) {
             return bundled();
         }
