@@ -1,5 +1,7 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Text;
+
 import java.util.Locale;
 import java.util.Map;
 
@@ -80,6 +82,6 @@ public final class LossParameters {
 
     private IllegalArgumentException bad(String key, String value, String expected) {
         return new IllegalArgumentException(
-                "parameter " + key + " of " + loss + " must be " + expected + ", got '" + value + "'");
+                "parameter " + key + " of " + loss + " must be " + expected + ", got '" + Text.echo(value) + "'");
     }
 }
