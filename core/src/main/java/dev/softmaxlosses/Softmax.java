@@ -18,8 +18,8 @@ public final class Softmax {
 
     /** {@code softmax(z / temperature)} of each row, into a new matrix. */
     public static FloatMatrix softmax(FloatMatrix logits, double temperature) {
-        FloatMatrix out = FloatMatrix.zeros(logits.rows(), logits.cols());
         KernelSupport k = kernels(logits, temperature);
+        FloatMatrix out = FloatMatrix.zeros(logits.rows(), logits.cols());
         float invT = (float) (1.0 / temperature);
         for (int n = 0; n < logits.rows(); n++) {
             k.softmax(logits.data(), n * logits.cols(), out.data(), n * logits.cols(), logits.cols(), invT);
@@ -34,8 +34,8 @@ public final class Softmax {
 
     /** {@code log_softmax(z / temperature)} of each row, into a new matrix. */
     public static FloatMatrix logSoftmax(FloatMatrix logits, double temperature) {
-        FloatMatrix out = FloatMatrix.zeros(logits.rows(), logits.cols());
         KernelSupport k = kernels(logits, temperature);
+        FloatMatrix out = FloatMatrix.zeros(logits.rows(), logits.cols());
         float invT = (float) (1.0 / temperature);
         for (int n = 0; n < logits.rows(); n++) {
             k.logSoftmax(logits.data(), n * logits.cols(), out.data(), n * logits.cols(), logits.cols(), invT);
@@ -45,8 +45,8 @@ public final class Softmax {
 
     /** {@code log(sum_c exp(z_c / temperature))} of each row. */
     public static double[] logSumExp(FloatMatrix logits, double temperature) {
-        double[] out = new double[logits.rows()];
         KernelSupport k = kernels(logits, temperature);
+        double[] out = new double[logits.rows()];
         float invT = (float) (1.0 / temperature);
         for (int n = 0; n < logits.rows(); n++) {
             out[n] = k.logSumExp(logits.data(), n * logits.cols(), logits.cols(), invT);
@@ -55,6 +55,7 @@ public final class Softmax {
     }
 
     private static KernelSupport kernels(FloatMatrix logits, double temperature) {
+        java.util.Objects.requireNonNull(logits, "logits");
         Checks.requirePositive("temperature", temperature);
         Checks.requireClasses("logits", logits);
         Checks.requireNoNaNOrPositiveInfinity("logits", logits);

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.internal;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.kernel.KernelProvider;
 
 /**
@@ -10,7 +11,45 @@ import dev.softmaxlosses.kernel.KernelProvider;
  */
 public final class Checks {
 
+    /**
+     * The longest array this library allocates: a few header words below {@code Integer.MAX_VALUE},
+     * which the JVM refuses even with memory to spare (as {@code ArrayList} knows).
+     */
+    public static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
     private Checks() {}
+
+    /**
+     * A count of values that one array must hold: above {@link #MAX_ARRAY_LENGTH} it is an error
+     * saying what needed them (with its shape) and how many, before anything is allocated.
+     *
+     * @param what   what needs the values, with its shape: {@code "a 70000x70000 result"}
+     * @param values the count, as a {@code long} product of the shape
+     * @param advice what to do instead, or an empty string
+     * @return the count as an {@code int}
+     */
+    public static int requireArrayLength(String what, long values, String advice) {
+        if (values > MAX_ARRAY_LENGTH) {
+            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
+                    + MAX_ARRAY_LENGTH + ")" + advice);
+        }
+        return (int) values;
+    }
+
+    /**
+     * Result buffers that fit a batch of logits and hold the per-class outputs (not those of a
+     * streaming margin head).
+     */
+    public static void requireLogitBuffers(LossResult out, FloatMatrix z) {
+        if (!out.fits(z.rows(), z.cols())) {
+            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
+                    + ", expected " + z.shape() + " (the shape of logits)");
+        }
+        if (!out.hasPerClassOutputs()) {
+            throw new IllegalArgumentException("the result buffers hold no logits (they are a streaming head's): "
+                    + "allocate them with LossResult.forLogits(" + z.rows() + ", " + z.cols() + ")");
+        }
+    }
 
     /** Writes a float as the JSON reader accepts it back: {@code NaN}, {@code Infinity}, {@code -Infinity}. */
     public static String show(float v) {

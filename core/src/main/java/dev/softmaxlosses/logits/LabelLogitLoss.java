@@ -11,6 +11,7 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.kernel.RowParallel;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * What the losses on logits with hard labels share: validation, the ignore label, the reductions
@@ -122,7 +123,7 @@ abstract sealed class LabelLogitLoss implements Loss
      * @return the reduced loss (for {@link Reduction#NONE}, the sum of the per-sample losses)
      */
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] gradOut) {
-        FloatMatrix.checkShape(logits, rows, cols);
+        FloatMatrix.checkShape(Objects.requireNonNull(logits, "logits"), rows, cols);
         validate(logits, rows, cols, labels, null, builderClassWeights());
         if (gradOut == null || gradOut.length != logits.length) {
             throw new IllegalArgumentException("gradOut must have " + logits.length + " values, got "
@@ -133,6 +134,8 @@ abstract sealed class LabelLogitLoss implements Loss
 
     @Override
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix z = Checks.require(name(), "logits", input.logits());
         Checks.forbid(name(), "targets", input.targets());
         Checks.forbid(name(), "features", input.features());
@@ -152,10 +155,7 @@ abstract sealed class LabelLogitLoss implements Loss
             Checks.requireShape("teacher_logits", teacher, z.rows(), z.cols(), "the shape of logits");
         }
         validate(z.data(), z.rows(), z.cols(), input.labels(), teacher, weights);
-        if (!out.fits(z.rows(), z.cols())) {
-            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
-                    + ", expected " + z.shape() + " (the shape of logits)");
-        }
+        Checks.requireLogitBuffers(out, z);
         double loss = run(z.data(), teacher == null ? null : teacher.data(), z.rows(), z.cols(), input.labels(),
                 weights, out.gradLogits(), out);
         out.setLoss(reduction, loss);

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The softmax loss (softmax cross-entropy), fused forward and backward, with temperature, label
@@ -148,7 +149,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * losses into {@code lossesOut} ({@code rows} values; may be null).
      */
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] lossesOut, float[] gradOut) {
-        FloatMatrix.checkShape(logits, rows, cols);
+        FloatMatrix.checkShape(Objects.requireNonNull(logits, "logits"), rows, cols);
         validate(logits, rows, cols, labels, null, classWeights);
         requireLength("gradOut", gradOut, logits.length);
         if (lossesOut != null) {
@@ -159,6 +160,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
 
     @Override
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix z = Checks.require(NAME, "logits", input.logits());
         Checks.forbid(NAME, "teacher_logits", input.teacherLogits());
         Checks.forbid(NAME, "features", input.features());
@@ -168,10 +171,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
         float[] weights = input.classWeights() != null ? input.classWeights() : classWeights;
         validate(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights);
-        if (!out.fits(z.rows(), z.cols())) {
-            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
-                    + ", expected " + z.shape() + " (the shape of logits)");
-        }
+        Checks.requireLogitBuffers(out, z);
         double loss = run(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights,
                 out.losses(), out.gradLogits(), out.logits(), out.probabilities(), out.logSumExp());
         out.setLoss(reduction, loss);

@@ -13,6 +13,7 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The path every loss of the margin family shares (as pytorch-metric-learning's
@@ -119,8 +120,10 @@ public abstract sealed class MarginLoss implements Loss
 
     @Override
     public LossResult compute(LossInput input) {
+        Objects.requireNonNull(input, "input");
         FloatMatrix x = Checks.require(name(), "features", input.features());
         FloatMatrix w = Checks.require(name(), "weights", input.weights());
+        requireLogitsFit(x.rows(), w.rows(), "; compute the loss with a StreamingMarginHead, which holds N x block values");
         LossResult result = LossResult.forFeatures(x.rows(), w.rows(), w.cols());
         compute(input, result);
         return result;
@@ -141,6 +144,8 @@ public abstract sealed class MarginLoss implements Loss
 
     /** Every check of the margin family's input, before anything is computed. */
     Batch validate(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix x = Checks.require(name(), "features", input.features());
         FloatMatrix w = Checks.require(name(), "weights", input.weights());
         int[] labels = Checks.require(name(), "labels", input.labels());
@@ -173,8 +178,15 @@ public abstract sealed class MarginLoss implements Loss
         return new Batch(n == 0 ? new float[0] : x.data(), w.data(), n, c, d, labels, input.classWeights());
     }
 
-    /** The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin. */
+    /**
+     * The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin.
+     *
+     * @throws IllegalArgumentException for mismatched columns, a value that is not finite, or
+     *                                  {@code N x C} logits that are more than a Java array holds
+     */
     public FloatMatrix inferenceLogits(FloatMatrix features, FloatMatrix weights) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(weights, "weights");
         int n = features.rows();
         int c = weights.rows();
         int d = weights.cols();
@@ -184,6 +196,7 @@ public abstract sealed class MarginLoss implements Loss
         }
         Checks.requireFinite("features", features);
         Checks.requireFinite("weights", weights);
+        requireLogitsFit(n, c, "; compute the logits of fewer features at a time");
         Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex());
         float[] f = new float[n * c];
         KernelProvider.get().scaleShift(g.products, 0, f, 0, n * c, (float) scale(), 0f);
@@ -207,6 +220,12 @@ public abstract sealed class MarginLoss implements Loss
         crossEntropy.compute(LossInput.builder().logits(new FloatMatrix(f, n, c)).labels(labels)
                 .classWeights(classWeights).build(), out);
         backward(g, labels, out);
+    }
+
+    /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */
+    static void requireLogitsFit(int n, int c, String advice) {
+        Checks.requireArrayLength(n + " features and " + c + " classes make " + n + "x" + c + " logits: that",
+                (long) n * c, advice);
     }
 
     /** {@code f_y = s A B T(c)}. */

@@ -10,6 +10,7 @@ import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A margin loss over many classes without the {@code N x C} logits (face recognition trains with
@@ -40,6 +41,7 @@ public final class StreamingMarginHead {
 
     /** A streaming head for {@code loss}, walking {@code block} classes at a time. */
     public StreamingMarginHead(MarginLoss loss, int block) {
+        Objects.requireNonNull(loss, "loss");
         if (block < 1) {
             throw new IllegalArgumentException("block must be >= 1, got " + block);
         }
@@ -53,6 +55,7 @@ public final class StreamingMarginHead {
 
     /** Computes into new buffers. */
     public LossResult compute(LossInput input) {
+        Objects.requireNonNull(input, "input");
         FloatMatrix w = Checks.require(loss.name(), "weights", input.weights());
         FloatMatrix x = Checks.require(loss.name(), "features", input.features());
         LossResult out = LossResult.forStreaming(x.rows(), w.rows(), w.cols());
@@ -65,6 +68,9 @@ public final class StreamingMarginHead {
         MarginLoss.Batch batch = loss.validate(input, out);
         int n = batch.n();
         int c = batch.c();
+        // Products of the features with one block of classes, and their gradient: N x block values each.
+        Checks.requireArrayLength("a block of " + Math.min(block, c) + " classes for " + n + " features",
+                (long) n * Math.min(block, c), ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
         int d = batch.d();
         float[] x = batch.features();
         float[] w = batch.weights();
