@@ -8,7 +8,9 @@ import dev.softmaxlosses.kernel.KernelSupport;
  * Softmax, log-softmax and log-sum-exp of each row of a logit matrix, with a temperature: the
  * "soft softmax" {@code softmax(z / T)} of Hinton et al. (2015), whose {@code T > 1} softens the
  * distribution and {@code T < 1} sharpens it. Computed from each row's maximum, so logits of any
- * magnitude give finite results; {@code -Infinity} masks a class.
+ * magnitude give finite results; {@code -Infinity} masks a class. The temperature must lie in
+ * {@code [2^-126, Float.MAX_VALUE]} (so that {@code 1 / T} is a float32 number), and no logit divided
+ * by it may overflow float32: both are errors naming the value.
  *
  * <p>{@code softmax([1, 2, 3, 4]) = [0.0321, 0.0871, 0.2369, 0.6439]}, with log-sum-exp 4.4402.
  */
@@ -56,7 +58,7 @@ public final class Softmax {
 
     private static KernelSupport kernels(FloatMatrix logits, double temperature) {
         java.util.Objects.requireNonNull(logits, "logits");
-        Checks.requirePositive("temperature", temperature);
+        Checks.requireTemperature("temperature", temperature);
         Checks.requireClasses("logits", logits);
         Checks.requireNoNaNOrPositiveInfinity("logits", logits);
         for (int n = 0; n < logits.rows(); n++) {

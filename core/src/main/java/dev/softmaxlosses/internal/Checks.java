@@ -234,10 +234,48 @@ public final class Checks {
         }
     }
 
-    /** A parameter that must be {@code > 0} and finite. */
+    /** A parameter that must be {@code > 0}, finite and within the float32 range. */
     public static double requirePositive(String parameter, double value) {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException(parameter + " must be a finite number > 0, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /** A parameter that must be {@code >= 0}, finite and within the float32 range. */
+    public static double requireNonNegative(String parameter, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number >= 0, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /** A parameter that must be finite and within the float32 range. */
+    public static double requireFinite(String parameter, double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /**
+     * A temperature T: a finite number in {@code [2^-126, Float.MAX_VALUE]}, the float32 range
+     * where {@code 1 / T} is a float32 number too (the kernels multiply the logits by it).
+     */
+    public static double requireTemperature(String parameter, double value) {
+        requirePositive(parameter, value);
+        if (value < Float.MIN_NORMAL) {
+            throw new IllegalArgumentException(parameter + " = " + value + " is below 2^-126 (" + Float.MIN_NORMAL + ")"
+                    + ": the logits are multiplied by 1 / " + parameter + ", which must be a float32 number");
+        }
+        return value;
+    }
+
+    /** Every kernel computes in float32: a parameter beyond its range has no float32 value. */
+    private static double requireFloatRange(String parameter, double value) {
+        if (Math.abs(value) > Float.MAX_VALUE) {
+            throw new IllegalArgumentException(parameter + " = " + value + " is outside the float32 range [-"
+                    + Float.MAX_VALUE + ", " + Float.MAX_VALUE + "] that the kernels compute in");
         }
         return value;
     }

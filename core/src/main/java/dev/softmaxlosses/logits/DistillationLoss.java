@@ -168,7 +168,7 @@ public final class DistillationLoss extends LabelLogitLoss {
         public Builder reduction(Reduction reduction) { this.reduction = reduction; return this; }
 
         public DistillationLoss build() {
-            Checks.requirePositive("temperature", (float) temperature);
+            Checks.requireTemperature("temperature", temperature);
             if (!(alpha >= 0 && alpha <= 1)) {
                 throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
             }

@@ -148,9 +148,7 @@ public final class FocalLoss extends LabelLogitLoss {
         }
 
         public FocalLoss build() {
-            if (!(gamma >= 0) || Double.isInfinite(gamma)) {
-                throw new IllegalArgumentException("gamma must be a finite number >= 0, got " + gamma);
-            }
+            Checks.requireNonNegative("gamma", gamma);
             Checks.requirePositive("alpha", alpha);
             if (classWeights != null) {
                 Checks.requireWeights("class_weights", classWeights);

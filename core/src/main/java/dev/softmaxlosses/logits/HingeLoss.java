@@ -2,6 +2,7 @@ package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,7 +19,7 @@ abstract sealed class HingeLoss extends LabelLogitLoss
 
     HingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(ignoreIndex, reduction);
-        this.margin = HingeSupport.requireFinite("margin", margin);
+        this.margin = (float) Checks.requireFinite("margin", margin);
     }
 
     public float margin() { return margin; }

@@ -95,8 +95,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
             ThreadLocal.withInitial(() -> new double[RowParallel.CHUNK_ROWS]);
 
     private SoftmaxCrossEntropyLoss(Builder b) {
-        this.temperature = b.temperature;
-        this.labelSmoothing = b.labelSmoothing;
+        this.temperature = (float) b.temperature;
+        this.labelSmoothing = (float) b.labelSmoothing;
         this.classBalance = b.classBalance;
         this.ignoreIndex = b.ignoreIndex;
         this.reduction = b.reduction;
@@ -428,8 +428,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
 
     /** Builds a {@link SoftmaxCrossEntropyLoss}; invalid values fail in {@link #build()}. */
     public static final class Builder {
-        private float temperature = 1f;
-        private float labelSmoothing = 0f;
+        private double temperature = 1;
+        private double labelSmoothing = 0;
         private ClassBalance classBalance = ClassBalance.NONE;
         private int ignoreIndex = -100;
         private Reduction reduction = Reduction.MEAN;
@@ -438,10 +438,10 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         private Builder() {}
 
         /** Divides the logits by T &gt; 0 before the softmax (default 1). */
-        public Builder temperature(double temperature) { this.temperature = (float) temperature; return this; }
+        public Builder temperature(double temperature) { this.temperature = temperature; return this; }
 
         /** Mixes eps in [0, 1) of the uniform distribution into the target (default 0). */
-        public Builder labelSmoothing(double labelSmoothing) { this.labelSmoothing = (float) labelSmoothing; return this; }
+        public Builder labelSmoothing(double labelSmoothing) { this.labelSmoothing = labelSmoothing; return this; }
 
         public Builder classBalance(ClassBalance classBalance) { this.classBalance = classBalance; return this; }
 
@@ -457,7 +457,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
 
         public SoftmaxCrossEntropyLoss build() {
-            Checks.requirePositive("temperature", temperature);
+            Checks.requireTemperature("temperature", temperature);
             Checks.requireInRange("label_smoothing", labelSmoothing, 0, 1);
             if (classBalance == null || reduction == null) {
                 throw new IllegalArgumentException("class_balance and reduction must not be null");

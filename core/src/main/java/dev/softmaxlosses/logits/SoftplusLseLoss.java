@@ -2,6 +2,7 @@ package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.List;
@@ -41,10 +42,7 @@ public final class SoftplusLseLoss extends HingeLoss {
     /** The loss with margin {@code m} (finite) and scale {@code s > 0}. */
     public SoftplusLseLoss(float margin, float scale, int ignoreIndex, Reduction reduction) {
         super(margin, ignoreIndex, reduction);
-        if (!(scale > 0) || Float.isInfinite(scale)) {
-            throw new IllegalArgumentException("scale must be a finite number > 0, got " + scale);
-        }
-        this.scale = scale;
+        this.scale = (float) Checks.requirePositive("scale", scale);
     }
 
     /** Margin 0, scale 1 (the softmax loss), mean over the batch. */

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,8 +18,8 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
 
     AdditiveCosineMarginLoss(Options options, double scale, double margin) {
         super(options);
-        this.scale = requireScale("s", scale);
-        this.margin = requireFinite("m", margin);
+        this.scale = Checks.requirePositive("s", scale);
+        this.margin = Checks.requireFinite("m", margin);
     }
 
     public double margin() { return margin; }

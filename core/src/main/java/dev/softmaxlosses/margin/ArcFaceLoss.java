@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class ArcFaceLoss extends MarginLoss {
 
     private ArcFaceLoss(Builder b) {
         super(b.options);
-        this.scale = requireScale("s", b.scale);
+        this.scale = Checks.requirePositive("s", b.scale);
         if (!(b.margin >= 0 && b.margin < Math.PI)) {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
         }

@@ -508,17 +508,4 @@ public abstract sealed class MarginLoss implements Loss
         /** How the target logit's derivative is taken (default {@link Gradient#EXACT}). */
         public B gradient(Gradient gradient) { options.gradient = gradient; return (B) this; }
     }
-
-    /** A finite scale {@code > 0}. */
-    static double requireScale(String name, double value) {
-        return Checks.requirePositive(name, value);
-    }
-
-    /** A finite value. */
-    static double requireFinite(String name, double value) {
-        if (!Double.isFinite(value)) {
-            throw new IllegalArgumentException(name + " must be a finite number, got " + value);
-        }
-        return value;
-    }
 }

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,10 +20,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     MultiplicativeMarginLoss(Options options, int margin, double lambda) {
         super(options);
         this.angle = new MultiplicativeAngle(margin);
-        if (!(lambda >= 0) || Double.isInfinite(lambda)) {
-            throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
-        }
-        this.lambda = lambda;
+        this.lambda = Checks.requireNonNegative("lambda", lambda);
     }
 
     public int margin() { return angle.m(); }
@@ -52,7 +50,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
             this.margin = defaultMargin;
         }
 
-        /** The integer angular margin m &gt;= 1. */
+        /** The integer angular margin m in [1, 4096] (the papers use 1 to 4; see LOSSES.md for the bound). */
         @SuppressWarnings("unchecked")
         public B margin(int margin) { this.margin = margin; return (B) this; }
 
