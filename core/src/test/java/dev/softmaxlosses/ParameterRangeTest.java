@@ -76,9 +76,9 @@ class ParameterRangeTest {
 
     @Test
     void theIntegerMarginOfTheMultiplicativeLossesIsAtMost4096() {
-        assertRejected(() -> LossSpec.parse("sphereface:m=2147483647").create(), "m must be an integer in [1, 4096], got 2147483647");
-        assertRejected(() -> LossSpec.parse("lsoftmax:m=4097").create(), "m must be an integer in [1, 4096], got 4097");
-        assertRejected(() -> LSoftmaxLoss.builder().margin(-3).build(), "m must be an integer in [1, 4096], got -3");
+        assertRejected(() -> LossSpec.parse("sphereface:m=2147483647").create(), "m must be an integer >= 1 and <= 4096, got 2147483647");
+        assertRejected(() -> LossSpec.parse("lsoftmax:m=4097").create(), "m must be an integer >= 1 and <= 4096, got 4097");
+        assertRejected(() -> LSoftmaxLoss.builder().margin(-3).build(), "m must be an integer >= 1 and <= 4096, got -3");
         LossInput input = LossInput.builder().features(new float[][] {{1, 0.5f}, {-0.3f, 2}})
                 .weights(new float[][] {{1, 0}, {0, 1}, {0.6f, -0.8f}}).labels(0, 2).build();
         for (String spec : new String[] {"sphereface:m=4096", "lsoftmax:m=4096"}) {

@@ -25,7 +25,7 @@ final class MultiplicativeAngle {
 
     MultiplicativeAngle(int m) {
         if (m < 1 || m > MAX_M) {
-            throw new IllegalArgumentException("m must be an integer in [1, " + MAX_M + "], got " + m);
+            throw new IllegalArgumentException("m must be an integer >= 1 and <= " + MAX_M + ", got " + m);
         }
         this.m = m;
         this.boundaries = new double[m - 1];
