@@ -49,9 +49,11 @@ public final class Softmax {
     public static double[] logSumExp(FloatMatrix logits, double temperature) {
         KernelSupport k = kernels(logits, temperature);
         double[] out = new double[logits.rows()];
+        float[] probabilities = new float[logits.cols()];
         float invT = (float) (1.0 / temperature);
         for (int n = 0; n < logits.rows(); n++) {
-            out[n] = k.logSumExp(logits.data(), n * logits.cols(), logits.cols(), invT);
+            // Through softmax, which has a row for the final logits of rows that need them.
+            out[n] = k.softmax(logits.data(), n * logits.cols(), probabilities, 0, logits.cols(), invT);
         }
         return out;
     }

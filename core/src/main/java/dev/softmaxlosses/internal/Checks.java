@@ -62,6 +62,15 @@ public final class Checks {
         return Float.toString(v);
     }
 
+    /**
+     * A double for a message, to float precision: as {@link #show(float)} within the float32 range,
+     * to 8 digits beyond it ({@code 6.0E38} rather than {@code 6.0000000109955115E38}).
+     */
+    public static String show(double v) {
+        return isFloat32(v) || Double.isInfinite(v) ? show((float) v)
+                : Double.toString(Double.parseDouble(String.format(java.util.Locale.ROOT, "%.7e", v)));
+    }
+
     /** {@code name} must be present. */
     public static <T> T require(String loss, String name, T value) {
         if (value == null) {
@@ -232,6 +241,81 @@ public final class Checks {
                         + show(data[i]) + " divided by temperature " + (float) temperature + " overflows float32");
             }
         }
+    }
+
+    /**
+     * Gradient entries up to this are safe from overflow in the kernels' float arithmetic (a
+     * coefficient rounded to float, times a value at most 1, plus another term): a row driver scans
+     * each gradient row only when the parameters' bound on its entries exceeds it.
+     */
+    public static final double SAFE_GRADIENT = Float.MAX_VALUE / 2;
+
+    /** Whether a per-sample loss is a float32 number: finite and at most {@code Float.MAX_VALUE} in size. */
+    public static boolean isFloat32(double loss) {
+        return Math.abs(loss) <= Float.MAX_VALUE;
+    }
+
+    /**
+     * The per-sample overflow rule: a loss that is not a float32 number is an error naming the sample,
+     * the value and {@code cause}, what to lower.
+     */
+    public static IllegalArgumentException lossOverflow(int sample, double loss, String cause) {
+        return new IllegalArgumentException("the loss of sample " + sample + " is " + show(loss)
+                + ", beyond the float32 range (" + Float.MAX_VALUE + "): " + cause);
+    }
+
+    /** The first entry of {@code grad[off, off + len)} that is not a finite float, relative to off, or -1. */
+    public static int indexOfNonFinite(float[] grad, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(grad[off + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The error for a gradient row with an entry that overflowed: names the sample, the entry and
+     * {@code cause}, the parameters that allow it.
+     */
+    public static IllegalArgumentException gradientOverflow(int sample, int col, float value, String cause) {
+        return new IllegalArgumentException("the gradient of sample " + sample + " is not a float32 number ("
+                + show(value) + " for class " + col + "): " + cause);
+    }
+
+    /** {@code max - min} of the finite values of a row ({@code -Infinity} masks are left out), in double. */
+    public static double spread(float[] data, int cols, int row) {
+        float[] extremes = extremes(data, cols, row);
+        return extremes[1] >= extremes[0] ? (double) extremes[1] - extremes[0] : 0;
+    }
+
+    /** A row's spread for a message: {@code the spread of logits[1] (6.0E38, from -3.0E38 to 3.0E38)}. */
+    public static String spreadOf(String name, float[] data, int cols, int row) {
+        float[] extremes = extremes(data, cols, row);
+        return "the spread of " + name + "[" + row + "] (" + show(spread(data, cols, row)) + ", from " + show(extremes[0])
+                + " to " + show(extremes[1]) + ")";
+    }
+
+    /** The least and the largest finite value of a row. */
+    private static float[] extremes(float[] data, int cols, int row) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = row * cols; c < (row + 1) * cols; c++) {
+            if (Float.isFinite(data[c])) {
+                min = Math.min(min, data[c]);
+                max = Math.max(max, data[c]);
+            }
+        }
+        return new float[] {min, max};
+    }
+
+    /** The largest of some weights (1 when there are none). */
+    public static double maxWeight(float[] weights) {
+        double max = weights == null ? 1 : 0;
+        for (int c = 0; weights != null && c < weights.length; c++) {
+            max = Math.max(max, weights[c]);
+        }
+        return max;
     }
 
     /** A parameter that must be {@code > 0}, finite and within the float32 range. */

@@ -94,6 +94,17 @@ public final class DistillationLoss extends LabelLogitLoss {
     }
 
     @Override
+    double gradientBound(int cols, float[] weights) {
+        return alpha * temperature + (1 - alpha);
+    }
+
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return "lower " + Checks.spreadOf("logits", z, cols, n) + ", " + Checks.spreadOf("teacher_logits", teacher, cols, n)
+                + " or temperature = " + temperature + " (the soft term is alpha T^2 KL)";
+    }
+
+    @Override
     public LossSpec spec() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("temperature", show(temperature));

@@ -29,6 +29,18 @@ abstract sealed class HingeLoss extends LabelLogitLoss
         return 2;
     }
 
+    @Override
+    double gradientBound(int cols, float[] weights) {
+        return 1;
+    }
+
+    /** The margin when it outweighs the row's spread, else the spread. */
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return Math.abs(margin) >= Checks.spread(z, cols, n) ? "lower margin = " + margin
+                : super.overflowCause(z, teacher, n, cols, label, weights, loss);
+    }
+
     /** Parameters besides the margin, in spec order; none by default. */
     void putParameters(Map<String, String> p) {}
 
