@@ -20,6 +20,7 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
         super(options);
         this.scale = Checks.requirePositive("s", scale);
         this.margin = Checks.requireFinite("m", margin);
+        requireParametersInRange();
     }
 
     public double margin() { return margin; }
@@ -29,6 +30,7 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
     @Override boolean scalesByWeightNorm() { return false; }
     @Override double target(double c) { return c - margin; }
     @Override double targetSlope(double c) { return 1; }
+    @Override double targetBound() { return 1 + Math.abs(margin); }
 
     @Override
     public LossSpec spec() {

@@ -54,6 +54,7 @@ public final class ArcFaceLoss extends MarginLoss {
         this.sinMargin = Math.sin(margin);
         this.threshold = easyMargin ? 0 : Math.cos(Math.PI - margin);
         this.fallbackShift = easyMargin ? 0 : margin * Math.sin(Math.PI - margin);
+        requireParametersInRange();
     }
 
     public static Builder builder() {
@@ -79,6 +80,17 @@ public final class ArcFaceLoss extends MarginLoss {
     @Override
     double targetSlope(double c) {
         return c > threshold ? cosMargin + c * sinMargin / boundedSin(c) : 1;
+    }
+
+    /** {@code phi} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */
+    @Override
+    double targetBound() {
+        return 1 + fallbackShift;
+    }
+
+    @Override
+    double targetSlopeBound() {
+        return Math.abs(cosMargin) + sinMargin / MIN_SIN;
     }
 
     @Override

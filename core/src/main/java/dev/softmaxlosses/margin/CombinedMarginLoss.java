@@ -40,6 +40,7 @@ public final class CombinedMarginLoss extends MarginLoss {
         this.m1 = Checks.requireFinite("m1", b.m1);
         this.m2 = Checks.requireFinite("m2", b.m2);
         this.m3 = Checks.requireFinite("m3", b.m3);
+        requireParametersInRange();
     }
 
     public static Builder builder() {
@@ -59,6 +60,16 @@ public final class CombinedMarginLoss extends MarginLoss {
     @Override
     double targetSlope(double c) {
         return m1 * Math.sin(m1 * Math.acos(c) + m2) / boundedSin(c);
+    }
+
+    @Override
+    double targetBound() {
+        return 1 + Math.abs(m3);
+    }
+
+    @Override
+    double targetSlopeBound() {
+        return Math.abs(m1) / MIN_SIN;
     }
 
     @Override

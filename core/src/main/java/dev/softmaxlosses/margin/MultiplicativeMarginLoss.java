@@ -21,6 +21,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
         super(options);
         this.angle = new MultiplicativeAngle(margin);
         this.lambda = Checks.requireNonNegative("lambda", lambda);
+        requireParametersInRange();
     }
 
     public int margin() { return angle.m(); }
@@ -31,6 +32,9 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     @Override boolean scalesByFeatureNorm() { return true; }
     @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
     @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
+    /** {@code psi} runs from 1 down to {@code 1 - 2m}; its slope reaches {@code m^2} at {@code c = +-1}. */
+    @Override double targetBound() { return 2.0 * margin() - 1; }
+    @Override double targetSlopeBound() { return (double) margin() * margin(); }
 
     @Override
     public LossSpec spec() {

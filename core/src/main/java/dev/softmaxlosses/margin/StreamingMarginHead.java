@@ -29,7 +29,9 @@ import java.util.Objects;
  * Extra memory is {@code N x block} floats (plus {@code N x D} and {@code block x D}), whatever
  * {@code C} is; nothing of size {@code C x D} is copied. Results equal {@link MarginLoss#compute} to
  * float32 rounding; the outputs that would be {@code N x C} (logits, probabilities, their gradient)
- * are not produced ({@link LossResult#forStreaming}).
+ * are not produced ({@link LossResult#forStreaming}). The checks are {@link MarginLoss}'s (the float32
+ * range of the logits and gradients, the per-sample overflow rule), and a block whose {@code N x block}
+ * values are more than a Java array holds is an error that suggests one that fits.
  */
 public final class StreamingMarginHead {
 
@@ -83,13 +85,10 @@ public final class StreamingMarginHead {
         boolean rawWeights = loss.scalesByWeightNorm();
         boolean clamp = !rawFeatures && !rawWeights;
 
-        double[] featureNorms = new double[n];
+        double[] featureNorms = batch.featureNorms();
         float[] featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
         float[] featureOperand = rawFeatures ? x : featuresHat;
-        double[] weightNorms = new double[c];
-        for (int j = 0; j < c; j++) {
-            weightNorms[j] = MarginLoss.norm(w, j, d);
-        }
+        double[] weightNorms = batch.weightNorms();
         double[] targetCos = new double[n];
         double[] targetLogit = new double[n];
         for (int r = 0; r < n; r++) {
@@ -149,6 +148,11 @@ public final class StreamingMarginHead {
             normaliser += wy;
             mass[r] = (1 - eps) * wy + eps / c * weightSum;
             double l = mass[r] * lse[r] - (1 - eps) * wy * targetLogit[r] - eps / c * weightedLogitSum[r];
+            if (!Checks.isFloat32(l)) {
+                // The logits are in range (MarginLoss.validate): only class weights above 1 can do this.
+                throw Checks.lossOverflow(r, l, "lower class_weights (up to "
+                        + Checks.show(Checks.maxWeight(classWeights)) + "), which multiply it");
+            }
             out.losses()[r] = (float) l;
             total += l;
         }
@@ -221,6 +225,7 @@ public final class StreamingMarginHead {
             }
         }
         out.setGradScale(loss.hasScale() ? gradScale : 0);
+        loss.requireFiniteGradients(out, featureNorms, weightNorms, d);
     }
 
     /**
