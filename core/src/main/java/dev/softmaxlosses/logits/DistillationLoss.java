@@ -107,6 +107,13 @@ public final class DistillationLoss extends LabelLogitLoss {
 
     @Override
     String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        for (int c = 0; c < cols; c++) {
+            if (teacher[n * cols + c] == Float.NEGATIVE_INFINITY && z[n * cols + c] != Float.NEGATIVE_INFINITY) {
+                return "teacher_logits[" + n + "][" + c + "] masks a class that logits[" + n + "] does not, so KL stays away "
+                        + "from 0 and the soft term alpha T^2 KL grows like T^2: lower temperature = " + temperature
+                        + " or mask the class in logits too";
+            }
+        }
         return "lower " + Checks.spreadOf("logits", z, cols, n) + ", " + Checks.spreadOf("teacher_logits", teacher, cols, n)
                 + " or temperature = " + temperature + " (the soft term is alpha T^2 KL)";
     }
@@ -168,29 +175,30 @@ public final class DistillationLoss extends LabelLogitLoss {
      */
     private double softTerm(float[] z, float[] teacher, int off, int cols, float gradScale, float[] grad) {
         double t = temperature;
+        // Logits enter only as differences from the teacher's most likely class j (and the student's
+        // largest logit), divided by T: a / T of the size of the logits never meets another to cancel.
         int j = off;
-        double bMax = Double.NEGATIVE_INFINITY;
+        int top = off;
         for (int c = off; c < off + cols; c++) {
             j = teacher[c] > teacher[j] ? c : j;
-            bMax = Math.max(bMax, z[c] / t);
+            top = z[c] > z[top] ? c : top;
         }
-        double aMax = teacher[j] / t;
         double dj = (double) teacher[j] - z[j];
         double sumA = 0;
         for (int c = off; c < off + cols; c++) {
-            sumA += Math.exp(teacher[c] / t - aMax);
+            sumA += Math.exp(((double) teacher[c] - teacher[j]) / t);
         }
-        double lseA = aMax + Math.log(sumA);
+        double logSumA = Math.log(sumA);
         double nu = 0;
         for (int c = off; c < off + cols; c++) {
-            double pt = Math.exp(teacher[c] / t - lseA);
+            double pt = Math.exp(((double) teacher[c] - teacher[j]) / t - logSumA);
             if (pt > 0) {
                 nu += pt * ((((double) teacher[c] - z[c]) - dj) / t);
             }
         }
-        double mu = dj / t + nu;
-        // The largest log of a term pt_c e^(-eps_c) = exp(b_c - LSE(a) + mu); the KL is at least that.
-        double largest = bMax - lseA + mu;
+        // log(pt_c e^(-eps_c)) = b_c - LSE(a) + mu = (s_c - s_j) / T + nu - log sumA; the KL is at least
+        // its largest, at the student's largest logit.
+        double largest = ((double) z[top] - z[j]) / t + nu - logSumA;
         double kl;
         if (largest <= 680) {
             // No term can overflow (C e^680 < Double.MAX_VALUE for any int C).
@@ -199,22 +207,22 @@ public final class DistillationLoss extends LabelLogitLoss {
                 if (z[c] == Float.NEGATIVE_INFINITY) {
                     continue;
                 }
-                double logPt = teacher[c] / t - lseA;
+                double logPt = ((double) teacher[c] - teacher[j]) / t - logSumA;
                 double pt = Math.exp(logPt);
                 if (pt > 0) {
                     double eps = (((double) teacher[c] - z[c]) - dj) / t - nu;
                     // pt (e^(-eps) - 1 + eps); for eps <= -1 the exponential as exp(log pt - eps), which is <= e^680.
                     sum += eps > -1 ? pt * expm1PlusIdentity(eps) : Math.exp(logPt - eps) - pt * (1 - eps);
                 } else {
-                    sum += Math.exp(z[c] / t - lseA + mu);
+                    sum += Math.exp(((double) z[c] - z[j]) / t + nu - logSumA);
                 }
             }
             kl = Math.log1p(sum);
         } else {
-            // KL >= 680: mu + LSE(b) - LSE(a) directly, whose rounding is small beside it.
+            // KL >= 680: log sum_c exp(b_c - LSE(a) + mu) directly, whose rounding is small beside it.
             double sumB = 0;
             for (int c = off; c < off + cols; c++) {
-                sumB += Math.exp(z[c] / t - bMax);
+                sumB += Math.exp(((double) z[c] - z[top]) / t);
             }
             kl = largest + Math.log(sumB);
         }
@@ -222,14 +230,14 @@ public final class DistillationLoss extends LabelLogitLoss {
         for (int c = off; c < off + cols; c++) {
             double difference = 0;
             if (z[c] != Float.NEGATIVE_INFINITY) {
-                double logPt = teacher[c] / t - lseA;
+                double logPt = ((double) teacher[c] - teacher[j]) / t - logSumA;
                 double pt = Math.exp(logPt);
                 if (pt > 0) {
                     double x = -((((double) teacher[c] - z[c]) - dj) / t - nu) - kl;
                     // qs - pt = pt expm1(x); for x > 1 as qs - pt with qs = exp(log pt + x) <= 1, which cannot overflow.
                     difference = x > 1 ? Math.exp(logPt + x) - pt : pt * Math.expm1(x);
                 } else {
-                    difference = Math.exp(z[c] / t - lseA + mu - kl);
+                    difference = Math.exp(((double) z[c] - z[j]) / t + nu - logSumA - kl);
                 }
             }
             // + 0f: a gradient of -0.0 reads as 0.

@@ -251,9 +251,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         float gradScale = (float) (scale / temperature);
         double weightSum = weights == null ? cols : sum(weights);
         float[] t = targets == null ? null : targets.data();
-        // |gradient entry| <= (p_c sum_k w_k q_k + w_c q_c) scale / T <= 2 max(w) scale / T with hard labels.
+        // |gradient entry| <= (p_c sum_k w_k q_k + w_c q_c) scale / T <= 2 max(w) scale / T with hard labels;
+        // the kernels take scale / T as a float, which tiny weights (a tiny mean's normaliser) can overflow.
         double bound = 2 * Checks.maxWeight(weights) * (scale / temperature);
-        boolean scan = targets != null || bound > Checks.SAFE_GRADIENT;
+        boolean scan = targets != null || bound > Checks.SAFE_GRADIENT || Float.isInfinite(gradScale);
+        // What makes a gradient overflow, for the error; built only for the calls whose rows are scanned.
+        String gradientCause = !scan ? null : "temperature = " + temperature
+                + (weights == null ? "" : ", class weights up to " + Checks.show(Checks.maxWeight(weights)))
+                + " and the reduction's scale " + Checks.show(scale) + (reduction != Reduction.MEAN ? ""
+                : targets != null ? " (1 / N)" : weights == null ? " (1 / the count of labelled samples)"
+                : " (1 / the sum of the labels' class weights)") + " make it overflow; lower them";
         // Short rows with hard labels go a chunk at a time through the kernels' block path, when they have one.
         boolean blocks = targets == null && weights == null && labelSmoothing == 0
                 && cols <= KernelProvider.get().crossEntropyBlockMaxClasses();
@@ -261,9 +268,9 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (RowParallel.parallel(rows, cols)) {
             total = blocks
                     ? RowParallel.sumChunks(rows, (start, end) -> block(start, end, z, rows, cols, labels, gradScale,
-                            scan, losses, grad, finalLogits, probabilities, lse), true)
+                            gradientCause, losses, grad, finalLogits, probabilities, lse), true)
                     : RowParallel.sum(rows, n -> row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                            scan, losses, grad, finalLogits, probabilities, lse), true);
+                            gradientCause, losses, grad, finalLogits, probabilities, lse), true);
         } else {
             // The same chunked order as RowParallel, without a lambda: the hot path allocates nothing.
             total = 0;
@@ -271,12 +278,12 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                 int end = Math.min(rows, start + RowParallel.CHUNK_ROWS);
                 double part = 0;
                 if (blocks) {
-                    part = block(start, end, z, rows, cols, labels, gradScale, scan, losses, grad, finalLogits,
+                    part = block(start, end, z, rows, cols, labels, gradScale, gradientCause, losses, grad, finalLogits,
                             probabilities, lse);
                 } else {
                     for (int n = start; n < end; n++) {
                         part += row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                                scan, losses, grad, finalLogits, probabilities, lse);
+                                gradientCause, losses, grad, finalLogits, probabilities, lse);
                     }
                 }
                 total += part;
@@ -286,12 +293,13 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     /**
-     * One sample: its loss, its gradient row (scanned for overflow when {@code scan}), and the optional
+     * One sample: its loss, its gradient row (scanned for overflow when {@code gradientCause}, what
+     * makes it overflow, is not null), and the optional
      * outputs. With hard labels and long rows, the row's maximum comes from the row before
      * ({@link CarriedMax}).
      */
     private double row(int n, float[] z, int rows, int cols, int[] labels, float[] targets, float[] weights,
-                       double weightSum, float gradScale, boolean scan, float[] losses, float[] grad,
+                       double weightSum, float gradScale, String gradientCause, float[] losses, float[] grad,
                        float[] finalLogits, float[] probabilities, float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
@@ -341,7 +349,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                 lseWritten = true;
             }
         }
-        requireFloat32(n, loss, z, cols, targets, weights, gradScale, scan, grad);
+        requireFloat32(n, loss, z, cols, targets, weights, gradientCause, grad);
         otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, lseWritten ? null : lse);
         return loss;
     }
@@ -350,8 +358,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * The rows {@code start .. end - 1} of one chunk, together ({@link KernelSupport#softmaxCrossEntropyBlock});
      * row by row when the block path does not take them, which then reports the bad row.
      */
-    private double block(int start, int end, float[] z, int rows, int cols, int[] labels, float gradScale, boolean scan,
-                         float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
+    private double block(int start, int end, float[] z, int rows, int cols, int[] labels, float gradScale,
+                         String gradientCause, float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
         double[] blockLosses = BLOCK_LOSSES.get();
@@ -359,14 +367,14 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (!k.softmaxCrossEntropyBlock(z, start, end - start, cols, invT, labels, ignoreIndex, gradScale, grad,
                 lse, blockLosses)) {
             for (int n = start; n < end; n++) {
-                part += row(n, z, rows, cols, labels, null, null, cols, gradScale, scan, losses, grad, finalLogits,
+                part += row(n, z, rows, cols, labels, null, null, cols, gradScale, gradientCause, losses, grad, finalLogits,
                         probabilities, lse);
             }
             return part;
         }
         for (int n = start; n < end; n++) {
             double loss = blockLosses[n - start];
-            requireFloat32(n, loss, z, cols, null, null, gradScale, scan, grad);
+            requireFloat32(n, loss, z, cols, null, null, gradientCause, grad);
             part += loss;
             otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, null);
         }
@@ -374,20 +382,18 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     /**
-     * The per-sample overflow rule, and the gradient row's when {@code scan}: a loss or gradient entry
+     * The per-sample overflow rule, and the gradient row's when {@code gradientCause} is not null: a loss or gradient entry
      * that is not a float32 number is an error naming the sample and what to lower.
      */
     private void requireFloat32(int n, double loss, float[] z, int cols, float[] targets, float[] weights,
-                                float gradScale, boolean scan, float[] grad) {
+                                String gradientCause, float[] grad) {
         if (!Checks.isFloat32(loss)) {
             throw Checks.lossOverflow(n, loss, overflowCause(n, loss, z, cols, targets, weights));
         }
-        int bad = scan ? Checks.indexOfNonFinite(grad, n * cols, cols) : -1;
+        int bad = gradientCause != null ? Checks.indexOfNonFinite(grad, n * cols, cols) : -1;
         if (bad >= 0) {
-            throw Checks.gradientOverflow(n, bad, grad[n * cols + bad], "temperature = " + temperature
-                    + (weights == null ? "" : ", class weights up to " + Checks.show(Checks.maxWeight(weights)))
-                    + (targets == null ? "" : ", targets[" + n + "] summing to " + Checks.show(sum(targets, n * cols, cols)))
-                    + " and the reduction's scale give a gradient scale of " + gradScale + "; lower them");
+            throw Checks.gradientOverflow(n, bad, grad[n * cols + bad], (targets == null ? ""
+                    : "targets[" + n + "] summing to " + Checks.show(sum(targets, n * cols, cols)) + ", ") + gradientCause);
         }
     }
 

@@ -100,9 +100,14 @@ class DistillationTemperatureTest {
         LossResult r = LossSpec.parse("distillation:alpha=1,temperature=1e15").create().compute(input);
         assertRelative(1e30 * Math.log(1.5), r.loss(), 1e-6, 0, "T^2 log(3/2)");
         assertRejected(() -> LossSpec.parse("distillation:alpha=1,temperature=1e20").create().compute(input),
-                "the loss of sample 0 is 4.0546512E39, beyond the float32 range (3.4028235E38): lower the spread of "
-                        + "logits[0] (2.0, from 1.0 to 3.0), the spread of teacher_logits[0] (1.0, from 1.0 to 2.0) or "
-                        + "temperature = 1.0E20 (the soft term is alpha T^2 KL)");
+                "the loss of sample 0 is 4.0546512E39, beyond the float32 range (3.4028235E38): teacher_logits[0][2] "
+                        + "masks a class that logits[0] does not, so KL stays away from 0 and the soft term alpha T^2 KL "
+                        + "grows like T^2: lower temperature = 1.0E20 or mask the class in logits too");
+        assertRejected(() -> LossSpec.parse("distillation:alpha=1,temperature=1e30").create().compute(LossInput.builder()
+                        .logits(new float[][] {{-1e20f, 2, 3}}).teacherLogits(new float[][] {{1, 2, 1e20f}}).build()),
+                "beyond the float32 range (3.4028235E38): lower the spread of logits[0] (1.0E20, from -1.0E20 to 3.0), the "
+                        + "spread of teacher_logits[0] (1.0E20, from 1.0 to 1.0E20) or temperature = 1.0E30 (the soft term is "
+                        + "alpha T^2 KL)");
     }
 
     @ParameterizedTest

@@ -73,7 +73,12 @@ class FloatOverflowTest {
                 .reduction(Reduction.SUM).build();
         assertRejected(() -> crossEntropy.forwardBackward(new float[] {0.0046f, 0}, new int[] {0}, 1, 2, new float[2]),
                 "the gradient of sample 0 is not a float32 number (-Infinity for class 0): temperature = 0.001, "
-                        + "class weights up to 3.0E38 and the reduction's scale give a gradient scale of 999.99994; lower them");
+                        + "class weights up to 3.0E38 and the reduction's scale 1.0 make it overflow; lower them");
+        SoftmaxCrossEntropyLoss tinyWeights = SoftmaxCrossEntropyLoss.builder().classWeights(1e-45f, 1).build();
+        assertRejected(() -> tinyWeights.forwardBackward(new float[] {0, 1}, new int[] {0}, 1, 2, new float[2]),
+                "the gradient of sample 0 is not a float32 number (", "): temperature = 1.0, class weights up to 1.0 and "
+                        + "the reduction's scale 7.1362385E44 (1 / the sum of the labels' class weights) make it overflow; "
+                        + "lower them");
         FocalLoss focal = FocalLoss.builder().alpha(3e38).gamma(50).classWeights(1e28f, 1).reduction(Reduction.SUM).build();
         assertRejected(() -> focal.forwardBackward(new float[] {1, 0}, new int[] {0}, 1, 2, new float[2]),
                 "the gradient of sample 0 is not a float32 number (", "): with focal:gamma=50.0,alpha=3.0E38,"
