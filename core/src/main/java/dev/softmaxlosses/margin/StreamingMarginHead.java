@@ -67,12 +67,17 @@ public final class StreamingMarginHead {
 
     /** Computes into buffers from {@link LossResult#forStreaming} (or any with feature gradients). */
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        if (input.features() != null && input.weights() != null) {
+            // Products of the features with one block of classes, and their gradient: N x block values each.
+            int n = input.features().rows();
+            int b = Math.min(block, input.weights().rows());
+            Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
+                    ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
+        }
         MarginLoss.Batch batch = loss.validate(input, out);
         int n = batch.n();
         int c = batch.c();
-        // Products of the features with one block of classes, and their gradient: N x block values each.
-        Checks.requireArrayLength("a block of " + Math.min(block, c) + " classes for " + n + " features",
-                (long) n * Math.min(block, c), ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
         int d = batch.d();
         float[] x = batch.features();
         float[] w = batch.weights();
