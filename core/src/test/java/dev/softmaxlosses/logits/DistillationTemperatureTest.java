@@ -118,9 +118,10 @@ class DistillationTemperatureTest {
         LossResult d = DistillationLoss.builder().alpha(0).temperature(temperature).reduction(Reduction.SUM).build()
                 .compute(LossInput.builder().logits(logits).teacherLogits(new FloatMatrix(new float[6], 2, 3)).labels(2, 0).build());
         LossResult ce = SoftmaxCrossEntropyLoss.builder().reduction(Reduction.SUM).build().compute(LossInput.of(logits, new int[] {2, 0}));
-        assertEquals(ce.loss(), d.loss(), 1e-12);
+        // To float32 rounding: the SIMD kernels take the softmax loss's short rows a block at a time.
+        assertRelative(ce.loss(), d.loss(), 1e-6, 0, "loss");
         for (int i = 0; i < z.length; i++) {
-            assertEquals(ce.gradLogits()[i], d.gradLogits()[i], 1e-7f);
+            assertRelative(ce.gradLogits()[i], d.gradLogits()[i], 1e-6, 1e-7, "grad[" + i + "]");
         }
     }
 
