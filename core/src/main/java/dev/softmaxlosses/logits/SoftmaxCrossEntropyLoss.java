@@ -294,9 +294,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
 
     /**
      * One sample: its loss, its gradient row (scanned for overflow when {@code gradientCause}, what
-     * makes it overflow, is not null), and the optional
-     * outputs. With hard labels and long rows, the row's maximum comes from the row before
-     * ({@link CarriedMax}).
+     * makes it overflow, is not null), and the optional outputs. With hard labels and long rows, the
+     * row's maximum comes from the row before ({@link CarriedMax}).
      */
     private double row(int n, float[] z, int rows, int cols, int[] labels, float[] targets, float[] weights,
                        double weightSum, float gradScale, String gradientCause, float[] losses, float[] grad,
@@ -359,7 +358,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * row by row when the block path does not take them, which then reports the bad row.
      */
     private double block(int start, int end, float[] z, int rows, int cols, int[] labels, float gradScale,
-                         String gradientCause, float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
+                         String gradientCause, float[] losses, float[] grad, float[] finalLogits, float[] probabilities,
+                         float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
         double[] blockLosses = BLOCK_LOSSES.get();
@@ -382,8 +382,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     /**
-     * The per-sample overflow rule, and the gradient row's when {@code gradientCause} is not null: a loss or gradient entry
-     * that is not a float32 number is an error naming the sample and what to lower.
+     * The per-sample overflow rule, and the gradient row's when {@code gradientCause} is not null: a
+     * loss or gradient entry that is not a float32 number is an error naming the sample and what to lower.
      */
     private void requireFloat32(int n, double loss, float[] z, int cols, float[] targets, float[] weights,
                                 String gradientCause, float[] grad) {
@@ -404,7 +404,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (factor > 1 && Checks.isFloat32(loss / factor)) {
             return "lower " + (weights == null ? "" : "class_weights (up to " + Checks.show(Checks.maxWeight(weights)) + ")")
                     + (weights != null && targets != null ? " or " : "")
-                    + (targets == null ? "" : "targets[" + n + "] (summing to " + Checks.show(mass) + ")") + ", which multiply it";
+                    + (targets == null ? "" : "targets[" + n + "] (summing to " + Checks.show(mass) + ")")
+                    + ", which multiply it";
         }
         if (temperature < 1 && Checks.isFloat32(loss * temperature)) {
             return "raise temperature = " + temperature + ", which divides the logits";

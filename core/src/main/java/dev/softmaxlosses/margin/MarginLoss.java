@@ -13,8 +13,8 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Locale;
-import java.util.StringJoiner;
 import java.util.Objects;
+import java.util.StringJoiner;
 
 /**
  * The path every loss of the margin family shares (as pytorch-metric-learning's
@@ -50,7 +50,7 @@ import java.util.Objects;
  * ({@link #LOGIT_LIMIT}), so that a row's spread, and with it the unweighted loss, is a float32
  * number too. Parameters whose largest logit {@code s max|T(c)|}, or whose largest target slope
  * {@code s max|T'(c)|}, pass it are refused when the loss is built, naming them; norms of features or
- * class weights that make the logits of the losses that carry them ({@code s ||x|| ||W|| max|T(c)|})
+ * weights that make the logits of the losses that carry them ({@code s ||x|| ||W|| max|T(c)|})
  * pass it are refused before anything is computed, naming the rows and their norms. A feature or
  * weight gradient that still overflows (a tiny norm with a large scale) is an error naming the row,
  * its norm and the parameters, after the buffers have been written.
@@ -213,7 +213,8 @@ public abstract sealed class MarginLoss implements Loss
                 throw new IllegalArgumentException("the gradient of " + name + "[" + r + "] is not a float32 number ("
                         + Checks.show(grad[i]) + " at column " + i % d + "): " + name + "[" + r + "] has norm "
                         + Checks.show(norms[r]) + (norms[r] < NORM_EPS ? " (divided as if it were " + NORM_EPS + ")" : "")
-                        + " and " + name() + " has " + ownParameters() + "; a larger norm or smaller parameters keep it finite");
+                        + " and " + name() + " has " + ownParameters()
+                        + "; a larger norm or smaller parameters keep it finite");
             }
         }
     }
@@ -321,7 +322,8 @@ public abstract sealed class MarginLoss implements Loss
         double[] featureNorms = norms(features.data(), n, d);
         double[] weightNorms = norms(weights.data(), c, d);
         requireLogitsInRange(featureNorms, weightNorms);
-        Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex(), featureNorms, weightNorms);
+        Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex(), featureNorms,
+                weightNorms);
         float[] f = new float[n * c];
         KernelProvider.get().scaleShift(g.products, 0, f, 0, n * c, (float) scale(), 0f);
         return new FloatMatrix(f, n, c);

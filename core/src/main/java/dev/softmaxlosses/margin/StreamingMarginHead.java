@@ -60,6 +60,7 @@ public final class StreamingMarginHead {
         Objects.requireNonNull(input, "input");
         FloatMatrix w = Checks.require(loss.name(), "weights", input.weights());
         FloatMatrix x = Checks.require(loss.name(), "features", input.features());
+        requireBlockFits(x.rows(), w.rows());
         LossResult out = LossResult.forStreaming(x.rows(), w.rows(), w.cols());
         compute(input, out);
         return out;
@@ -69,11 +70,7 @@ public final class StreamingMarginHead {
     public void compute(LossInput input, LossResult out) {
         Objects.requireNonNull(input, "input");
         if (input.features() != null && input.weights() != null) {
-            // Products of the features with one block of classes, and their gradient: N x block values each.
-            int n = input.features().rows();
-            int b = Math.min(block, input.weights().rows());
-            Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
-                    ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
+            requireBlockFits(input.features().rows(), input.weights().rows());
         }
         MarginLoss.Batch batch = loss.validate(input, out);
         int n = batch.n();
@@ -231,6 +228,13 @@ public final class StreamingMarginHead {
         }
         out.setGradScale(loss.hasScale() ? gradScale : 0);
         loss.requireFiniteGradients(out, featureNorms, weightNorms, d);
+    }
+
+    /** The products of n features with one block of classes, and their gradient, are N x block values each. */
+    private void requireBlockFits(int n, int c) {
+        int b = Math.min(block, c);
+        Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
+                ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
     }
 
     /**
