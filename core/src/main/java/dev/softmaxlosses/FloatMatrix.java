@@ -1,5 +1,7 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Checks;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -20,25 +22,32 @@ public record FloatMatrix(float[] data, int rows, int cols) {
     /** Checks that {@code data} holds exactly a {@code rows x cols} matrix. */
     public static void checkShape(float[] data, int rows, int cols) {
         Objects.requireNonNull(data, "data");
-        if (rows < 0 || cols < 0) {
-            throw new IllegalArgumentException("a matrix cannot have a negative shape: " + rows + "x" + cols);
-        }
+        requireNonNegative(rows, cols);
         if ((long) rows * cols != data.length) {
             throw new IllegalArgumentException(
                     "a " + rows + "x" + cols + " matrix needs " + (long) rows * cols + " values, got " + data.length);
         }
     }
 
-    /** Copies rows of equal length into a new matrix; a ragged row is an error naming it. */
+    /**
+     * Copies rows of equal length into a new matrix; a ragged row is an error naming it, as is a
+     * matrix of more values than a Java array holds, and a null row a NullPointerException naming it.
+     */
     public static FloatMatrix of(String name, float[][] rows) {
         Objects.requireNonNull(rows, name);
-        int cols = rows.length == 0 ? 0 : rows[0].length;
-        float[] data = new float[rows.length * cols];
+        int cols = rows.length == 0 || rows[0] == null ? 0 : rows[0].length;
         for (int r = 0; r < rows.length; r++) {
+            if (rows[r] == null) {
+                throw new NullPointerException(name + "[" + r + "]");
+            }
             if (rows[r].length != cols) {
                 throw new IllegalArgumentException(
                         name + "[" + r + "] has " + rows[r].length + " values, expected " + cols + " (the length of " + name + "[0])");
             }
+        }
+        float[] data = new float[Checks.requireArrayLength("a " + rows.length + "x" + cols + " " + name,
+                (long) rows.length * cols, "")];
+        for (int r = 0; r < rows.length; r++) {
             System.arraycopy(rows[r], 0, data, r * cols, cols);
         }
         return new FloatMatrix(data, rows.length, cols);
@@ -49,9 +58,17 @@ public record FloatMatrix(float[] data, int rows, int cols) {
         return of("matrix", rows);
     }
 
-    /** A new zero matrix. */
+    /** A new zero matrix; a negative shape, or more values than a Java array holds, is an error. */
     public static FloatMatrix zeros(int rows, int cols) {
-        return new FloatMatrix(new float[Math.multiplyExact(rows, cols)], rows, cols);
+        requireNonNegative(rows, cols);
+        return new FloatMatrix(new float[Checks.requireArrayLength("a " + rows + "x" + cols + " matrix",
+                (long) rows * cols, "")], rows, cols);
+    }
+
+    private static void requireNonNegative(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("a matrix cannot have a negative shape: " + rows + "x" + cols);
+        }
     }
 
     /** The value at ({@code row}, {@code col}). */

@@ -13,6 +13,7 @@ public interface Loss {
 
     /** Computes the loss and its gradients into new buffers. */
     default LossResult compute(LossInput input) {
+        java.util.Objects.requireNonNull(input, "input");
         LossResult result = LossResult.forLogits(input.logits() == null ? 0 : input.logits().rows(),
                 input.logits() == null ? 0 : input.logits().cols());
         compute(input, result);

@@ -1,11 +1,14 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Text;
+
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Typed reads of a spec's parameter values, for the factories of the {@link LossRegistry}. A value
- * that does not parse is an error naming the loss, the parameter and the value.
+ * that does not parse is an error naming the loss, the parameter and the value, and so is a number
+ * that is not finite or lies outside the float32 range, which every kernel computes in.
  */
 public final class LossParameters {
     private final String loss;
@@ -25,11 +28,17 @@ public final class LossParameters {
         if (value == null) {
             return defaultValue;
         }
+        double number;
         try {
-            return Double.parseDouble(value);
+            number = Double.parseDouble(value);
         } catch (NumberFormatException e) {
             throw bad(key, value, "a number");
         }
+        if (!(Math.abs(number) <= Float.MAX_VALUE)) {
+            throw bad(key, value, "a finite number within the float32 range [-" + Float.MAX_VALUE + ", "
+                    + Float.MAX_VALUE + "]");
+        }
+        return number;
     }
 
     public float getFloat(String key, float defaultValue) {
@@ -80,6 +89,6 @@ public final class LossParameters {
 
     private IllegalArgumentException bad(String key, String value, String expected) {
         return new IllegalArgumentException(
-                "parameter " + key + " of " + loss + " must be " + expected + ", got '" + value + "'");
+                "parameter " + key + " of " + loss + " must be " + expected + ", got '" + Text.echo(value) + "'");
     }
 }

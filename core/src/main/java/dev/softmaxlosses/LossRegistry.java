@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Text;
 import dev.softmaxlosses.logits.DistillationLoss;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.LseHingeLoss;
@@ -86,7 +87,7 @@ public final class LossRegistry {
     public static synchronized LossDefinition definition(String name) {
         LossDefinition definition = DEFINITIONS.get(name);
         if (definition == null) {
-            throw new IllegalArgumentException("unknown loss '" + name + "'; valid losses: "
+            throw new IllegalArgumentException("unknown loss '" + Text.echo(name) + "'; valid losses: "
                     + String.join(", ", DEFINITIONS.keySet()));
         }
         return definition;

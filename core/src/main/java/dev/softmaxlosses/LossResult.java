@@ -1,5 +1,7 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Checks;
+
 /**
  * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
  * logits (what goes into the softmax after scaling, temperature and margins), their probabilities,
@@ -46,19 +48,33 @@ public final class LossResult {
         this.gradLogits = new float[size];
     }
 
-    /** Buffers for a batch of {@code rows} samples and {@code cols} classes. */
+    /**
+     * Buffers for a batch of {@code rows} samples and {@code cols} classes.
+     *
+     * @throws IllegalArgumentException for a negative shape, or one whose {@code rows x cols} values
+     *                                  are more than a Java array holds
+     */
     public static LossResult forLogits(int rows, int cols) {
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols);
         }
+        Checks.requireArrayLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols, "");
         return new LossResult(rows, cols, -1);
     }
 
-    /** Buffers for the margin family: {@code rows} features of dimension {@code dim}, {@code cols} classes. */
+    /**
+     * Buffers for the margin family: {@code rows} features of dimension {@code dim}, {@code cols} classes.
+     *
+     * @throws IllegalArgumentException for a negative shape, or one whose logits ({@code rows x cols}),
+     *                                  feature or weight gradients are more than a Java array holds
+     */
     public static LossResult forFeatures(int rows, int cols, int dim) {
         if (rows < 0 || cols < 0 || dim < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
+        Checks.requireArrayLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols,
+                "; a StreamingMarginHead holds no N x C array");
+        requireGradientLengths(rows, cols, dim);
         return new LossResult(rows, cols, dim);
     }
 
@@ -71,7 +87,13 @@ public final class LossResult {
         if (rows < 0 || cols < 0 || dim < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
+        requireGradientLengths(rows, cols, dim);
         return new LossResult(rows, cols, dim, false);
+    }
+
+    private static void requireGradientLengths(int rows, int cols, int dim) {
+        Checks.requireArrayLength("a feature gradient of " + rows + "x" + dim, (long) rows * dim, "");
+        Checks.requireArrayLength("a weight gradient of " + cols + "x" + dim, (long) cols * dim, "");
     }
 
     /** Whether {@link #logits()}, {@link #probabilities()} and {@link #gradLogits()} are held ({@code N x C}). */

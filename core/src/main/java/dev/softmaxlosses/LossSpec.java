@@ -1,8 +1,11 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.Text;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.StringJoiner;
 
 /**
@@ -11,7 +14,9 @@ import java.util.StringJoiner;
  *
  * <p>{@link #parse} checks the name and the parameter names against the {@link LossRegistry} and
  * rejects an unknown one with the list of valid ones; {@link #create()} checks the values and builds
- * the loss.
+ * the loss. A spec is one line of text: a control character anywhere in it (a line break, a tab, an
+ * escape) is an error. Messages repeat at most the first {@value Text#ECHO_CHARS} characters of what
+ * was given, with control and invisible characters written as {@code \}{@code uXXXX}.
  *
  * @param name       the loss's snake_case name, as in {@code LOSSES.md}
  * @param parameters the parameters in the order given, as written
@@ -19,14 +24,27 @@ import java.util.StringJoiner;
 public record LossSpec(String name, Map<String, String> parameters) {
 
     public LossSpec {
-        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        Objects.requireNonNull(name, "name");
+        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(parameters, "parameters")));
     }
 
-    /** Parses and checks a spec string. */
+    /**
+     * Parses and checks a spec string.
+     *
+     * @throws IllegalArgumentException for an empty spec, a control character, an unknown loss or
+     *                                  parameter, a parameter without a value or given twice
+     */
     public static LossSpec parse(String text) {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("empty loss spec: expected a name such as softmax_cross_entropy, "
                     + "optionally followed by :key=value,...");
+        }
+        int control = Text.indexOfControl(text);
+        if (control >= 0) {
+            // Refused rather than stripped: Double.parseDouble would silently drop a trailing one.
+            throw new IllegalArgumentException("loss spec '" + Text.echo(text) + "' has the control character "
+                    + Text.escape(text.charAt(control)) + " at index " + control
+                    + "; a spec is one line of printable text");
         }
         String trimmed = text.strip();
         int colon = trimmed.indexOf(':');
@@ -36,17 +54,18 @@ public record LossSpec(String name, Map<String, String> parameters) {
         if (colon >= 0) {
             for (String part : trimmed.substring(colon + 1).split(",", -1)) {
                 if (part.isBlank()) {
-                    throw new IllegalArgumentException("empty parameter in loss spec '" + trimmed + "'");
+                    throw new IllegalArgumentException("empty parameter in loss spec '" + Text.echo(trimmed) + "'");
                 }
                 int eq = part.indexOf('=');
                 if (eq < 0) {
-                    throw new IllegalArgumentException("parameter '" + part.strip() + "' of " + name
-                            + " has no value: write " + part.strip() + "=VALUE");
+                    String shown = Text.echo(part.strip());
+                    throw new IllegalArgumentException("parameter '" + shown + "' of " + name
+                            + " has no value: write " + shown + "=VALUE");
                 }
                 String key = part.substring(0, eq).strip();
                 String value = part.substring(eq + 1).strip();
                 if (!definition.parameters().contains(key)) {
-                    throw new IllegalArgumentException("unknown parameter '" + key + "' for " + name
+                    throw new IllegalArgumentException("unknown parameter '" + Text.echo(key) + "' for " + name
                             + "; valid parameters: " + String.join(", ", definition.parameters()));
                 }
                 if (value.isEmpty()) {

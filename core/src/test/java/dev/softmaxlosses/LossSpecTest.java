@@ -2,7 +2,10 @@ package dev.softmaxlosses;
 
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxlosses.internal.Text;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Map;
@@ -67,5 +70,51 @@ class LossSpecTest {
                 "parameter ignore_index of softmax_cross_entropy must be an integer, got '1.5'");
         assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=-2").create(),
                 "temperature must be a finite number > 0, got -2.0");
+    }
+
+    @Test
+    void rejectsControlCharactersShowingThemEscaped() {
+        IllegalArgumentException e = assertRejected(() -> LossSpec.parse("distillation:temperature=1\u001b"),
+                "loss spec 'distillation:temperature=1\\u001b' has the control character \\u001b at index 26; "
+                        + "a spec is one line of printable text");
+        assertOneLine(e.getMessage());
+        assertOneLine(assertRejected(() -> LossSpec.parse("focal\n:gamma=1"), "\\u000a at index 5").getMessage());
+        assertOneLine(assertRejected(() -> LossSpec.parse("focal:gamma=\t1"), "\\u0009 at index 12").getMessage());
+        assertOneLine(assertRejected(() -> LossSpec.parse("focal:gamma=1\u2028"), "\\u2028 at index 13").getMessage());
+    }
+
+    @Test
+    void shortensEchoedTextToItsFirstSixtyCharacters() {
+        String name = "x".repeat(1 << 20);
+        String message = assertRejected(() -> LossSpec.parse(name),
+                "unknown loss '" + "x".repeat(60) + "... (1048576 characters)'; valid losses: softmax_cross_entropy").getMessage();
+        assertTrue(message.length() < 400, message.length() + " characters");
+        String key = "k".repeat(100_000);
+        assertTrue(assertRejected(() -> LossSpec.parse("focal:" + key + "=1"),
+                "unknown parameter '" + "k".repeat(60) + "... (100000 characters)' for focal").getMessage().length() < 400);
+        assertTrue(assertRejected(() -> LossSpec.parse("focal:" + key),
+                "parameter '" + "k".repeat(60) + "... (100000 characters)' of focal has no value").getMessage().length() < 400);
+        String value = "9".repeat(100_000) + "x";
+        assertTrue(assertRejected(() -> LossSpec.parse("focal:gamma=" + value).create(),
+                "parameter gamma of focal must be a number, got '" + "9".repeat(60) + "... (100001 characters)'")
+                .getMessage().length() < 400);
+        assertTrue(assertRejected(() -> LossSpec.parse("focal:gamma=1,," + key),
+                "empty parameter in loss spec 'focal:gamma=1,,kkk").getMessage().length() < 400);
+    }
+
+    @Test
+    void escapesInvisibleCharactersInEchoedText() {
+        assertRejected(() -> LossSpec.parse("foc\u202eal"), "unknown loss 'foc\\u202eal'");
+        assertRejected(() -> new LossSpec("a\nb", Map.of()).create(), "unknown loss 'a\\u000ab'");
+    }
+
+    @Test
+    void aNullNameOrParameterMapIsANullPointerExceptionNamingIt() {
+        assertEquals("name", assertThrows(NullPointerException.class, () -> new LossSpec(null, Map.of())).getMessage());
+        assertEquals("parameters", assertThrows(NullPointerException.class, () -> new LossSpec("focal", null)).getMessage());
+    }
+
+    private static void assertOneLine(String message) {
+        assertTrue(Text.indexOfControl(message) < 0, message);
     }
 }

@@ -87,4 +87,17 @@ class SoftmaxTest {
         assertRejected(() -> Softmax.softmax(row(1, 2), 0.0), "temperature must be a finite number > 0, got 0.0");
         assertRejected(() -> Softmax.softmax(row(1, Float.NaN)), "logits[0][1] is NaN");
     }
+
+    /** {@code z / T} of about 1e10 rounds by up to 512, beyond the fused exponentials' range. */
+    @Test
+    void largeLogitsWithATemperatureGiveFiniteResults() {
+        FloatMatrix logits = row(3e9f, 0, -1e9f);
+        float[] p = Softmax.softmax(logits, 0.3).data();
+        assertEquals(1f, p[0]);
+        assertEquals(0f, p[1]);
+        assertClose(1e10, Softmax.logSumExp(logits, 0.3)[0], "lse");
+        float[] logP = Softmax.logSoftmax(logits, 0.3).data();
+        assertEquals(0f, logP[0]);
+        assertClose(-1e10, logP[1], "log p1");
+    }
 }

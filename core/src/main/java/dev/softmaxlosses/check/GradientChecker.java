@@ -2,6 +2,7 @@ package dev.softmaxlosses.check;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.IntPredicate;
 import java.util.function.ToDoubleFunction;
 
@@ -85,6 +86,8 @@ public final class GradientChecker {
 
     /** As {@link #check(float[], Differentiable)}, skipping the inputs {@code skip} accepts. */
     public Report check(float[] x, Differentiable f, IntPredicate skip) {
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(f, "f");
         float[] analytic = new float[x.length];
         f.valueAndGradient(x, analytic);
         float[] scratch = new float[x.length];
@@ -93,6 +96,10 @@ public final class GradientChecker {
 
     /** Checks a gradient computed elsewhere against central differences of {@code f}. */
     public Report check(float[] x, ToDoubleFunction<float[]> f, float[] analytic, IntPredicate skip) {
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(analytic, "analytic");
+        Objects.requireNonNull(skip, "skip");
         if (analytic.length != x.length) {
             throw new IllegalArgumentException("the gradient has " + analytic.length + " entries, the input " + x.length);
         }
@@ -165,6 +172,9 @@ public final class GradientChecker {
         public GradientChecker build() {
             if (!(step > 0) || !(threshold > 0) || !(floor > 0)) {
                 throw new IllegalArgumentException("step, threshold and floor must be > 0");
+            }
+            if (step == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("step must be finite, got Infinity");
             }
             return new GradientChecker(this);
         }

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.internal;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.kernel.KernelProvider;
 
 /**
@@ -10,7 +11,45 @@ import dev.softmaxlosses.kernel.KernelProvider;
  */
 public final class Checks {
 
+    /**
+     * The longest array this library allocates: a few header words below {@code Integer.MAX_VALUE},
+     * which the JVM refuses even with memory to spare (as {@code ArrayList} knows).
+     */
+    public static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
     private Checks() {}
+
+    /**
+     * A count of values that one array must hold: above {@link #MAX_ARRAY_LENGTH} it is an error
+     * saying what needed them (with its shape) and how many, before anything is allocated.
+     *
+     * @param what   what needs the values, with its shape: {@code "a 70000x70000 result"}
+     * @param values the count, as a {@code long} product of the shape
+     * @param advice what to do instead, or an empty string
+     * @return the count as an {@code int}
+     */
+    public static int requireArrayLength(String what, long values, String advice) {
+        if (values > MAX_ARRAY_LENGTH) {
+            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
+                    + MAX_ARRAY_LENGTH + ")" + advice);
+        }
+        return (int) values;
+    }
+
+    /**
+     * Result buffers that fit a batch of logits and hold the per-class outputs (not those of a
+     * streaming margin head).
+     */
+    public static void requireLogitBuffers(LossResult out, FloatMatrix z) {
+        if (!out.fits(z.rows(), z.cols())) {
+            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
+                    + ", expected " + z.shape() + " (the shape of logits)");
+        }
+        if (!out.hasPerClassOutputs()) {
+            throw new IllegalArgumentException("the result buffers hold no logits (they are a streaming head's): "
+                    + "allocate them with LossResult.forLogits(" + z.rows() + ", " + z.cols() + ")");
+        }
+    }
 
     /** Writes a float as the JSON reader accepts it back: {@code NaN}, {@code Infinity}, {@code -Infinity}. */
     public static String show(float v) {
@@ -21,6 +60,15 @@ public final class Checks {
             return v > 0 ? "Infinity" : "-Infinity";
         }
         return Float.toString(v);
+    }
+
+    /**
+     * A double for a message, to float precision: as {@link #show(float)} within the float32 range,
+     * to 8 digits beyond it ({@code 6.0E38} rather than {@code 6.0000000109955115E38}).
+     */
+    public static String show(double v) {
+        return isFloat32(v) || Double.isInfinite(v) ? show((float) v)
+                : Double.toString(Double.parseDouble(String.format(java.util.Locale.ROOT, "%.7e", v)));
     }
 
     /** {@code name} must be present. */
@@ -195,10 +243,123 @@ public final class Checks {
         }
     }
 
-    /** A parameter that must be {@code > 0} and finite. */
+    /**
+     * Gradient entries up to this are safe from overflow in the kernels' float arithmetic (a
+     * coefficient rounded to float, times a value at most 1, plus another term): a row driver scans
+     * each gradient row only when the parameters' bound on its entries exceeds it.
+     */
+    public static final double SAFE_GRADIENT = Float.MAX_VALUE / 2;
+
+    /** Whether a per-sample loss is a float32 number: finite and at most {@code Float.MAX_VALUE} in size. */
+    public static boolean isFloat32(double loss) {
+        return Math.abs(loss) <= Float.MAX_VALUE;
+    }
+
+    /**
+     * The per-sample overflow rule: a loss that is not a float32 number is an error naming the sample,
+     * the value and {@code cause}, what to lower.
+     */
+    public static IllegalArgumentException lossOverflow(int sample, double loss, String cause) {
+        return new IllegalArgumentException("the loss of sample " + sample + " is " + show(loss)
+                + ", beyond the float32 range (" + Float.MAX_VALUE + "): " + cause);
+    }
+
+    /** The first entry of {@code grad[off, off + len)} that is not a finite float, relative to off, or -1. */
+    public static int indexOfNonFinite(float[] grad, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(grad[off + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The error for a gradient row with an entry that overflowed: names the sample, the entry and
+     * {@code cause}, the parameters that allow it.
+     */
+    public static IllegalArgumentException gradientOverflow(int sample, int col, float value, String cause) {
+        return new IllegalArgumentException("the gradient of sample " + sample + " is not a float32 number ("
+                + show(value) + " for class " + col + "): " + cause);
+    }
+
+    /** {@code max - min} of the finite values of a row ({@code -Infinity} masks are left out), in double. */
+    public static double spread(float[] data, int cols, int row) {
+        float[] extremes = extremes(data, cols, row);
+        return extremes[1] >= extremes[0] ? (double) extremes[1] - extremes[0] : 0;
+    }
+
+    /** A row's spread for a message: {@code the spread of logits[1] (6.0E38, from -3.0E38 to 3.0E38)}. */
+    public static String spreadOf(String name, float[] data, int cols, int row) {
+        float[] extremes = extremes(data, cols, row);
+        return "the spread of " + name + "[" + row + "] (" + show(spread(data, cols, row)) + ", from " + show(extremes[0])
+                + " to " + show(extremes[1]) + ")";
+    }
+
+    /** The least and the largest finite value of a row. */
+    private static float[] extremes(float[] data, int cols, int row) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = row * cols; c < (row + 1) * cols; c++) {
+            if (Float.isFinite(data[c])) {
+                min = Math.min(min, data[c]);
+                max = Math.max(max, data[c]);
+            }
+        }
+        return new float[] {min, max};
+    }
+
+    /** The largest of some weights (1 when there are none). */
+    public static double maxWeight(float[] weights) {
+        double max = weights == null ? 1 : 0;
+        for (int c = 0; weights != null && c < weights.length; c++) {
+            max = Math.max(max, weights[c]);
+        }
+        return max;
+    }
+
+    /** A parameter that must be {@code > 0}, finite and within the float32 range. */
     public static double requirePositive(String parameter, double value) {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException(parameter + " must be a finite number > 0, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /** A parameter that must be {@code >= 0}, finite and within the float32 range. */
+    public static double requireNonNegative(String parameter, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number >= 0, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /** A parameter that must be finite and within the float32 range. */
+    public static double requireFinite(String parameter, double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException(parameter + " must be a finite number, got " + value);
+        }
+        return requireFloatRange(parameter, value);
+    }
+
+    /**
+     * A temperature T: a finite number in {@code [2^-126, Float.MAX_VALUE]}, the float32 range
+     * where {@code 1 / T} is a float32 number too (the kernels multiply the logits by it).
+     */
+    public static double requireTemperature(String parameter, double value) {
+        requirePositive(parameter, value);
+        if (value < Float.MIN_NORMAL) {
+            throw new IllegalArgumentException(parameter + " = " + value + " is below 2^-126 (" + Float.MIN_NORMAL + ")"
+                    + ": the logits are multiplied by 1 / " + parameter + ", which must be a float32 number");
+        }
+        return value;
+    }
+
+    /** Every kernel computes in float32: a parameter beyond its range has no float32 value. */
+    private static double requireFloatRange(String parameter, double value) {
+        if (Math.abs(value) > Float.MAX_VALUE) {
+            throw new IllegalArgumentException(parameter + " = " + value + " is outside the float32 range [-"
+                    + Float.MAX_VALUE + ", " + Float.MAX_VALUE + "] that the kernels compute in");
         }
         return value;
     }

@@ -1,5 +1,7 @@
 package dev.softmaxlosses.kernel;
 
+import dev.softmaxlosses.internal.Text;
+
 import java.lang.System.Logger.Level;
 import java.util.Locale;
 
@@ -9,7 +11,10 @@ import java.util.Locale;
  * logging one line that says which and how to enable SIMD (as Lucene's VectorizationProvider does).
  *
  * <p>The system property {@value #PROPERTY} chooses: {@code auto} (default), {@code scalar}, or
- * {@code simd}, which fails at first use, with the reason, when SIMD cannot be had.
+ * {@code simd}, which fails when SIMD cannot be had. A value the provider cannot honour (another
+ * word, or {@code simd} without the Vector API) makes every call of {@link #get()} throw an
+ * {@link IllegalStateException} with a one-line message saying why, so that a command-line tool
+ * can print it; the class itself stays usable.
  */
 public final class KernelProvider {
 
@@ -22,18 +27,47 @@ public final class KernelProvider {
 
     private KernelProvider() {}
 
+    /**
+     * The choice, made once. An initializer that threw would leave the class unusable, with an
+     * {@code ExceptionInInitializerError} at first use and a {@code NoClassDefFoundError} after: the
+     * reason is kept instead, and {@link #get()} throws it afresh.
+     */
     private static final class Holder {
-        static final KernelSupport INSTANCE = choose();
+        static final KernelSupport INSTANCE;
+        static final String PROBLEM;
+
+        static {
+            KernelSupport chosen = null;
+            String problem = null;
+            try {
+                chosen = choose(System.getProperty(PROPERTY, "auto"));
+            } catch (IllegalStateException e) {
+                problem = e.getMessage();
+            }
+            INSTANCE = chosen;
+            PROBLEM = problem;
+        }
     }
 
-    /** The kernels in use. */
+    /**
+     * The kernels in use.
+     *
+     * @throws IllegalStateException every time it is called, when {@value #PROPERTY} has a value that
+     *                               cannot be honoured; the message names the property, the value and
+     *                               the valid values (or why SIMD is not available)
+     */
     public static KernelSupport get() {
-        return Holder.INSTANCE;
+        KernelSupport kernels = Holder.INSTANCE;
+        if (kernels == null) {
+            throw new IllegalStateException(Holder.PROBLEM);
+        }
+        return kernels;
     }
 
-    private static KernelSupport choose() {
+    /** The kernels the property's {@code value} asks for; an IllegalStateException if there are none. */
+    private static KernelSupport choose(String value) {
         System.Logger log = System.getLogger("dev.softmaxlosses");
-        String mode = System.getProperty(PROPERTY, "auto").strip().toLowerCase(Locale.ROOT);
+        String mode = value.strip().toLowerCase(Locale.ROOT);
         switch (mode) {
             case "scalar" -> {
                 log.log(Level.INFO, "softmax-losses: scalar kernels (forced by -D" + PROPERTY + "=scalar)");
@@ -46,14 +80,14 @@ public final class KernelProvider {
                     return simd;
                 } catch (UnsupportedOperationException e) {
                     if (mode.equals("simd")) {
-                        throw new IllegalStateException("-D" + PROPERTY + "=simd, but " + e.getMessage(), e);
+                        throw new IllegalStateException("-D" + PROPERTY + "=simd, but " + Text.echoLine(e.getMessage()), e);
                     }
                     log.log(Level.INFO, "softmax-losses: scalar kernels; " + e.getMessage());
                     return ScalarKernels.INSTANCE;
                 }
             }
             default -> throw new IllegalStateException(
-                    "-D" + PROPERTY + "=" + mode + " is not one of auto, scalar, simd");
+                    "-D" + PROPERTY + "=" + Text.echo(value) + " is not one of auto, scalar, simd");
         }
     }
 

@@ -64,7 +64,23 @@ public interface KernelSupport {
     /** The dot product of two ranges. */
     double dot(float[] a, int aOff, float[] b, int bOff, int len);
 
-    /** {@code log(sum(exp(a[i] * scale)))}, shifted by the row's maximum so nothing overflows. */
+    /**
+     * Whether a row whose maximum is {@code rowMax} must be scaled into its float32 final logits
+     * {@code a * scale} before the exponentials, which then take scale 1. The exponentials compute
+     * {@code exp(fma(a, scale, -shift))} with {@code shift = rowMax * scale} rounded to float, so the
+     * largest argument is that product's rounding error, up to half an ulp: below {@code 2^30} at most
+     * 32, from there on it can pass the exponential's range (88) and the row's sum is garbage. Only a
+     * scale other than 1 rounds; an O(1) test per row.
+     */
+    static boolean needsFinalLogits(float rowMax, float scale) {
+        return scale != 1f && Math.abs(rowMax * scale) >= 0x1p30f;
+    }
+
+    /**
+     * {@code log(sum(exp(a[i] * scale)))}, shifted by the row's maximum so nothing overflows. With a
+     * scale other than 1, rows that {@link #needsFinalLogits need their final logits} are the caller's:
+     * use {@link #softmax}, which has a row to scale them into.
+     */
     default double logSumExp(float[] a, int off, int len, float scale) {
         float shift = max(a, off, len) * scale;
         return shift + Math.log(expSum(a, off, len, scale, shift, null, 0));
@@ -72,7 +88,12 @@ public interface KernelSupport {
 
     /** {@code dst = softmax(src * scale)}; returns the row's log-sum-exp. */
     default double softmax(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale) {
-        float shift = max(src, srcOff, len) * scale;
+        float rowMax = max(src, srcOff, len);
+        if (needsFinalLogits(rowMax, scale)) {
+            scaleShift(src, srcOff, dst, dstOff, len, scale, 0f);
+            return softmax(dst, dstOff, dst, dstOff, len, 1f);
+        }
+        float shift = rowMax * scale;
         double sum = expSum(src, srcOff, len, scale, shift, dst, dstOff);
         scaleAddInPlace(dst, dstOff, len, (float) (1.0 / sum), 0f);
         return shift + Math.log(sum);
@@ -82,7 +103,12 @@ public interface KernelSupport {
     default double logSoftmax(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale) {
         // Subtract the maximum (exactly representable) first and the small log S after, rather than one
         // rounded log-sum-exp of the size of the logits.
-        float shift = max(src, srcOff, len) * scale;
+        float rowMax = max(src, srcOff, len);
+        if (needsFinalLogits(rowMax, scale)) {
+            scaleShift(src, srcOff, dst, dstOff, len, scale, 0f);
+            return logSoftmax(dst, dstOff, dst, dstOff, len, 1f);
+        }
+        float shift = rowMax * scale;
         double logSum = Math.log(expSum(src, srcOff, len, scale, shift, null, 0));
         scaleShift(src, srcOff, dst, dstOff, len, scale, -shift);
         scaleAddInPlace(dst, dstOff, len, 1f, (float) -logSum);

@@ -82,6 +82,22 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
+    double gradientBound(int cols, float[] weights) {
+        // |dl/dz| <= a (|slope| + 1) and |slope| = gamma (1 - p)^(gamma - 1) p |log p| <= gamma.
+        return alpha * Checks.maxWeight(weights) * (1 + gamma);
+    }
+
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        double a = alpha * (weights == null ? 1.0 : weights[label]);
+        if (a > 1 && Checks.isFloat32(loss / a)) {
+            return "lower " + (weights == null ? "alpha = " : "alpha * class_weights[" + label + "] = ") + Checks.show(a)
+                    + ", which multiplies it";
+        }
+        return super.overflowCause(z, teacher, n, cols, label, weights, loss);
+    }
+
+    @Override
     public LossSpec spec() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("gamma", show(gamma));
@@ -148,9 +164,7 @@ public final class FocalLoss extends LabelLogitLoss {
         }
 
         public FocalLoss build() {
-            if (!(gamma >= 0) || Double.isInfinite(gamma)) {
-                throw new IllegalArgumentException("gamma must be a finite number >= 0, got " + gamma);
-            }
+            Checks.requireNonNegative("gamma", gamma);
             Checks.requirePositive("alpha", alpha);
             if (classWeights != null) {
                 Checks.requireWeights("class_weights", classWeights);

@@ -2,6 +2,7 @@ package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,7 +19,7 @@ abstract sealed class HingeLoss extends LabelLogitLoss
 
     HingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(ignoreIndex, reduction);
-        this.margin = HingeSupport.requireFinite("margin", margin);
+        this.margin = (float) Checks.requireFinite("margin", margin);
     }
 
     public float margin() { return margin; }
@@ -26,6 +27,18 @@ abstract sealed class HingeLoss extends LabelLogitLoss
     @Override
     int minClasses() {
         return 2;
+    }
+
+    @Override
+    double gradientBound(int cols, float[] weights) {
+        return 1;
+    }
+
+    /** The margin when it outweighs the row's spread, else the spread. */
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return Math.abs(margin) >= Checks.spread(z, cols, n) ? "lower margin = " + margin
+                : super.overflowCause(z, teacher, n, cols, label, weights, loss);
     }
 
     /** Parameters besides the margin, in spec order; none by default. */

@@ -7,13 +7,6 @@ final class HingeSupport {
 
     private HingeSupport() {}
 
-    static float requireFinite(String parameter, float value) {
-        if (!Float.isFinite(value)) {
-            throw new IllegalArgumentException(parameter + " must be a finite number, got " + value);
-        }
-        return value;
-    }
-
     /**
      * The largest logit of the row other than the target's ({@code -Infinity} when all others are
      * masked). Below the row's (finite) maximum, the target is not where the maximum is: then it is

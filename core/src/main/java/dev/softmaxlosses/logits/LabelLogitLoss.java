@@ -11,12 +11,19 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.kernel.RowParallel;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * What the losses on logits with hard labels share: validation, the ignore label, the reductions
  * (the normaliser of {@code mean} is the count of non-ignored samples), rows in parallel with a
  * fixed reduction order, and the outputs (final logits, their softmax and log-sum-exp). A subclass
  * writes one row's loss and gradient.
+ *
+ * <p>The per-sample overflow rule lives here, once: a row's loss that is not a float32 number is an
+ * error naming the sample, the value and what to lower ({@link #overflowCause}), checked in O(1) per
+ * row. Gradient rows are scanned for overflow only when the parameters' bound on their entries
+ * ({@link #gradientBound}) times the reduction's scale exceeds {@link Checks#SAFE_GRADIENT}, which
+ * sensible parameters never do.
  */
 abstract sealed class LabelLogitLoss implements Loss
         permits FocalLoss, DistillationLoss, HingeLoss {
@@ -61,6 +68,21 @@ abstract sealed class LabelLogitLoss implements Loss
                float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
         nextMaxOut[0] = k.max(z, nextOff, cols);
         return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
+    }
+
+    /**
+     * An upper bound on {@code |dl_n/dz_c|} for one sample, before the reduction's scale, from the
+     * parameters, the class weights and the number of classes alone (never the logits).
+     */
+    abstract double gradientBound(int cols, float[] weights);
+
+    /**
+     * What to lower when the loss of row {@code n} is not a float32 number, for the error: by
+     * default the row's spread. A loss whose parameter multiplies the loss names it instead when that
+     * parameter, not the input, is the cause.
+     */
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return "lower " + Checks.spreadOf("logits", z, cols, n);
     }
 
     /** The fewest classes the loss is defined for. */
@@ -122,7 +144,7 @@ abstract sealed class LabelLogitLoss implements Loss
      * @return the reduced loss (for {@link Reduction#NONE}, the sum of the per-sample losses)
      */
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] gradOut) {
-        FloatMatrix.checkShape(logits, rows, cols);
+        FloatMatrix.checkShape(Objects.requireNonNull(logits, "logits"), rows, cols);
         validate(logits, rows, cols, labels, null, builderClassWeights());
         if (gradOut == null || gradOut.length != logits.length) {
             throw new IllegalArgumentException("gradOut must have " + logits.length + " values, got "
@@ -133,6 +155,8 @@ abstract sealed class LabelLogitLoss implements Loss
 
     @Override
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix z = Checks.require(name(), "logits", input.logits());
         Checks.forbid(name(), "targets", input.targets());
         Checks.forbid(name(), "features", input.features());
@@ -152,10 +176,7 @@ abstract sealed class LabelLogitLoss implements Loss
             Checks.requireShape("teacher_logits", teacher, z.rows(), z.cols(), "the shape of logits");
         }
         validate(z.data(), z.rows(), z.cols(), input.labels(), teacher, weights);
-        if (!out.fits(z.rows(), z.cols())) {
-            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
-                    + ", expected " + z.shape() + " (the shape of logits)");
-        }
+        Checks.requireLogitBuffers(out, z);
         double loss = run(z.data(), teacher == null ? null : teacher.data(), z.rows(), z.cols(), input.labels(),
                 weights, out.gradLogits(), out);
         out.setLoss(reduction, loss);
@@ -198,16 +219,20 @@ abstract sealed class LabelLogitLoss implements Loss
         double normaliser = labels == null ? rows : normaliser(labels, rows);
         double scale = reduction != Reduction.MEAN ? 1.0 : normaliser > 0 ? 1.0 / normaliser : 0.0;
         float gradScale = (float) scale;
+        double gradientBound = gradientBound(cols, weights) * scale;
+        boolean scan = gradientBound > Checks.SAFE_GRADIENT;
         double total;
         if (RowParallel.parallel(rows, cols)) {
-            total = RowParallel.sum(rows, n -> sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out), true);
+            total = RowParallel.sum(rows, n -> sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out,
+                    scan ? gradientBound : 0), true);
         } else {
             // The same chunked order as RowParallel.sum, without a lambda: the hot path allocates nothing.
             total = 0;
             for (int start = 0; start < rows; start += RowParallel.CHUNK_ROWS) {
                 double part = 0;
                 for (int n = start, end = Math.min(rows, start + RowParallel.CHUNK_ROWS); n < end; n++) {
-                    part += sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out);
+                    part += sample(n, z, teacher, rows, cols, labels, weights, gradScale, grad, out,
+                            scan ? gradientBound : 0);
                 }
                 total += part;
             }
@@ -215,8 +240,9 @@ abstract sealed class LabelLogitLoss implements Loss
         return reduction == Reduction.MEAN ? total * scale : total;
     }
 
+    /** One row; {@code scanBound} is the bound on its gradient entries when they are to be scanned, else 0. */
     private double sample(int n, float[] z, float[] teacher, int rows, int cols, int[] labels, float[] weights,
-                          float gradScale, float[] grad, LossResult out) {
+                          float gradScale, float[] grad, LossResult out, double scanBound) {
         KernelSupport k = KernelProvider.get();
         int off = n * cols;
         int label = labels == null || labels[n] == ignoreIndex ? NO_LABEL : labels[n];
@@ -238,6 +264,15 @@ abstract sealed class LabelLogitLoss implements Loss
             loss = row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, off + cols, carried);
         } else {
             loss = row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad);
+        }
+        if (!Checks.isFloat32(loss)) {
+            throw Checks.lossOverflow(n, loss, overflowCause(z, teacher, n, cols, label, weights, loss));
+        }
+        int bad = scanBound > 0 ? Checks.indexOfNonFinite(grad, off, cols) : -1;
+        if (bad >= 0) {
+            throw Checks.gradientOverflow(n, bad, grad[off + bad], "with " + spec()
+                    + (weights == null ? "" : " and class weights up to " + Checks.show(Checks.maxWeight(weights)))
+                    + " its entries can reach " + Checks.show(scanBound) + "; lower the parameters");
         }
         if (out != null) {
             out.losses()[n] = (float) loss;

@@ -51,6 +51,18 @@ public final class MulticlassHingeLoss extends HingeLoss {
         return NAME;
     }
 
+    /** The target's entry is minus the count of active terms. */
+    @Override
+    double gradientBound(int cols, float[] weights) {
+        return Math.max(1, cols - 1);
+    }
+
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return super.overflowCause(z, teacher, n, cols, label, weights, loss) + " (the loss sums a term for each of the "
+                + (cols - 1) + " other classes)";
+    }
+
     @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad) {
@@ -61,6 +73,14 @@ public final class MulticlassHingeLoss extends HingeLoss {
         if (margin > 0) {
             loss -= margin;
             active -= 1;
+        }
+        if (loss == Double.POSITIVE_INFINITY) {
+            // A term's float difference overflowed (a row spread beyond float32), though its flag is right:
+            // the sum again in double, for the overflow rule to judge or for a negative margin to bring back.
+            loss = 0;
+            for (int i = off; i < off + cols; i++) {
+                loss += i == off + label ? 0 : Math.max(0, ((double) z[i] - target) + margin);
+            }
         }
         k.scaleAddInPlace(grad, off, cols, gradScale, 0f);
         grad[off + label] = active == 0 ? 0f : (float) (-active * gradScale);

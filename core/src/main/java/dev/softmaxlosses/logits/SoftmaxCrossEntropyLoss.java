@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The softmax loss (softmax cross-entropy), fused forward and backward, with temperature, label
@@ -49,6 +50,12 @@ import java.util.Map;
  * <p><b>Mean.</b> With hard labels the normaliser is the sum of the (balanced) weights of the
  * non-ignored samples' labels, as in PyTorch; with soft targets it is {@code N}. A normaliser of 0
  * gives a loss of 0 and an all-zero gradient.
+ *
+ * <p><b>Overflow.</b> A per-sample loss beyond the float32 range is an error naming the sample, its
+ * value and what to lower (the row's spread, a class weight, the temperature or the soft targets);
+ * it is checked in O(1) per row. The gradient rows are scanned for overflow only when
+ * {@code 2 max(w) scale / T} exceeds half the float32 range (and with soft targets, which are not
+ * bounded), so the hot path makes no extra pass over the logits.
  *
  * <p>References: Bridle 1990 (softmax); Szegedy et al. 2016, "Rethinking the Inception
  * Architecture" (label smoothing); Xie and Tu 2015, "Holistically-Nested Edge Detection" (class
@@ -89,13 +96,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     private final Reduction reduction;
     private final float[] classWeights;
 
+    /** A row of final logits per thread, for the rows that {@link KernelSupport#needsFinalLogits need them}. */
+    private static final ThreadLocal<float[][]> FINAL_ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
     /** The per-row losses of a block of short rows, per thread. */
     private static final ThreadLocal<double[]> BLOCK_LOSSES =
             ThreadLocal.withInitial(() -> new double[RowParallel.CHUNK_ROWS]);
 
     private SoftmaxCrossEntropyLoss(Builder b) {
-        this.temperature = b.temperature;
-        this.labelSmoothing = b.labelSmoothing;
+        this.temperature = (float) b.temperature;
+        this.labelSmoothing = (float) b.labelSmoothing;
         this.classBalance = b.classBalance;
         this.ignoreIndex = b.ignoreIndex;
         this.reduction = b.reduction;
@@ -148,7 +158,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * losses into {@code lossesOut} ({@code rows} values; may be null).
      */
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] lossesOut, float[] gradOut) {
-        FloatMatrix.checkShape(logits, rows, cols);
+        FloatMatrix.checkShape(Objects.requireNonNull(logits, "logits"), rows, cols);
         validate(logits, rows, cols, labels, null, classWeights);
         requireLength("gradOut", gradOut, logits.length);
         if (lossesOut != null) {
@@ -159,6 +169,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
 
     @Override
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix z = Checks.require(NAME, "logits", input.logits());
         Checks.forbid(NAME, "teacher_logits", input.teacherLogits());
         Checks.forbid(NAME, "features", input.features());
@@ -168,10 +180,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
         float[] weights = input.classWeights() != null ? input.classWeights() : classWeights;
         validate(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights);
-        if (!out.fits(z.rows(), z.cols())) {
-            throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
-                    + ", expected " + z.shape() + " (the shape of logits)");
-        }
+        Checks.requireLogitBuffers(out, z);
         double loss = run(z.data(), z.rows(), z.cols(), input.labels(), input.targets(), weights,
                 out.losses(), out.gradLogits(), out.logits(), out.probabilities(), out.logSumExp());
         out.setLoss(reduction, loss);
@@ -242,6 +251,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         float gradScale = (float) (scale / temperature);
         double weightSum = weights == null ? cols : sum(weights);
         float[] t = targets == null ? null : targets.data();
+        // |gradient entry| <= (p_c sum_k w_k q_k + w_c q_c) scale / T <= 2 max(w) scale / T with hard labels;
+        // the kernels take scale / T as a float, which tiny weights (a tiny mean's normaliser) can overflow.
+        double bound = 2 * Checks.maxWeight(weights) * (scale / temperature);
+        boolean scan = targets != null || bound > Checks.SAFE_GRADIENT || Float.isInfinite(gradScale);
+        // What makes a gradient overflow, for the error; built only for the calls whose rows are scanned.
+        String gradientCause = !scan ? null : "temperature = " + temperature
+                + (weights == null ? "" : ", class weights up to " + Checks.show(Checks.maxWeight(weights)))
+                + " and the reduction's scale " + Checks.show(scale) + (reduction != Reduction.MEAN ? ""
+                : targets != null ? " (1 / N)" : weights == null ? " (1 / the count of labelled samples)"
+                : " (1 / the sum of the labels' class weights)") + " make it overflow; lower them";
         // Short rows with hard labels go a chunk at a time through the kernels' block path, when they have one.
         boolean blocks = targets == null && weights == null && labelSmoothing == 0
                 && cols <= KernelProvider.get().crossEntropyBlockMaxClasses();
@@ -249,9 +268,9 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (RowParallel.parallel(rows, cols)) {
             total = blocks
                     ? RowParallel.sumChunks(rows, (start, end) -> block(start, end, z, rows, cols, labels, gradScale,
-                            losses, grad, finalLogits, probabilities, lse), true)
+                            gradientCause, losses, grad, finalLogits, probabilities, lse), true)
                     : RowParallel.sum(rows, n -> row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                            losses, grad, finalLogits, probabilities, lse), true);
+                            gradientCause, losses, grad, finalLogits, probabilities, lse), true);
         } else {
             // The same chunked order as RowParallel, without a lambda: the hot path allocates nothing.
             total = 0;
@@ -259,12 +278,12 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                 int end = Math.min(rows, start + RowParallel.CHUNK_ROWS);
                 double part = 0;
                 if (blocks) {
-                    part = block(start, end, z, rows, cols, labels, gradScale, losses, grad, finalLogits,
+                    part = block(start, end, z, rows, cols, labels, gradScale, gradientCause, losses, grad, finalLogits,
                             probabilities, lse);
                 } else {
                     for (int n = start; n < end; n++) {
                         part += row(n, z, rows, cols, labels, t, weights, weightSum, gradScale,
-                                losses, grad, finalLogits, probabilities, lse);
+                                gradientCause, losses, grad, finalLogits, probabilities, lse);
                     }
                 }
                 total += part;
@@ -274,12 +293,13 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     /**
-     * One sample: its loss, its gradient row, and the optional outputs. With hard labels and long rows,
-     * the row's maximum comes from the row before ({@link CarriedMax}).
+     * One sample: its loss, its gradient row (scanned for overflow when {@code gradientCause}, what
+     * makes it overflow, is not null), and the optional outputs. With hard labels and long rows, the
+     * row's maximum comes from the row before ({@link CarriedMax}).
      */
     private double row(int n, float[] z, int rows, int cols, int[] labels, float[] targets, float[] weights,
-                       double weightSum, float gradScale, float[] losses, float[] grad, float[] finalLogits,
-                       float[] probabilities, float[] lse) {
+                       double weightSum, float gradScale, String gradientCause, float[] losses, float[] grad,
+                       float[] finalLogits, float[] probabilities, float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
         int off = n * cols;
@@ -303,18 +323,32 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
                 if (z[off + label] == Float.NEGATIVE_INFINITY) {
                     requireNoTargetMass(n, label, labels, null);
                 }
+                float[] rowZ = z;
+                int rowOff = off;
+                float rowScale = invT;
+                if (KernelSupport.needsFinalLogits(max, invT)) {
+                    rowZ = finalRow(k, z, off, cols, invT);
+                    rowOff = 0;
+                    rowScale = 1f;
+                    max *= invT;
+                    if (carried != null) {
+                        carried[0] = k.max(z, off + cols, cols);
+                        carried = null;
+                    }
+                }
                 double weightedLogitSum = 0;
                 if (labelSmoothing > 0) {
-                    weightedLogitSum = weights == null ? k.sum(z, off, cols) : k.dot(weights, 0, z, off, cols);
+                    weightedLogitSum = weights == null ? k.sum(rowZ, rowOff, cols) : k.dot(weights, 0, rowZ, rowOff, cols);
                     if (!Double.isFinite(weightedLogitSum)) {
                         requireNoTargetMass(n, Checks.firstMasked(z, cols, n), labels, null);
                     }
                 }
-                loss = k.softmaxCrossEntropyRow(z, off, cols, max, invT, label, weights, weightSum, labelSmoothing,
+                loss = k.softmaxCrossEntropyRow(rowZ, rowOff, cols, max, rowScale, label, weights, weightSum, labelSmoothing,
                         weightedLogitSum, gradScale, grad, off, lse, n, off + cols, carried);
                 lseWritten = true;
             }
         }
+        requireFloat32(n, loss, z, cols, targets, weights, gradientCause, grad);
         otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, lseWritten ? null : lse);
         return loss;
     }
@@ -324,7 +358,8 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
      * row by row when the block path does not take them, which then reports the bad row.
      */
     private double block(int start, int end, float[] z, int rows, int cols, int[] labels, float gradScale,
-                         float[] losses, float[] grad, float[] finalLogits, float[] probabilities, float[] lse) {
+                         String gradientCause, float[] losses, float[] grad, float[] finalLogits, float[] probabilities,
+                         float[] lse) {
         KernelSupport k = KernelProvider.get();
         float invT = 1f / temperature;
         double[] blockLosses = BLOCK_LOSSES.get();
@@ -332,17 +367,60 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         if (!k.softmaxCrossEntropyBlock(z, start, end - start, cols, invT, labels, ignoreIndex, gradScale, grad,
                 lse, blockLosses)) {
             for (int n = start; n < end; n++) {
-                part += row(n, z, rows, cols, labels, null, null, cols, gradScale, losses, grad, finalLogits,
+                part += row(n, z, rows, cols, labels, null, null, cols, gradScale, gradientCause, losses, grad, finalLogits,
                         probabilities, lse);
             }
             return part;
         }
         for (int n = start; n < end; n++) {
             double loss = blockLosses[n - start];
+            requireFloat32(n, loss, z, cols, null, null, gradientCause, grad);
             part += loss;
             otherOutputs(k, n, z, cols, invT, loss, losses, finalLogits, probabilities, null);
         }
         return part;
+    }
+
+    /**
+     * The per-sample overflow rule, and the gradient row's when {@code gradientCause} is not null: a
+     * loss or gradient entry that is not a float32 number is an error naming the sample and what to lower.
+     */
+    private void requireFloat32(int n, double loss, float[] z, int cols, float[] targets, float[] weights,
+                                String gradientCause, float[] grad) {
+        if (!Checks.isFloat32(loss)) {
+            throw Checks.lossOverflow(n, loss, overflowCause(n, loss, z, cols, targets, weights));
+        }
+        int bad = gradientCause != null ? Checks.indexOfNonFinite(grad, n * cols, cols) : -1;
+        if (bad >= 0) {
+            throw Checks.gradientOverflow(n, bad, grad[n * cols + bad], (targets == null ? ""
+                    : "targets[" + n + "] summing to " + Checks.show(sum(targets, n * cols, cols)) + ", ") + gradientCause);
+        }
+    }
+
+    /** The class weights or soft targets that multiply the loss when they, not the logits, make it overflow. */
+    private String overflowCause(int n, double loss, float[] z, int cols, float[] targets, float[] weights) {
+        double mass = targets == null ? 1 : sum(targets, n * cols, cols);
+        double factor = Checks.maxWeight(weights) * mass;
+        if (factor > 1 && Checks.isFloat32(loss / factor)) {
+            return "lower " + (weights == null ? "" : "class_weights (up to " + Checks.show(Checks.maxWeight(weights)) + ")")
+                    + (weights != null && targets != null ? " or " : "")
+                    + (targets == null ? "" : "targets[" + n + "] (summing to " + Checks.show(mass) + ")")
+                    + ", which multiply it";
+        }
+        if (temperature < 1 && Checks.isFloat32(loss * temperature)) {
+            return "raise temperature = " + temperature + ", which divides the logits";
+        }
+        return "lower " + Checks.spreadOf("logits", z, cols, n);
+    }
+
+    /** Row n's float32 final logits {@code z * invT}, in this thread's scratch row. */
+    private static float[] finalRow(KernelSupport k, float[] z, int off, int cols, float invT) {
+        float[][] holder = FINAL_ROW.get();
+        if (holder[0].length < cols) {
+            holder[0] = new float[cols];
+        }
+        k.scaleShift(z, off, holder[0], 0, cols, invT, 0f);
+        return holder[0];
     }
 
     /** The per-sample loss and the optional outputs of row n; {@code lse} is null when it is written already. */
@@ -368,8 +446,16 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     /** One row with soft targets: the exponentials go into the gradient row and become the gradient. */
     private double softTargetRow(KernelSupport k, float[] z, int off, int cols, float invT, float[] targets,
                                  float[] weights, float gradScale, float[] grad) {
-        float shift = k.max(z, off, cols) * invT;
-        double sum = k.expSum(z, off, cols, invT, shift, grad, off);
+        float rowMax = k.max(z, off, cols);
+        int zOff = off;
+        if (KernelSupport.needsFinalLogits(rowMax, invT)) {
+            z = finalRow(k, z, off, cols, invT);
+            zOff = 0;
+            rowMax *= invT;
+            invT = 1f;
+        }
+        float shift = rowMax * invT;
+        double sum = k.expSum(z, zOff, cols, invT, shift, grad, off);
         double lse = shift + Math.log(sum);
         double uniform = (double) labelSmoothing / cols;
         double weightedMass = 0;
@@ -383,7 +469,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
             double wq = w * ((1.0 - labelSmoothing) * targets[off + c] + uniform);
             // A masked class with no target weight contributes 0 log 0 = 0, not 0 * Infinity.
             if (wq > 0) {
-                loss += wq * (lse - z[off + c] * invT);
+                loss += wq * (lse - z[zOff + c] * invT);
             }
             grad[off + c] = (float) ((grad[off + c] / sum * weightedMass - wq) * gradScale);
         }
@@ -419,17 +505,21 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
     }
 
     private static double sum(float[] values) {
+        return sum(values, 0, values.length);
+    }
+
+    private static double sum(float[] values, int off, int len) {
         double s = 0;
-        for (float v : values) {
-            s += v;
+        for (int i = off; i < off + len; i++) {
+            s += values[i];
         }
         return s;
     }
 
     /** Builds a {@link SoftmaxCrossEntropyLoss}; invalid values fail in {@link #build()}. */
     public static final class Builder {
-        private float temperature = 1f;
-        private float labelSmoothing = 0f;
+        private double temperature = 1;
+        private double labelSmoothing = 0;
         private ClassBalance classBalance = ClassBalance.NONE;
         private int ignoreIndex = -100;
         private Reduction reduction = Reduction.MEAN;
@@ -438,10 +528,10 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         private Builder() {}
 
         /** Divides the logits by T &gt; 0 before the softmax (default 1). */
-        public Builder temperature(double temperature) { this.temperature = (float) temperature; return this; }
+        public Builder temperature(double temperature) { this.temperature = temperature; return this; }
 
         /** Mixes eps in [0, 1) of the uniform distribution into the target (default 0). */
-        public Builder labelSmoothing(double labelSmoothing) { this.labelSmoothing = (float) labelSmoothing; return this; }
+        public Builder labelSmoothing(double labelSmoothing) { this.labelSmoothing = labelSmoothing; return this; }
 
         public Builder classBalance(ClassBalance classBalance) { this.classBalance = classBalance; return this; }
 
@@ -457,7 +547,7 @@ public final class SoftmaxCrossEntropyLoss implements Loss {
         }
 
         public SoftmaxCrossEntropyLoss build() {
-            Checks.requirePositive("temperature", temperature);
+            Checks.requireTemperature("temperature", temperature);
             Checks.requireInRange("label_smoothing", labelSmoothing, 0, 1);
             if (classBalance == null || reduction == null) {
                 throw new IllegalArgumentException("class_balance and reduction must not be null");

@@ -2,6 +2,7 @@ package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.List;
@@ -41,10 +42,7 @@ public final class SoftplusLseLoss extends HingeLoss {
     /** The loss with margin {@code m} (finite) and scale {@code s > 0}. */
     public SoftplusLseLoss(float margin, float scale, int ignoreIndex, Reduction reduction) {
         super(margin, ignoreIndex, reduction);
-        if (!(scale > 0) || Float.isInfinite(scale)) {
-            throw new IllegalArgumentException("scale must be a finite number > 0, got " + scale);
-        }
-        this.scale = scale;
+        this.scale = (float) Checks.requirePositive("scale", scale);
     }
 
     /** Margin 0, scale 1 (the softmax loss), mean over the batch. */
@@ -57,6 +55,17 @@ public final class SoftplusLseLoss extends HingeLoss {
     @Override
     String name() {
         return NAME;
+    }
+
+    @Override
+    double gradientBound(int cols, float[] weights) {
+        return scale;
+    }
+
+    @Override
+    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+        return super.overflowCause(z, teacher, n, cols, label, weights, loss)
+                + (scale > 1 ? ", which scale = " + scale + " multiplies" : "");
     }
 
     @Override
@@ -73,7 +82,14 @@ public final class SoftplusLseLoss extends HingeLoss {
     void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out) {
         k.scaleShift(z, off, out, off, cols, scale, 0f);
         if (label != NO_LABEL) {
-            out[off + label] = scale * (z[off + label] - margin);
+            double target = scale * ((double) z[off + label] - margin);
+            if (!Checks.isFloat32(target)) {
+                int n = off / cols;
+                throw new IllegalArgumentException("the final logit of sample " + n + ", scale * (logits[" + n + "]["
+                        + label + "] - margin) = " + Checks.show(target) + ", is beyond the float32 range: lower margin = "
+                        + margin + " or logits[" + n + "][" + label + "] = " + Checks.show(z[off + label]));
+            }
+            out[off + label] = (float) target;
         }
     }
 
@@ -86,7 +102,8 @@ public final class SoftplusLseLoss extends HingeLoss {
     @Override
     double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
                float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
-        float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax) * scale;
+        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
+        float shift = rival * scale;
         if (shift == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
             if (nextMaxOut != null) {
@@ -94,7 +111,17 @@ public final class SoftplusLseLoss extends HingeLoss {
             }
             return 0;
         }
-        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
+        double sum;
+        if (KernelSupport.needsFinalLogits(rival, scale)) {
+            // The final logits s z into the gradient row, their exponentials in place.
+            k.scaleShift(z, off, grad, off, cols, scale, 0f);
+            sum = HingeSupport.expSumOfOthers(k, grad, off, cols, label, 1f, shift, grad, 0, null);
+            if (nextMaxOut != null) {
+                nextMaxOut[0] = k.max(z, nextOff, cols);
+            }
+        } else {
+            sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
+        }
         double u = (double) shift + Math.log(sum) - (double) scale * ((double) z[off + label] - margin);
         double sigmoid = u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
         double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,8 +18,9 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
 
     AdditiveCosineMarginLoss(Options options, double scale, double margin) {
         super(options);
-        this.scale = requireScale("s", scale);
-        this.margin = requireFinite("m", margin);
+        this.scale = Checks.requirePositive("s", scale);
+        this.margin = Checks.requireFinite("m", margin);
+        requireParametersInRange();
     }
 
     public double margin() { return margin; }
@@ -28,6 +30,7 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
     @Override boolean scalesByWeightNorm() { return false; }
     @Override double target(double c) { return c - margin; }
     @Override double targetSlope(double c) { return 1; }
+    @Override double targetBound() { return 1 + Math.abs(margin); }
 
     @Override
     public LossSpec spec() {

@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class ArcFaceLoss extends MarginLoss {
 
     private ArcFaceLoss(Builder b) {
         super(b.options);
-        this.scale = requireScale("s", b.scale);
+        this.scale = Checks.requirePositive("s", b.scale);
         if (!(b.margin >= 0 && b.margin < Math.PI)) {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
         }
@@ -53,6 +54,7 @@ public final class ArcFaceLoss extends MarginLoss {
         this.sinMargin = Math.sin(margin);
         this.threshold = easyMargin ? 0 : Math.cos(Math.PI - margin);
         this.fallbackShift = easyMargin ? 0 : margin * Math.sin(Math.PI - margin);
+        requireParametersInRange();
     }
 
     public static Builder builder() {
@@ -78,6 +80,17 @@ public final class ArcFaceLoss extends MarginLoss {
     @Override
     double targetSlope(double c) {
         return c > threshold ? cosMargin + c * sinMargin / boundedSin(c) : 1;
+    }
+
+    /** {@code phi} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */
+    @Override
+    double targetBound() {
+        return 1 + fallbackShift;
+    }
+
+    @Override
+    double targetSlopeBound() {
+        return Math.abs(cosMargin) + sinMargin / MIN_SIN;
     }
 
     @Override

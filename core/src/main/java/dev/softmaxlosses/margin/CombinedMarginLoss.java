@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,10 +36,11 @@ public final class CombinedMarginLoss extends MarginLoss {
 
     private CombinedMarginLoss(Builder b) {
         super(b.options);
-        this.scale = requireScale("s", b.scale);
-        this.m1 = requireFinite("m1", b.m1);
-        this.m2 = requireFinite("m2", b.m2);
-        this.m3 = requireFinite("m3", b.m3);
+        this.scale = Checks.requirePositive("s", b.scale);
+        this.m1 = Checks.requireFinite("m1", b.m1);
+        this.m2 = Checks.requireFinite("m2", b.m2);
+        this.m3 = Checks.requireFinite("m3", b.m3);
+        requireParametersInRange();
     }
 
     public static Builder builder() {
@@ -58,6 +60,16 @@ public final class CombinedMarginLoss extends MarginLoss {
     @Override
     double targetSlope(double c) {
         return m1 * Math.sin(m1 * Math.acos(c) + m2) / boundedSin(c);
+    }
+
+    @Override
+    double targetBound() {
+        return 1 + Math.abs(m3);
+    }
+
+    @Override
+    double targetSlopeBound() {
+        return Math.abs(m1) / MIN_SIN;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,7 +28,8 @@ public final class L2SoftmaxLoss extends MarginLoss {
 
     private L2SoftmaxLoss(Builder b) {
         super(b.options);
-        this.alpha = requireScale("alpha", b.alpha);
+        this.alpha = Checks.requirePositive("alpha", b.alpha);
+        requireParametersInRange();
     }
 
     public static Builder builder() {

@@ -13,6 +13,8 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Locale;
+import java.util.Objects;
+import java.util.StringJoiner;
 
 /**
  * The path every loss of the margin family shares (as pytorch-metric-learning's
@@ -43,6 +45,17 @@ import java.util.Locale;
  *
  * <p>Inputs: {@code features} ({@code N x D}), {@code weights} ({@code C x D}), {@code labels},
  * optional {@code class_weights}. Every value must be finite.
+ *
+ * <p><b>Float32 range.</b> Every final logit must stay within half the float32 range
+ * ({@link #LOGIT_LIMIT}), so that a row's spread, and with it the unweighted loss, is a float32
+ * number too. Parameters whose largest logit {@code s max|T(c)|}, or whose largest target slope
+ * {@code s max|T'(c)|}, pass it are refused when the loss is built, naming them; norms of features or
+ * weights that make the logits of the losses that carry them ({@code s ||x|| ||W|| max|T(c)|})
+ * pass it are refused before anything is computed, naming the rows and their norms. A feature or
+ * weight gradient that still overflows (a tiny norm with a large scale) is an error naming the row,
+ * its norm and the parameters, after the buffers have been written.
+ *
+ * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
 public abstract sealed class MarginLoss implements Loss
         permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
@@ -53,6 +66,12 @@ public abstract sealed class MarginLoss implements Loss
 
     /** The floor of {@code sin(theta)} in the target transforms' derivatives. */
     public static final double MIN_SIN = 1e-6;
+
+    /**
+     * The largest final logit: half the float32 range, so that a row's spread (the most its loss can
+     * be, less the log of C, without class weights) is a float32 number too.
+     */
+    public static final double LOGIT_LIMIT = Float.MAX_VALUE / 2;
 
     /** How the target logit's derivative is taken. */
     public enum Gradient {
@@ -102,6 +121,104 @@ public abstract sealed class MarginLoss implements Loss
         return true;
     }
 
+    /** The largest {@code |T(c)|} over {@code c} in [-1, 1]: 1 unless a margin moves the target logit. */
+    double targetBound() {
+        return 1;
+    }
+
+    /** The largest {@code |T'(c)|} of the exact derivative: 1 unless the transform steepens it. */
+    double targetSlopeBound() {
+        return 1;
+    }
+
+    /**
+     * Refuses parameters whose final logits ({@code s max|T(c)|}) or target slope ({@code s max|T'(c)|},
+     * under the chosen gradient) pass {@link #LOGIT_LIMIT} whatever the input; each loss's
+     * constructor calls it last.
+     */
+    final void requireParametersInRange() {
+        double logit = scale() * targetBound();
+        if (logit > LOGIT_LIMIT) {
+            throw new IllegalArgumentException(name() + " with " + ownParameters() + " has final logits up to "
+                    + "s max|T(c)| = " + Checks.show(logit) + ", more than half the float32 range (" + Checks.show(LOGIT_LIMIT)
+                    + "), past which a row's spread and loss overflow; choose smaller parameters");
+        }
+        double slope = scale() * (gradient == Gradient.STRAIGHT_THROUGH ? 1 : targetSlopeBound());
+        if (slope > LOGIT_LIMIT) {
+            throw new IllegalArgumentException(name() + " with " + ownParameters() + " gives the target logit a slope "
+                    + "up to s max|T'(c)| = " + Checks.show(slope) + ", more than half the float32 range ("
+                    + Checks.show(LOGIT_LIMIT) + "), and its gradients overflow; choose smaller parameters");
+        }
+    }
+
+    /** The loss's own parameters, for messages: {@code s = 64.0, m = 0.35}. */
+    String ownParameters() {
+        StringJoiner joined = new StringJoiner(", ");
+        spec().parameters().forEach((key, value) -> {
+            if (!COMMON_PARAMETERS.contains(key) && !key.equals("gradient")) {
+                joined.add(key + " = " + value);
+            }
+        });
+        return joined.toString();
+    }
+
+    /**
+     * Refuses norms that make a final logit pass {@link #LOGIT_LIMIT}: the logits carry
+     * {@code s ||x_n|| ||W_j|| T}, so the bound is the scale times the largest norms the loss carries
+     * times {@code max|T(c)|}. The message names the rows with those norms.
+     */
+    void requireLogitsInRange(double[] featureNorms, double[] weightNorms) {
+        int r = scalesByFeatureNorm() ? largest(featureNorms) : -1;
+        int j = scalesByWeightNorm() ? largest(weightNorms) : -1;
+        double a = r < 0 ? 1 : featureNorms[r];
+        double b = j < 0 ? 1 : weightNorms[j];
+        double bound = scale() * a * b * targetBound();
+        if (featureNorms.length > 0 && bound > LOGIT_LIMIT) {
+            throw new IllegalArgumentException(name() + "'s final logits can reach " + Checks.show(bound)
+                    + " (the scale times the norms it carries times max|T(c)|), more than half the float32 range ("
+                    + Checks.show(LOGIT_LIMIT) + "): " + (r < 0 ? "" : "features[" + r + "] has norm " + Checks.show(a))
+                    + (r >= 0 && j >= 0 ? " and " : "") + (j < 0 ? "" : "weights[" + j + "] has norm " + Checks.show(b))
+                    + "; scale them down");
+        }
+    }
+
+    /** The index of the largest value (the first of equals), or -1 for none. */
+    private static int largest(double[] values) {
+        int best = -1;
+        for (int i = 0; i < values.length; i++) {
+            if (best < 0 || values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The feature and weight gradients, and the scale's, must be finite: an overflow (a norm far below
+     * 1 divides the gradient of a normalised vector) names the row, its norm and the parameters.
+     */
+    void requireFiniteGradients(LossResult out, double[] featureNorms, double[] weightNorms, int d) {
+        requireFiniteGradient("features", out.gradFeatures(), featureNorms, d);
+        requireFiniteGradient("weights", out.gradWeights(), weightNorms, d);
+        if (!Double.isFinite(out.gradScale())) {
+            throw new IllegalArgumentException("the gradient with respect to the scale is " + out.gradScale() + " with "
+                    + ownParameters() + "; choose smaller parameters");
+        }
+    }
+
+    private void requireFiniteGradient(String name, float[] grad, double[] norms, int d) {
+        for (int i = 0; i < grad.length; i++) {
+            if (!Float.isFinite(grad[i])) {
+                int r = i / d;
+                throw new IllegalArgumentException("the gradient of " + name + "[" + r + "] is not a float32 number ("
+                        + Checks.show(grad[i]) + " at column " + i % d + "): " + name + "[" + r + "] has norm "
+                        + Checks.show(norms[r]) + (norms[r] < NORM_EPS ? " (divided as if it were " + NORM_EPS + ")" : "")
+                        + " and " + name() + " has " + ownParameters()
+                        + "; a larger norm or smaller parameters keep it finite");
+            }
+        }
+    }
+
     public float labelSmoothing() { return crossEntropy.labelSmoothing(); }
     public int ignoreIndex() { return crossEntropy.ignoreIndex(); }
     public Reduction reduction() { return crossEntropy.reduction(); }
@@ -119,8 +236,10 @@ public abstract sealed class MarginLoss implements Loss
 
     @Override
     public LossResult compute(LossInput input) {
+        Objects.requireNonNull(input, "input");
         FloatMatrix x = Checks.require(name(), "features", input.features());
         FloatMatrix w = Checks.require(name(), "weights", input.weights());
+        requireLogitsFit(x.rows(), w.rows(), "; compute the loss with a StreamingMarginHead, which holds N x block values");
         LossResult result = LossResult.forFeatures(x.rows(), w.rows(), w.cols());
         compute(input, result);
         return result;
@@ -133,14 +252,18 @@ public abstract sealed class MarginLoss implements Loss
             throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
                     + batch.n() + ", " + batch.c() + ", " + batch.d() + "), or compute with a StreamingMarginHead");
         }
-        run(batch.features(), batch.weights(), batch.n(), batch.c(), batch.d(), batch.labels(), batch.classWeights(), out);
+        run(batch, out);
+        requireFiniteGradients(out, batch.featureNorms(), batch.weightNorms(), batch.d());
     }
 
-    /** A validated batch: the arrays and their shapes. */
-    record Batch(float[] features, float[] weights, int n, int c, int d, int[] labels, float[] classWeights) {}
+    /** A validated batch: the arrays and their shapes, and the norms of their rows. */
+    record Batch(float[] features, float[] weights, int n, int c, int d, int[] labels, float[] classWeights,
+                 double[] featureNorms, double[] weightNorms) {}
 
     /** Every check of the margin family's input, before anything is computed. */
     Batch validate(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(out, "out");
         FloatMatrix x = Checks.require(name(), "features", input.features());
         FloatMatrix w = Checks.require(name(), "weights", input.weights());
         int[] labels = Checks.require(name(), "labels", input.labels());
@@ -170,11 +293,22 @@ public abstract sealed class MarginLoss implements Loss
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
                     + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d + ")");
         }
-        return new Batch(n == 0 ? new float[0] : x.data(), w.data(), n, c, d, labels, input.classWeights());
+        float[] features = n == 0 ? new float[0] : x.data();
+        double[] featureNorms = norms(features, n, d);
+        double[] weightNorms = norms(w.data(), c, d);
+        requireLogitsInRange(featureNorms, weightNorms);
+        return new Batch(features, w.data(), n, c, d, labels, input.classWeights(), featureNorms, weightNorms);
     }
 
-    /** The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin. */
+    /**
+     * The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin.
+     *
+     * @throws IllegalArgumentException for mismatched columns, a value that is not finite, or
+     *                                  {@code N x C} logits that are more than a Java array holds
+     */
     public FloatMatrix inferenceLogits(FloatMatrix features, FloatMatrix weights) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(weights, "weights");
         int n = features.rows();
         int c = weights.rows();
         int d = weights.cols();
@@ -184,14 +318,23 @@ public abstract sealed class MarginLoss implements Loss
         }
         Checks.requireFinite("features", features);
         Checks.requireFinite("weights", weights);
-        Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex());
+        requireLogitsFit(n, c, "; compute the logits of fewer features at a time");
+        double[] featureNorms = norms(features.data(), n, d);
+        double[] weightNorms = norms(weights.data(), c, d);
+        requireLogitsInRange(featureNorms, weightNorms);
+        Geometry g = new Geometry(this, features.data(), weights.data(), n, c, d, null, ignoreIndex(), featureNorms,
+                weightNorms);
         float[] f = new float[n * c];
         KernelProvider.get().scaleShift(g.products, 0, f, 0, n * c, (float) scale(), 0f);
         return new FloatMatrix(f, n, c);
     }
 
-    private void run(float[] x, float[] w, int n, int c, int d, int[] labels, float[] classWeights, LossResult out) {
-        Geometry g = new Geometry(this, x, w, n, c, d, labels, ignoreIndex());
+    private void run(Batch batch, LossResult out) {
+        int n = batch.n();
+        int c = batch.c();
+        int[] labels = batch.labels();
+        Geometry g = new Geometry(this, batch.features(), batch.weights(), n, c, batch.d(), labels, ignoreIndex(),
+                batch.featureNorms(), batch.weightNorms());
         double s = scale();
         int ignore = ignoreIndex();
         float[] f = out.logits();
@@ -205,8 +348,14 @@ public abstract sealed class MarginLoss implements Loss
         // The softmax cross-entropy reads f from out.logits() and writes its outputs into out: its
         // final logits are f itself (temperature 1), written in place.
         crossEntropy.compute(LossInput.builder().logits(new FloatMatrix(f, n, c)).labels(labels)
-                .classWeights(classWeights).build(), out);
+                .classWeights(batch.classWeights()).build(), out);
         backward(g, labels, out);
+    }
+
+    /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */
+    static void requireLogitsFit(int n, int c, String advice) {
+        Checks.requireArrayLength(n + " features and " + c + " classes make " + n + "x" + c + " logits: that",
+                (long) n * c, advice);
     }
 
     /** {@code f_y = s A B T(c)}. */
@@ -370,14 +519,15 @@ public abstract sealed class MarginLoss implements Loss
         final float[] rawFeatures;
         final float[] rawWeights;
 
-        Geometry(MarginLoss loss, float[] x, float[] w, int n, int c, int d, int[] labels, int ignore) {
+        Geometry(MarginLoss loss, float[] x, float[] w, int n, int c, int d, int[] labels, int ignore,
+                 double[] featureNorms, double[] weightNorms) {
             this.n = n;
             this.c = c;
             this.d = d;
             this.rawFeatures = x;
             this.rawWeights = w;
-            this.featureNorms = new double[n];
-            this.weightNorms = new double[c];
+            this.featureNorms = featureNorms;
+            this.weightNorms = weightNorms;
             this.featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
             this.weightsHat = MarginLoss.normalise(w, c, d, weightNorms);
             this.featureOperand = loss.scalesByFeatureNorm() ? x : featuresHat;
@@ -408,14 +558,22 @@ public abstract sealed class MarginLoss implements Loss
         return Math.max(-1, Math.min(1, cos));
     }
 
-    /** The rows of {@code v} divided by their norms (floored at {@link #NORM_EPS}); the norms into {@code norms}. */
+    /** The rows of {@code v} divided by their {@code norms} (floored at {@link #NORM_EPS}). */
     static float[] normalise(float[] v, int rows, int d, double[] norms) {
         float[] hat = new float[rows * d];
         for (int r = 0; r < rows; r++) {
-            norms[r] = norm(v, r, d);
             normaliseRow(v, r * d, hat, r * d, d, norms[r]);
         }
         return hat;
+    }
+
+    /** The Euclidean norm of each row of {@code v}. */
+    static double[] norms(float[] v, int rows, int d) {
+        double[] norms = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            norms[r] = norm(v, r, d);
+        }
+        return norms;
     }
 
     /**
@@ -488,18 +646,5 @@ public abstract sealed class MarginLoss implements Loss
 
         /** How the target logit's derivative is taken (default {@link Gradient#EXACT}). */
         public B gradient(Gradient gradient) { options.gradient = gradient; return (B) this; }
-    }
-
-    /** A finite scale {@code > 0}. */
-    static double requireScale(String name, double value) {
-        return Checks.requirePositive(name, value);
-    }
-
-    /** A finite value. */
-    static double requireFinite(String name, double value) {
-        if (!Double.isFinite(value)) {
-            throw new IllegalArgumentException(name + " must be a finite number, got " + value);
-        }
-        return value;
     }
 }

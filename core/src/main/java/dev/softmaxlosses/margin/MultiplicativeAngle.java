@@ -11,12 +11,21 @@ package dev.softmaxlosses.margin;
  */
 final class MultiplicativeAngle {
 
+    /**
+     * The largest margin m (the papers use 1 to 4). Up to it, psi's slope at {@code c = +-1},
+     * {@code m U_{m-1}(+-1) = +-m^2}, is at most {@code 2^24}, below which float32 holds every integer,
+     * and the narrowest sector, {@code pi / m >= 7.7e-4} radians, is still wider than the smallest angle a
+     * float32 cosine tells from 0 ({@code acos(1 - 2^-24) = 3.5e-4}): past it the sectors are finer than
+     * the angles float32 features resolve, and the table of boundaries grows with m for nothing.
+     */
+    static final int MAX_M = 4096;
+
     private final int m;
     private final double[] boundaries;
 
     MultiplicativeAngle(int m) {
-        if (m < 1) {
-            throw new IllegalArgumentException("m must be an integer >= 1, got " + m);
+        if (m < 1 || m > MAX_M) {
+            throw new IllegalArgumentException("m must be an integer >= 1 and <= " + MAX_M + ", got " + m);
         }
         this.m = m;
         this.boundaries = new double[m - 1];

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,10 +20,8 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     MultiplicativeMarginLoss(Options options, int margin, double lambda) {
         super(options);
         this.angle = new MultiplicativeAngle(margin);
-        if (!(lambda >= 0) || Double.isInfinite(lambda)) {
-            throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
-        }
-        this.lambda = lambda;
+        this.lambda = Checks.requireNonNegative("lambda", lambda);
+        requireParametersInRange();
     }
 
     public int margin() { return angle.m(); }
@@ -33,6 +32,9 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     @Override boolean scalesByFeatureNorm() { return true; }
     @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
     @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }
+    /** {@code psi} runs from 1 down to {@code 1 - 2m}; its slope reaches {@code m^2} at {@code c = +-1}. */
+    @Override double targetBound() { return 2.0 * margin() - 1; }
+    @Override double targetSlopeBound() { return (double) margin() * margin(); }
 
     @Override
     public LossSpec spec() {
@@ -52,7 +54,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
             this.margin = defaultMargin;
         }
 
-        /** The integer angular margin m &gt;= 1. */
+        /** The integer angular margin m in [1, 4096] (the papers use 1 to 4; see LOSSES.md for the bound). */
         @SuppressWarnings("unchecked")
         public B margin(int margin) { this.margin = margin; return (B) this; }
 

@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.internal.Checks;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,8 @@ public final class NormFaceLoss extends MarginLoss {
 
     private NormFaceLoss(Builder b) {
         super(b.options);
-        this.scale = requireScale("s", b.scale);
+        this.scale = Checks.requirePositive("s", b.scale);
+        requireParametersInRange();
     }
 
     public static Builder builder() {

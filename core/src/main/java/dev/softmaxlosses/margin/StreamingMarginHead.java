@@ -10,6 +10,7 @@ import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A margin loss over many classes without the {@code N x C} logits (face recognition trains with
@@ -28,7 +29,9 @@ import java.util.Arrays;
  * Extra memory is {@code N x block} floats (plus {@code N x D} and {@code block x D}), whatever
  * {@code C} is; nothing of size {@code C x D} is copied. Results equal {@link MarginLoss#compute} to
  * float32 rounding; the outputs that would be {@code N x C} (logits, probabilities, their gradient)
- * are not produced ({@link LossResult#forStreaming}).
+ * are not produced ({@link LossResult#forStreaming}). The checks are {@link MarginLoss}'s (the float32
+ * range of the logits and gradients, the per-sample overflow rule), and a block whose {@code N x block}
+ * values are more than a Java array holds is an error that suggests one that fits.
  */
 public final class StreamingMarginHead {
 
@@ -40,6 +43,7 @@ public final class StreamingMarginHead {
 
     /** A streaming head for {@code loss}, walking {@code block} classes at a time. */
     public StreamingMarginHead(MarginLoss loss, int block) {
+        Objects.requireNonNull(loss, "loss");
         if (block < 1) {
             throw new IllegalArgumentException("block must be >= 1, got " + block);
         }
@@ -53,8 +57,10 @@ public final class StreamingMarginHead {
 
     /** Computes into new buffers. */
     public LossResult compute(LossInput input) {
+        Objects.requireNonNull(input, "input");
         FloatMatrix w = Checks.require(loss.name(), "weights", input.weights());
         FloatMatrix x = Checks.require(loss.name(), "features", input.features());
+        requireBlockFits(x.rows(), w.rows());
         LossResult out = LossResult.forStreaming(x.rows(), w.rows(), w.cols());
         compute(input, out);
         return out;
@@ -62,6 +68,10 @@ public final class StreamingMarginHead {
 
     /** Computes into buffers from {@link LossResult#forStreaming} (or any with feature gradients). */
     public void compute(LossInput input, LossResult out) {
+        Objects.requireNonNull(input, "input");
+        if (input.features() != null && input.weights() != null) {
+            requireBlockFits(input.features().rows(), input.weights().rows());
+        }
         MarginLoss.Batch batch = loss.validate(input, out);
         int n = batch.n();
         int c = batch.c();
@@ -77,13 +87,10 @@ public final class StreamingMarginHead {
         boolean rawWeights = loss.scalesByWeightNorm();
         boolean clamp = !rawFeatures && !rawWeights;
 
-        double[] featureNorms = new double[n];
+        double[] featureNorms = batch.featureNorms();
         float[] featuresHat = MarginLoss.normalise(x, n, d, featureNorms);
         float[] featureOperand = rawFeatures ? x : featuresHat;
-        double[] weightNorms = new double[c];
-        for (int j = 0; j < c; j++) {
-            weightNorms[j] = MarginLoss.norm(w, j, d);
-        }
+        double[] weightNorms = batch.weightNorms();
         double[] targetCos = new double[n];
         double[] targetLogit = new double[n];
         for (int r = 0; r < n; r++) {
@@ -143,6 +150,11 @@ public final class StreamingMarginHead {
             normaliser += wy;
             mass[r] = (1 - eps) * wy + eps / c * weightSum;
             double l = mass[r] * lse[r] - (1 - eps) * wy * targetLogit[r] - eps / c * weightedLogitSum[r];
+            if (!Checks.isFloat32(l)) {
+                // The logits are in range (MarginLoss.validate): only class weights above 1 can do this.
+                throw Checks.lossOverflow(r, l, "lower class_weights (up to "
+                        + Checks.show(Checks.maxWeight(classWeights)) + "), which multiply it");
+            }
             out.losses()[r] = (float) l;
             total += l;
         }
@@ -215,6 +227,14 @@ public final class StreamingMarginHead {
             }
         }
         out.setGradScale(loss.hasScale() ? gradScale : 0);
+        loss.requireFiniteGradients(out, featureNorms, weightNorms, d);
+    }
+
+    /** The products of n features with one block of classes, and their gradient, are N x block values each. */
+    private void requireBlockFits(int n, int c) {
+        int b = Math.min(block, c);
+        Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
+                ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
     }
 
     /**

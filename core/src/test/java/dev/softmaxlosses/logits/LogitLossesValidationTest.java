@@ -4,6 +4,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.Reduction;
 
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,9 @@ class LogitLossesValidationTest {
         assertRejected(() -> LossSpec.parse("distillation:alpha=1.5").create(), "alpha must be in [0, 1], got 1.5");
         assertRejected(() -> LossSpec.parse("distillation:temperature=0").create(), "temperature must be a finite number > 0");
         assertRejected(() -> LossSpec.parse("softplus_lse:scale=0").create(), "scale must be a finite number > 0, got 0.0");
-        assertRejected(() -> LossSpec.parse("max_hinge:margin=NaN").create(), "margin must be a finite number, got NaN");
+        assertRejected(() -> LossSpec.parse("max_hinge:margin=NaN").create(),
+                "parameter margin of max_hinge must be a finite number within the float32 range [-3.4028235E38, 3.4028235E38], got 'NaN'");
+        assertRejected(() -> new MaxHingeLoss(Float.NaN, -100, Reduction.MEAN), "margin must be a finite number, got NaN");
         assertRejected(() -> LossSpec.parse("multiclass_hinge:scale=2"), "unknown parameter 'scale' for multiclass_hinge; "
                 + "valid parameters: margin, ignore_index, reduction");
     }

@@ -308,7 +308,7 @@ class MarginLossTest {
                 .labels(0).logits(new float[][] {{1}}).build()), "arcface does not take logits");
         assertRejected(() -> LossSpec.parse("arcface:m=4").create(), "m must be in [0, pi), got 4.0");
         assertRejected(() -> LossSpec.parse("sphereface:m=1.5").create(), "parameter m of sphereface must be an integer, got '1.5'");
-        assertRejected(() -> LossSpec.parse("sphereface:m=0").create(), "m must be an integer >= 1, got 0");
+        assertRejected(() -> LossSpec.parse("sphereface:m=0").create(), "m must be an integer >= 1 and <= 4096, got 0");
         assertRejected(() -> LossSpec.parse("lsoftmax:lambda=-1").create(), "lambda must be a finite number >= 0, got -1.0");
         assertRejected(() -> LossSpec.parse("cosface:s=0").create(), "s must be a finite number > 0, got 0.0");
         assertRejected(() -> LossSpec.parse("cosface:gradient=straight_through").create(),

@@ -185,7 +185,7 @@ class EvalCommandTest {
 
     @Test
     void keepsAnErrorWithALineBreakOnOneLine() {
-        rejectsCase(GOOD, "no\nsuch", "unknown loss");
+        rejectsCase(GOOD, "no\nsuch", "control character \\u000a");
     }
 
     // ---------------------------------------------------------------- shapes
