@@ -190,6 +190,9 @@ final class EvalCommand implements Callable<Integer> {
         } else {
             return;
         }
+        if (cells > JsonCases.MAX_VALUES) {
+            return; // larger than an array: the loss says so, naming the shape
+        }
         long needed = 4 * cells * (loss instanceof MarginLoss ? 5 : 3);
         Runtime rt = Runtime.getRuntime();
         if (needed < rt.freeMemory()) {
