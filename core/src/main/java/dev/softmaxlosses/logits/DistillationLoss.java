@@ -35,9 +35,8 @@ import java.util.Map;
  *
  * <p><b>Inputs:</b> {@code logits} (the student's, {@code N x C}), {@code teacher_logits} (same
  * shape), {@code labels} (needed when {@code alpha < 1}). <b>Parameters</b> (spec
- * {@code distillation}): {@code temperature} T in {@code [2^-126, Float.MAX_VALUE]} (4), {@code alpha} in
- * [0, 1] (0.9),
- * {@code ignore_index} (-100), {@code reduction} (mean over all N samples). A class the student
+ * {@code distillation}): {@code temperature} T in {@code [2^-126, Float.MAX_VALUE]} (4), {@code alpha}
+ * in [0, 1] (0.9), {@code ignore_index} (-100), {@code reduction} (mean over all N samples). A class the student
  * masks ({@code -Infinity}) must be masked by the teacher too. Related: {@code softmax_cross_entropy}
  * with soft targets and {@code temperature}.
  *

@@ -11,10 +11,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -118,15 +116,6 @@ final class JsonCases {
                     .build();
         }
 
-        /** How many values the case's arrays hold. */
-        long values() {
-            long n = 0;
-            for (Object a : arrays.values()) {
-                n += a instanceof FloatMatrix m ? m.data().length : a instanceof float[] v ? v.length : ((int[]) a).length;
-            }
-            return n;
-        }
-
         private FloatMatrix matrix(String name) {
             return (FloatMatrix) arrays.get(name);
         }
@@ -159,11 +148,6 @@ final class JsonCases {
         } catch (IOException e) {
             throw new BadInputException("cannot read " + where + ": " + Messages.reason(e));
         }
-    }
-
-    /** Reads one JSON object from a string. */
-    static Case parse(String text, String where) {
-        return read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), where);
     }
 
     private static Case read(JsonParser p, String where) throws IOException {

@@ -13,6 +13,7 @@ final class LineInput extends InputStream {
 
     private final InputStream in;
     private final byte[] buffer = new byte[1 << 16];
+    private final byte[] one = new byte[1];
     private int position;
     private int limit;
     /** Whether the current line's newline (or the file's end) has been reached. */
@@ -37,7 +38,6 @@ final class LineInput extends InputStream {
 
     @Override
     public int read() {
-        byte[] one = new byte[1];
         return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
@@ -62,11 +62,22 @@ final class LineInput extends InputStream {
         return n == 0 && lineEnded ? -1 : n;
     }
 
+    /** Skips to the end of the current line, at most {@code n} bytes of it. */
     @Override
     public long skip(long n) {
-        byte[] scratch = new byte[(int) Math.min(n, buffer.length)];
-        int got = read(scratch, 0, scratch.length);
-        return Math.max(got, 0);
+        long skipped = 0;
+        while (skipped < n && !lineEnded && fill()) {
+            byte c = buffer[position++];
+            if (c == '\n') {
+                lineEnded = true;
+            } else {
+                skipped++;
+            }
+        }
+        if (!lineEnded && skipped < n && !fill()) {
+            lineEnded = true;
+        }
+        return skipped;
     }
 
     /** Closing a line leaves the file open. */

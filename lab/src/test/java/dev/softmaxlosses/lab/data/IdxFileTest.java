@@ -111,6 +111,14 @@ class IdxFileTest {
     }
 
     @Test
+    void aGzipBombAfterTheDataIsCountedOnlyToABound() throws IOException {
+        byte[] data = plain(sample());
+        byte[] bomb = Arrays.copyOf(data, data.length + (64 << 20));
+        String m = rejected(gzip(bomb));
+        assertTrue(m.contains("more than 1048576 bytes after"), m);
+    }
+
+    @Test
     void rejectsATruncatedGzipStream() throws IOException {
         byte[] gz = gzip(plain(sample()));
         assertTrue(rejected(Arrays.copyOf(gz, gz.length / 2)).contains("truncated gzip"));
