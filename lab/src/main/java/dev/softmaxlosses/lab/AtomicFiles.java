@@ -72,11 +72,18 @@ public final class AtomicFiles {
         private final OutputStream stream;
         private boolean done;
 
+        /** Deletes the temporary file when the JVM ends before the file is done (Ctrl-C, kill). */
+        private final Thread cleanup;
+
         private Pending(Path target, Path temporary, FileChannel channel) {
             this.target = target;
             this.temporary = temporary;
             this.channel = channel;
             this.stream = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            this.cleanup = temporary == null ? null : new Thread(() -> deleteQuietly(temporary), "softmax-lab output cleanup");
+            if (cleanup != null) {
+                Runtime.getRuntime().addShutdownHook(cleanup);
+            }
         }
 
         /** Where to write; do not close it. */
@@ -101,6 +108,7 @@ public final class AtomicFiles {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
             done = true;
+            forgetCleanup();
         }
 
         @Override
@@ -115,6 +123,25 @@ public final class AtomicFiles {
                 if (temporary != null) {
                     Files.deleteIfExists(temporary);
                 }
+                forgetCleanup();
+            }
+        }
+
+        private void forgetCleanup() {
+            try {
+                if (cleanup != null) {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                }
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs or has run
+            }
+        }
+
+        private static void deleteQuietly(Path file) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a hidden temporary file left behind is harmless
             }
         }
 
