@@ -182,34 +182,23 @@ final class EvalCommand implements Callable<Integer> {
      * products and their gradient) are several times the size of its input.
      */
     private static void requireMemory(Loss loss, LossInput in) {
-        long cells;
+        int rows;
+        int columns;
         if (in.logits() != null) {
-            cells = (long) in.logits().rows() * in.logits().cols();
+            rows = in.logits().rows();
+            columns = in.logits().cols();
         } else if (in.features() != null && in.weights() != null) {
-            cells = (long) in.features().rows() * in.weights().rows();
+            rows = in.features().rows();
+            columns = in.weights().rows();
         } else {
             return;
         }
+        long cells = (long) rows * columns;
         if (cells > JsonCases.MAX_VALUES) {
             return; // larger than an array: the loss says so, naming the shape
         }
-        long needed = 4 * cells * (loss instanceof MarginLoss ? 5 : 3);
-        Runtime rt = Runtime.getRuntime();
-        if (needed < rt.freeMemory()) {
-            return;
-        }
-        System.gc();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (needed > available) {
-            throw new BadInputException(String.format(Locale.ROOT, "the case's %d x %d results need about %d MB, more than"
-                    + " the %d MB the JVM has left (of %d MB): split it into smaller cases, or give the JVM more memory"
-                    + " with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg", cells / Math.max(1, columns(in)), columns(in), needed >> 20,
-                    available >> 20, rt.maxMemory() >> 20, Math.max(2, 2 * ((needed >> 30) + 1))));
-        }
-    }
-
-    private static int columns(LossInput in) {
-        return in.logits() != null ? in.logits().cols() : in.weights().rows();
+        SoftmaxLab.requireMemory(4 * cells * (loss instanceof MarginLoss ? 5 : 3), "the case's " + rows + " x " + columns
+                + " results", "split it into smaller cases");
     }
 
     private static void writeResult(JsonGenerator g, JsonNode id, Evaluated e) throws IOException {

@@ -86,19 +86,8 @@ final class Preflight {
                     : s.embedding() + " x " + classes) + " weights, more than a Java array holds (" + MAX_ARRAY
                     + "); use narrower layers");
         }
-        long bytes = 4 * atOnce * (3 * weights + activations);
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > available) {
-            System.gc();
-            available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        }
-        if (bytes > available) {
-            throw new BadInputException(String.format(Locale.ROOT, "%s needs about %d MB to train %d run%s at once, more"
-                    + " than the %d MB the JVM has left (of %d MB); use narrower layers, fewer --threads, or give the"
-                    + " JVM more memory with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg", network, bytes >> 20, atOnce,
-                    atOnce == 1 ? "" : "s", available >> 20, rt.maxMemory() >> 20, Math.max(2, 2 * ((bytes >> 30) + 1))));
-        }
+        SoftmaxLab.requireMemory(4 * atOnce * (3 * weights + activations), network + " for " + atOnce + " run"
+                + (atOnce == 1 ? "" : "s") + " at once", "use narrower layers or fewer --threads");
     }
 
     private static String join(int[] sizes) {

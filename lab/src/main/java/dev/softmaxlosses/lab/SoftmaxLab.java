@@ -158,6 +158,25 @@ public final class SoftmaxLab implements Runnable {
                 doing == null ? "" : " " + doing, mb, Math.max(2, 2 * ((mb + 1023) >> 10)));
     }
 
+    /**
+     * Refuses work that needs more memory than the JVM has left, before it starts: {@code what} needs
+     * about {@code bytes}; {@code smaller} says how to need less.
+     */
+    static void requireMemory(long bytes, String what, String smaller) {
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > available) {
+            // What is in use may be garbage: count again after a collection before refusing.
+            System.gc();
+            available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        }
+        if (bytes > available) {
+            throw new BadInputException(String.format(Locale.ROOT, "%s needs about %d MB, more than the %d MB the JVM has"
+                    + " left (of %d MB); %s, or give the JVM more memory with SOFTMAX_LAB_JAVA_OPTS=-Xmx%dg", what,
+                    bytes >> 20, available >> 20, rt.maxMemory() >> 20, smaller, Math.max(2, 2 * ((bytes >> 30) + 1))));
+        }
+    }
+
     /** The error for a failed write to standard output. */
     static String cannotWriteStdout(IOException e) {
         return "cannot write to standard output: " + Messages.reason(e);
