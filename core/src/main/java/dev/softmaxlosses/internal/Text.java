@@ -29,6 +29,15 @@ public final class Text {
         return escaped(text, LINE_CHARS);
     }
 
+    /**
+     * {@code text} escaped as {@link #echo} does, cut to {@code limit} characters followed by
+     * {@code ... (N characters)} when it is longer: for callers with limits of their own (the lab's
+     * messages).
+     */
+    public static String echo(String text, int limit) {
+        return escaped(text, limit);
+    }
+
     private static String escaped(String text, int limit) {
         if (text == null) {
             return "null";

@@ -28,14 +28,6 @@ public final class AtomicFiles {
 
     private AtomicFiles() {}
 
-    /** Writes {@code bytes} to {@code target}, whole or not at all. */
-    public static void write(Path target, byte[] bytes) throws IOException {
-        try (Pending pending = create(target)) {
-            pending.stream().write(bytes);
-            pending.commit();
-        }
-    }
-
     /** Starts writing {@code target}: write into {@link Pending#stream()}, then {@link Pending#commit()}. */
     public static Pending create(Path target) throws IOException {
         Path real = target;

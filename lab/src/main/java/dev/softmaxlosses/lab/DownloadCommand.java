@@ -49,9 +49,7 @@ final class DownloadCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } catch (BadInputException e) {
-            err.println("error: " + SoftmaxLab.oneLine(e.getMessage()));
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, e.getMessage());
         }
     }
 }

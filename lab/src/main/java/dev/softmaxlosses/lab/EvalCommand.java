@@ -81,20 +81,14 @@ final class EvalCommand implements Callable<Integer> {
                 return status;
             }
         } catch (BadInputException | IllegalArgumentException | Sink.WriteFailure e) {
-            err.println("error: " + SoftmaxLab.oneLine(e.getMessage()));
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, e.getMessage());
         } catch (UncheckedIOException e) {
-            err.println("error: " + SoftmaxLab.oneLine("cannot read input file " + Messages.quote(input.toString()) + ": "
-                    + Messages.reason(e.getCause())));
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, "cannot read input file " + Messages.quote(input.toString()) + ": "
+                    + Messages.reason(e.getCause()));
         } catch (IOException e) {
             // Only closing the input or removing an unfinished output file fails here.
-            err.println("error: " + SoftmaxLab.oneLine("cannot finish " + (output == null ? "reading " + input
-                    : "writing " + output) + ": " + Messages.reason(e)));
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, "cannot finish " + (output == null ? "reading " + input : "writing " + output)
+                    + ": " + Messages.reason(e));
         }
     }
 
@@ -133,7 +127,7 @@ final class EvalCommand implements Callable<Integer> {
                 sink.write(g -> writeResult(g, id, e));
                 continue;
             } catch (BadInputException | IllegalArgumentException e) {
-                error = SoftmaxLab.oneLine(e.getMessage());
+                error = Messages.oneLine(e.getMessage());
             } catch (OutOfMemoryError e) {
                 error = SoftmaxLab.outOfMemory();
             } catch (RuntimeException e) {
@@ -141,7 +135,7 @@ final class EvalCommand implements Callable<Integer> {
                     throw e;
                 }
                 internal++;
-                error = "internal error, please report it: " + SoftmaxLab.oneLine(String.valueOf(e));
+                error = "internal error, please report it: " + Messages.oneLine(String.valueOf(e));
                 if (internal == 1) {
                     SoftmaxLab.reportCrash(err, e, "on " + where);
                 }

@@ -102,14 +102,10 @@ abstract class LabCommand implements Callable<Integer> {
             }
         } catch (BadInputException | IllegalArgumentException | Trainer.DivergedException e) {
             String hint = e instanceof Trainer.DivergedException ? "; try a lower --lr or a smaller scale s" : "";
-            err.println("error: " + SoftmaxLab.oneLine(e.getMessage()) + hint);
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, e.getMessage() + hint);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            err.println("error: interrupted; no report was written");
-            err.flush();
-            return SoftmaxLab.EXIT_BAD_INPUT;
+            return SoftmaxLab.badInput(err, "interrupted; no report was written");
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.softmaxlosses.lab;
 
+import dev.softmaxlosses.internal.Text;
+
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -12,8 +14,9 @@ import java.util.List;
 /**
  * How the lab words what it tells the user. An error is one line that a terminal shows as written:
  * line breaks become spaces, control and format characters (an ANSI escape that would clear the
- * screen, a bidi override that would reorder the line) are shown as {@code \}{@code uXXXX}, and a
- * message stays a few hundred characters long however long the text it quotes.
+ * screen, a bidi override that would reorder the line) are shown as {@code \}{@code uXXXX} (core's
+ * {@link Text}, which escapes the library's messages the same way), and a message stays a few
+ * hundred characters long however long the text it quotes.
  */
 public final class Messages {
 
@@ -30,12 +33,12 @@ public final class Messages {
         if (message == null || message.isBlank()) {
             return "unknown error";
         }
-        return shorten(escape(message.strip().replaceAll("\\s*\\R\\s*", " ")), MAX_LENGTH);
+        return Text.echo(message.strip().replaceAll("\\s*\\R\\s*", " "), MAX_LENGTH);
     }
 
     /** The user's text for quoting in a message: escaped and at most {@value #MAX_QUOTE} characters. */
     public static String quote(String text) {
-        return text == null ? "null" : shorten(escape(text), MAX_QUOTE);
+        return Text.echo(text, MAX_QUOTE);
     }
 
     /** At most {@code max} items of {@code names}, then how many more there are. */
@@ -75,35 +78,6 @@ public final class Messages {
 
     /** Control, format and separator characters as {@code \}{@code uXXXX}; everything else unchanged. */
     static String escape(String s) {
-        StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            if (unsafe(ch)) {
-                if (b == null) {
-                    b = new StringBuilder(s.length() + 16).append(s, 0, i);
-                }
-                b.append(String.format("\\u%04x", (int) ch));
-            } else if (b != null) {
-                b.append(ch);
-            }
-        }
-        return b == null ? s : b.toString();
-    }
-
-    private static boolean unsafe(char ch) {
-        int type = Character.getType(ch);
-        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                || type == Character.PARAGRAPH_SEPARATOR;
-    }
-
-    private static String shorten(String s, int max) {
-        if (s.length() <= max) {
-            return s;
-        }
-        int keep = max - 3;
-        if (Character.isHighSurrogate(s.charAt(keep - 1))) {
-            keep--;
-        }
-        return s.substring(0, keep) + "... (" + s.length() + " characters)";
+        return Text.echo(s, Integer.MAX_VALUE);
     }
 }

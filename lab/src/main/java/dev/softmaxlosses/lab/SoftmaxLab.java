@@ -101,23 +101,13 @@ public final class SoftmaxLab implements Runnable {
         CommandLine cli = new CommandLine(this);
         cli.setOut(out);
         cli.setErr(err);
-        cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("error: " + oneLine(e.getMessage())
-                    + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
-            e.getCommandLine().getErr().flush();
-            return EXIT_BAD_INPUT;
-        });
-        cli.setExecutionExceptionHandler((e, c, parsed) -> {
-            if (e instanceof BadInputException || e instanceof IllegalArgumentException) {
-                c.getErr().println("error: " + oneLine(e.getMessage()));
-                return EXIT_BAD_INPUT;
-            }
-            return reportCrash(c.getErr(), e, null);
-        });
+        cli.setParameterExceptionHandler((e, a) -> badInput(e.getCommandLine().getErr(), e.getMessage()
+                + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)"));
+        cli.setExecutionExceptionHandler((e, c, parsed) -> e instanceof BadInputException || e instanceof IllegalArgumentException
+                ? badInput(c.getErr(), e.getMessage()) : reportCrash(c.getErr(), e, null));
         String kernels = kernelProblem();
         if (kernels != null) {
-            err.println("error: " + oneLine(kernels));
-            return EXIT_BAD_INPUT;
+            return badInput(err, kernels);
         }
         return cli.execute(args);
     }
@@ -134,7 +124,7 @@ public final class SoftmaxLab implements Runnable {
                 return EXIT_BAD_INPUT;
             }
             err.println("error: internal error" + (where == null ? "" : " " + where) + ", please report it: "
-                    + oneLine(String.valueOf(e)) + (debug() ? "" : " (" + DEBUG_VARIABLE + "=1 shows where)"));
+                    + Messages.oneLine(String.valueOf(e)) + (debug() ? "" : " (" + DEBUG_VARIABLE + "=1 shows where)"));
             if (debug()) {
                 StringWriter trace = new StringWriter();
                 e.printStackTrace(new PrintWriter(trace));
@@ -200,8 +190,14 @@ public final class SoftmaxLab implements Runnable {
         }
     }
 
-    /** An invalid {@code -Dsoftmaxlosses.vectorization}, said before any work; null when the kernels load. */
+    /**
+     * An invalid {@code -Dsoftmaxlosses.vectorization}, said before any work; null when it is unset
+     * (the kernels then always load, falling back to the scalar ones) or the kernels load.
+     */
     private static String kernelProblem() {
+        if (System.getProperty(KernelProvider.PROPERTY) == null) {
+            return null;
+        }
         try {
             KernelProvider.get();
             return null;
@@ -210,9 +206,11 @@ public final class SoftmaxLab implements Runnable {
         }
     }
 
-    /** An error message as one safe line (see {@link Messages#oneLine}). */
-    static String oneLine(String message) {
-        return Messages.oneLine(message);
+    /** Says {@code error: MESSAGE} on one safe line ({@link Messages#oneLine}) and gives the bad-input status. */
+    static int badInput(PrintWriter err, String message) {
+        err.println("error: " + Messages.oneLine(message));
+        err.flush();
+        return EXIT_BAD_INPUT;
     }
 
     private static boolean debug() {

@@ -68,8 +68,8 @@ public record IdxFile(int[] dims, byte[] data) {
      * expands to) gigabytes costs no more memory than the bytes it really holds.
      */
     public static IdxFile read(InputStream stream, String name) throws IOException {
-        InputStream in = decompressed(stream, name);
         try {
+            InputStream in = decompressed(stream);
             byte[] start = in.readNBytes(4);
             if (start.length < 4) {
                 throw new BadInputException(name + " is not an IDX file: it holds only " + start.length + " bytes");
@@ -164,7 +164,7 @@ public record IdxFile(int[] dims, byte[] data) {
     }
 
     /** The stream, through gunzip when it starts with gzip's magic bytes {@code 1f 8b}. */
-    private static InputStream decompressed(InputStream stream, String name) throws IOException {
+    private static InputStream decompressed(InputStream stream) throws IOException {
         BufferedInputStream in = new BufferedInputStream(stream, 1 << 16);
         in.mark(2);
         int b0 = in.read();
@@ -173,13 +173,7 @@ public record IdxFile(int[] dims, byte[] data) {
         if (b0 != 0x1f || b1 != 0x8b) {
             return in;
         }
-        try {
-            return new GZIPInputStream(in, 1 << 16);
-        } catch (EOFException e) {
-            throw new BadInputException(name + " is a truncated gzip file (it ends before its compressed data does)");
-        } catch (ZipException e) {
-            throw new BadInputException(name + " is a corrupt gzip file: " + e.getMessage());
-        }
+        return new GZIPInputStream(in, 1 << 16);
     }
 
     private static long count(int[] dims) {

@@ -44,6 +44,14 @@ class ReportFolderTest {
         return target;
     }
 
+    /** A run that writes {@code report.html} ("new") into {@code target} and puts it in place. */
+    private static void newReport(Path target) throws IOException {
+        try (ReportFolder folder = ReportFolder.open(target)) {
+            Files.writeString(folder.path().resolve("report.html"), "new");
+            folder.commit();
+        }
+    }
+
     private static String refused(Path target, String... fragments) {
         BadInputException e = assertThrows(BadInputException.class, () -> ReportFolder.open(target).close());
         for (String f : fragments) {
@@ -91,10 +99,7 @@ class ReportFolderTest {
     @Test
     void anEmptyFolderMayBecomeAReport() throws IOException {
         Path target = Files.createDirectory(dir.resolve("empty"));
-        try (ReportFolder folder = ReportFolder.open(target)) {
-            Files.writeString(folder.path().resolve("report.html"), "new");
-            folder.commit();
-        }
+        newReport(target);
         assertEquals(List.of(ReportFolder.MARKER, "report.html"), listing(target));
     }
 
@@ -136,10 +141,7 @@ class ReportFolderTest {
         Files.writeString(target.resolve("report.html"), "<!doctype html>\n<html><head>\n<title>softmax-lab demo: x</title>\n");
         Files.writeString(target.resolve("metrics.json"), "{}");
         Files.writeString(target.resolve("01-softmax_cross_entropy-curves.png"), "png");
-        try (ReportFolder folder = ReportFolder.open(target)) {
-            Files.writeString(folder.path().resolve("report.html"), "new");
-            folder.commit();
-        }
+        newReport(target);
         assertEquals(List.of(ReportFolder.MARKER, "report.html"), listing(target));
     }
 
@@ -236,10 +238,7 @@ class ReportFolderTest {
         Path probe = Files.createDirectory(dir.resolve("probe"));
         Set<PosixFilePermission> expected = Files.getPosixFilePermissions(probe);
         Path target = dir.resolve("demo");
-        try (ReportFolder folder = ReportFolder.open(target)) {
-            Files.writeString(folder.path().resolve("report.html"), "new");
-            folder.commit();
-        }
+        newReport(target);
         assertEquals(expected, Files.getPosixFilePermissions(target), "as any new folder, not 0700");
     }
 }
