@@ -145,24 +145,18 @@ public interface KernelSupport {
         double logSum = Math.log(sum);
         double expTarget = grad[gradOff + label];
         double targetWeight = classWeights == null ? 1.0 : classWeights[label];
-        double uniform = (double) eps / len;
-        double weightedMass = (1.0 - eps) * targetWeight + uniform * classWeightSum;
-
+        double weightedMass = CrossEntropyTerms.mass(eps, targetWeight, classWeightSum, len);
         float alpha = (float) (weightedMass / sum * gradScale);
-        float beta = (float) (-uniform * gradScale);
+        float beta = (float) (-CrossEntropyTerms.uniform(eps, len) * gradScale);
         if (classWeights == null) {
             scaleAddInPlace(grad, gradOff, len, alpha, beta);
         } else {
             scaleAddScaledInPlace(grad, gradOff, len, alpha, classWeights, 0, beta);
         }
-        grad[gradOff + label] = (float) (gradScale
-                * (-weightedMass * (sum - expTarget) / sum + uniform * (classWeightSum - targetWeight)));
-
-        double targetLogit = z[off + label] * invT;
-        double loss = weightedMass * logSum + (1.0 - eps) * targetWeight * (shift - targetLogit);
-        if (eps > 0f) {
-            loss += uniform * (shift * classWeightSum - invT * weightedLogitSum);
-        }
+        grad[gradOff + label] = (float) CrossEntropyTerms.targetGradient(weightedMass, sum - expTarget, 1.0 / sum, eps,
+                targetWeight, classWeightSum, len, gradScale);
+        double loss = CrossEntropyTerms.loss(weightedMass, shift, logSum, eps, targetWeight, z[off + label] * invT,
+                classWeightSum, invT * weightedLogitSum, len);
         if (lseOut != null) {
             lseOut[lseOff] = (float) (shift + logSum);
         }

@@ -7,7 +7,7 @@ import dev.softmaxlosses.LossParameters;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
-import dev.softmaxlosses.internal.RowMajorProducts;
+import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
@@ -423,8 +423,8 @@ public abstract sealed class MarginLoss implements Loss
         out.setGradScale(hasScale() ? gradScale : 0);
         float[] gradFeatures = out.gradFeatures();
         float[] gradWeights = out.gradWeights();
-        RowMajorProducts.standard().times(gradProducts, n, c, g.weightOperand, d, gradFeatures);
-        RowMajorProducts.standard().transposedTimes(gradProducts, n, c, g.featureOperand, d, gradWeights);
+        MatrixProducts.netlib().times(gradProducts, n, c, g.weightOperand, d, gradFeatures);
+        MatrixProducts.netlib().transposedTimes(gradProducts, n, c, g.featureOperand, d, gradWeights);
         finishOperandGradient(gradFeatures, g.featuresHat, g.featureNorms, 0, gradFeatureNorm, n, d, scalesByFeatureNorm());
         finishOperandGradient(gradWeights, g.weightsHat, g.weightNorms, 0, gradWeightNorm, c, d, scalesByWeightNorm());
         for (int r = 0; normalised && r < n; r++) {
@@ -533,7 +533,7 @@ public abstract sealed class MarginLoss implements Loss
             this.featureOperand = loss.scalesByFeatureNorm() ? x : featuresHat;
             this.weightOperand = loss.scalesByWeightNorm() ? w : weightsHat;
             this.products = new float[n * c];
-            RowMajorProducts.standard().timesTransposed(featureOperand, n, d, weightOperand, c, products);
+            MatrixProducts.netlib().timesTransposed(featureOperand, n, d, weightOperand, c, products);
             if (!loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm()) {
                 for (int i = 0; i < products.length; i++) {
                     products[i] = Math.max(-1f, Math.min(1f, products[i]));

@@ -5,7 +5,7 @@ import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
-import dev.softmaxlosses.internal.RowMajorProducts;
+import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -210,9 +210,9 @@ public final class StreamingMarginHead {
                 }
             }
             // Raw weights are used in place, the block's rows from j0 on; normalised ones are in weightsHat.
-            RowMajorProducts.standard().timesAccumulate(gradProducts, n, width, rawWeights ? w : weightsHat,
-                    rawWeights ? j0 * d : 0, d, gradFeatures);
-            RowMajorProducts.standard().transposedTimes(gradProducts, n, width, featureOperand, d, gradWeightsBlock);
+            MatrixProducts.netlib().times(gradProducts, n, width, rawWeights ? w : weightsHat,
+                    rawWeights ? j0 * d : 0, d, gradFeatures, true);
+            MatrixProducts.netlib().transposedTimes(gradProducts, n, width, featureOperand, d, gradWeightsBlock);
             if (rawWeights) {
                 normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
             }
@@ -255,10 +255,10 @@ public final class StreamingMarginHead {
                                         int n, int d, float[] weightsHat, boolean rawWeights, boolean clamp,
                                         float[] products) {
         if (rawWeights) {
-            RowMajorProducts.standard().timesTransposed(featureOperand, n, d, w, j0 * d, width, products);
+            MatrixProducts.netlib().timesTransposed(featureOperand, n, d, w, j0 * d, width, products);
         } else {
             normalisedBlock(w, weightNorms, j0, width, d, weightsHat);
-            RowMajorProducts.standard().timesTransposed(featureOperand, n, d, weightsHat, width, products);
+            MatrixProducts.netlib().timesTransposed(featureOperand, n, d, weightsHat, width, products);
         }
         for (int i = 0; clamp && i < n * width; i++) {
             products[i] = Math.max(-1f, Math.min(1f, products[i]));

@@ -1,12 +1,12 @@
 package dev.softmaxlosses.lab.train;
 
 import dev.ludovic.netlib.blas.BLAS;
-import dev.softmaxlosses.internal.RowMajorProducts;
+import dev.softmaxlosses.linalg.MatrixProducts;
 
 
 /**
  * The trainer's three row-major matrix products, through the same dev.ludovic.netlib BLAS as the margin
- * losses' products (core's {@code RowMajorProducts}, on an instance of this class's choosing).
+ * losses' products (core's {@code MatrixProducts}, on an instance of this class's choosing).
  *
  * <p><b>Which implementation, and why.</b> netlib's scalar Java kernels ({@code Java11BLAS}: fused
  * multiply-adds in a fixed order), not its Vector API kernels, although those are about twice as fast
@@ -19,7 +19,7 @@ import dev.softmaxlosses.internal.RowMajorProducts;
  */
 public final class RowMajor {
 
-    private static final RowMajorProducts PRODUCTS = new RowMajorProducts(load());
+    private static final MatrixProducts PRODUCTS = MatrixProducts.of(load());
 
     private RowMajor() {}
 

@@ -1,16 +1,15 @@
-package dev.softmaxlosses.internal;
+package dev.softmaxlosses.linalg;
 
 import dev.ludovic.netlib.blas.BLAS;
 
 import java.util.Arrays;
 
 /**
- * The row-major matrix products of a linear layer or a margin head, through a netlib BLAS.
- * <b>Internal.</b> BLAS is column-major: a row-major {@code R x K} array is the column-major
+ * {@link MatrixProducts} through a netlib BLAS. BLAS is column-major: a row-major {@code R x K} array is the column-major
  * {@code K x R} matrix, its transpose, which is how each product below is turned around. An operand
  * may start at an offset, so that a block of rows is used in place.
  *
- * <p>{@link #standard()} is netlib's own choice: a native BLAS when the machine has one, its Vector API
+ * <p>{@link MatrixProducts#netlib()} is netlib's own choice: a native BLAS when the machine has one, its Vector API
  * kernels when {@code jdk.incubator.vector} is enabled, Java otherwise. A caller that needs other
  * properties (the lab's trainer wants the same bits on every run) wraps its own instance.
  *
@@ -20,23 +19,23 @@ import java.util.Arrays;
  * and at 45 to 50 in slices of 4096 classes, as fast as at 8192 classes; a native BLAS runs at the
  * same rate either way.
  */
-public final class RowMajorProducts {
+final class NetlibProducts implements MatrixProducts {
 
     /** The widest slice of the class dimension one BLAS call gets. */
     static final int BLOCK = 4096;
 
     private final BLAS blas;
 
-    public RowMajorProducts(BLAS blas) {
+    NetlibProducts(BLAS blas) {
         this.blas = blas;
     }
 
     private static final class Standard {
-        static final RowMajorProducts INSTANCE = new RowMajorProducts(load());
+        static final NetlibProducts INSTANCE = new NetlibProducts(load());
     }
 
     /** netlib's own choice of implementation, loaded once. */
-    public static RowMajorProducts standard() {
+    static NetlibProducts standard() {
         return Standard.INSTANCE;
     }
 
@@ -61,16 +60,13 @@ public final class RowMajorProducts {
     }
 
     /** Which netlib implementation does the products, for logs and reports. */
+    @Override
     public String implementation() {
         return blas.getClass().getSimpleName();
     }
 
-    /** {@code out (n x m) = a (n x k) . b (m x k)^T}. */
-    public void timesTransposed(float[] a, int n, int k, float[] b, int m, float[] out) {
-        timesTransposed(a, n, k, b, 0, m, out);
-    }
-
     /** {@code out (n x m) = a (n x k) . b (m x k)^T}, {@code b}'s rows starting at {@code bOff}. */
+    @Override
     public void timesTransposed(float[] a, int n, int k, float[] b, int bOff, int m, float[] out) {
         if (n == 0 || m == 0 || k == 0) {
             Arrays.fill(out, 0, n * m, 0f);
@@ -82,14 +78,9 @@ public final class RowMajorProducts {
         }
     }
 
-    /** {@code out (n x m) = a (n x k) . b (k x m)}. */
-    public void times(float[] a, int n, int k, float[] b, int m, float[] out) {
-        product(a, n, k, b, 0, m, 0f, out);
-    }
-
-    /** {@code out (n x m) += a (n x k) . b (k x m)}, {@code b}'s rows starting at {@code bOff}. */
-    public void timesAccumulate(float[] a, int n, int k, float[] b, int bOff, int m, float[] out) {
-        product(a, n, k, b, bOff, m, 1f, out);
+    @Override
+    public void times(float[] a, int n, int k, float[] b, int bOff, int m, float[] out, boolean accumulate) {
+        product(a, n, k, b, bOff, m, accumulate ? 1f : 0f, out);
     }
 
     private void product(float[] a, int n, int k, float[] b, int bOff, int m, float beta, float[] out) {
@@ -107,6 +98,7 @@ public final class RowMajorProducts {
     }
 
     /** {@code out (k x m) = a (n x k)^T . b (n x m)}. */
+    @Override
     public void transposedTimes(float[] a, int n, int k, float[] b, int m, float[] out) {
         if (n == 0 || m == 0 || k == 0) {
             Arrays.fill(out, 0, k * m, 0f);

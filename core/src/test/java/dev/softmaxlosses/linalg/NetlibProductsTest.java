@@ -1,4 +1,4 @@
-package dev.softmaxlosses.internal;
+package dev.softmaxlosses.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,9 +8,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each product against a plain double-precision loop, on class dimensions below, at and past a slice. */
-class RowMajorProductsTest {
+class NetlibProductsTest {
 
-    private final RowMajorProducts products = RowMajorProducts.standard();
+    private final MatrixProducts products = MatrixProducts.netlib();
 
     private static float[] random(Random random, int length) {
         float[] a = new float[length];
@@ -27,7 +27,7 @@ class RowMajorProductsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 7, RowMajorProducts.BLOCK, 2 * RowMajorProducts.BLOCK + 37})
+    @ValueSource(ints = {1, 7, NetlibProducts.BLOCK, 2 * NetlibProducts.BLOCK + 37})
     void everyProductMatchesTheLoop(int classes) {
         Random random = new Random(classes);
         int n = 3;
@@ -62,7 +62,7 @@ class RowMajorProductsTest {
             }
         }
         assertCloseTo(expected, gx, classes, "g w");
-        products.timesAccumulate(g, n, classes, w, offsetRows * d, d, gx);
+        products.times(g, n, classes, w, offsetRows * d, d, gx, true);
         for (int i = 0; i < expected.length; i++) {
             expected[i] *= 2;
         }

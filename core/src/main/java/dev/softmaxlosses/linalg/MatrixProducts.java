@@ -1,0 +1,49 @@
+package dev.softmaxlosses.linalg;
+
+/**
+ * The row-major single-precision matrix products of a linear layer or a margin head: the one place
+ * where a margin loss spends most of its time, chosen by the caller. An operand may start at an
+ * offset ({@code bOff}), so that a block of class rows is used in place.
+ *
+ * <p>Implementations: {@link #netlib()} (the default: netlib's own choice, a native BLAS when the
+ * machine has one, its Vector API kernels when {@code jdk.incubator.vector} is enabled, Java
+ * otherwise). Implementations are stateless and safe to share between threads; they check nothing
+ * (the losses validate their inputs first).
+ */
+public interface MatrixProducts {
+
+    /** What does the products, for logs and reports. */
+    String implementation();
+
+    /** {@code out (n x m) = a (n x k) . b (m x k)^T}, {@code b}'s rows starting at {@code bOff}. */
+    void timesTransposed(float[] a, int n, int k, float[] b, int bOff, int m, float[] out);
+
+    /**
+     * {@code out (n x m) = a (n x k) . b (k x m)}, or {@code +=} when {@code accumulate}, {@code b}'s
+     * rows starting at {@code bOff}.
+     */
+    void times(float[] a, int n, int k, float[] b, int bOff, int m, float[] out, boolean accumulate);
+
+    /** {@code out (k x m) = a (n x k)^T . b (n x m)}. */
+    void transposedTimes(float[] a, int n, int k, float[] b, int m, float[] out);
+
+    /** {@code out (n x m) = a (n x k) . b (m x k)^T}. */
+    default void timesTransposed(float[] a, int n, int k, float[] b, int m, float[] out) {
+        timesTransposed(a, n, k, b, 0, m, out);
+    }
+
+    /** {@code out (n x m) = a (n x k) . b (k x m)}. */
+    default void times(float[] a, int n, int k, float[] b, int m, float[] out) {
+        times(a, n, k, b, 0, m, out, false);
+    }
+
+    /** netlib's own choice of BLAS, loaded once: today's default for the margin family. */
+    static MatrixProducts netlib() {
+        return NetlibProducts.standard();
+    }
+
+    /** The products through a netlib implementation of the caller's choosing. */
+    static MatrixProducts of(dev.ludovic.netlib.blas.BLAS blas) {
+        return new NetlibProducts(java.util.Objects.requireNonNull(blas, "blas"));
+    }
+}
