@@ -1,25 +1,11 @@
 package dev.softmaxlosses;
 
 /**
- * A loss to minimise. Implementations are immutable and safe to share between threads.
- *
- * <p>Every loss validates its input before computing anything and throws an
- * {@link IllegalArgumentException} whose message names the array, row, column and value at fault.
+ * A loss to minimise: a {@link LogitLoss} (on logits) or a {@link FeatureLoss} (on features and class
+ * weights: the margin family). Implementations are immutable and safe to share between threads.
  */
 public interface Loss {
 
-    /** The loss with its parameters, as a spec string that {@link LossSpec#parse} reads back. */
+    /** The loss with its parameters, as a spec string that the registry reads back. */
     LossSpec spec();
-
-    /** Computes the loss and its gradients into new buffers. */
-    default LossResult compute(LossInput input) {
-        java.util.Objects.requireNonNull(input, "input");
-        LossResult result = LossResult.forLogits(input.logits() == null ? 0 : input.logits().rows(),
-                input.logits() == null ? 0 : input.logits().cols());
-        compute(input, result);
-        return result;
-    }
-
-    /** Computes the loss and its gradients into caller-owned buffers of the batch's shape. */
-    void compute(LossInput input, LossResult out);
 }

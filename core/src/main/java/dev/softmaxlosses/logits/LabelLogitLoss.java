@@ -1,7 +1,7 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
@@ -25,7 +25,7 @@ import java.util.Objects;
  * ({@link #gradientBound}) times the reduction's scale exceeds {@link Checks#SAFE_GRADIENT}, which
  * sensible parameters never do.
  */
-abstract sealed class LabelLogitLoss implements Loss
+abstract sealed class LabelLogitLoss implements LogitLoss
         permits FocalLoss, DistillationLoss, HingeLoss {
 
     /** The label a row gets when it has none (ignored, or no labels given). */

@@ -1,7 +1,7 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossResult;
@@ -64,7 +64,7 @@ import java.util.Objects;
  *
  * @throws IllegalArgumentException from every method, for a bad input, naming array, row, column and value
  */
-public final class SoftmaxCrossEntropyLoss implements Loss {
+public final class SoftmaxCrossEntropyLoss implements LogitLoss {
 
     /** The spec name. */
     public static final String NAME = "softmax_cross_entropy";

@@ -1,7 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossParameters;
 import dev.softmaxlosses.LossResult;
@@ -57,7 +57,7 @@ import java.util.StringJoiner;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public abstract sealed class MarginLoss implements Loss
+public abstract sealed class MarginLoss implements FeatureLoss
         permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
         L2SoftmaxLoss {
 

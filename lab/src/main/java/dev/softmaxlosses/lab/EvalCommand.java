@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
@@ -167,7 +169,12 @@ final class EvalCommand implements Callable<Integer> {
         }
         LossInput in = c.input();
         requireMemory(chosen, in);
-        return new Evaluated(chosen, chosen.compute(in));
+        LossResult result = switch (chosen) {
+            case LogitLoss logits -> logits.compute(in);
+            case FeatureLoss features -> features.compute(in);
+            default -> throw new BadInputException("the loss " + chosen.spec().name() + " is neither on logits nor on features");
+        };
+        return new Evaluated(chosen, result);
     }
 
     /**

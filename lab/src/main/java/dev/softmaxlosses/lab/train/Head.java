@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab.train;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.margin.MarginLoss;
 
@@ -47,7 +48,10 @@ public sealed interface Head permits LogitHead, MarginHead {
         if (loss instanceof MarginLoss margin) {
             return new MarginHead(margin, dim, classes, random);
         }
-        return new LogitHead(loss, dim, classes, random);
+        if (loss instanceof LogitLoss logits) {
+            return new LogitHead(logits, dim, classes, random);
+        }
+        throw new IllegalArgumentException("the loss " + loss.spec().name() + " is neither on logits nor on features");
     }
 
     /** Index of the largest of the {@code c} values at {@code offset}; the first on ties. */

@@ -1,7 +1,7 @@
 package dev.softmaxlosses.lab.train;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 
@@ -15,11 +15,11 @@ import java.util.Random;
  */
 public final class LogitHead implements Head {
 
-    private final Loss loss;
+    private final LogitLoss loss;
     private final Dense classifier;
     private final int classes;
 
-    LogitHead(Loss loss, int dim, int classes, Random random) {
+    LogitHead(LogitLoss loss, int dim, int classes, Random random) {
         this.loss = loss;
         this.classes = classes;
         this.classifier = new Dense("classifier", dim, classes, true, random);
