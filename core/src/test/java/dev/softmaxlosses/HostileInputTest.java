@@ -69,9 +69,13 @@ class HostileInputTest {
             List<LossResult> results = new ArrayList<>();
             try {
                 Loss loss = LossSpec.parse(spec).create();
-                results.add(loss.compute(input));
-                if (margin) {
-                    results.add(new StreamingMarginHead((MarginLoss) loss, 1 + random.nextInt(3)).compute(input));
+                if (loss instanceof MarginLoss marginLoss) {
+                    FeatureBatch batch = new FeatureBatch(input.features(), input.weights(), input.labels(),
+                            input.classWeights());
+                    results.add(marginLoss.compute(batch));
+                    results.add(new StreamingMarginHead(marginLoss, 1 + random.nextInt(3)).compute(batch));
+                } else {
+                    results.add(((LogitLoss) loss).compute(input));
                 }
             } catch (IllegalArgumentException e) {
                 String message = e.getMessage();

@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
@@ -79,10 +80,9 @@ class ParameterRangeTest {
         assertRejected(() -> LossSpec.parse("sphereface:m=2147483647").create(), "m must be an integer >= 1 and <= 4096, got 2147483647");
         assertRejected(() -> LossSpec.parse("lsoftmax:m=4097").create(), "m must be an integer >= 1 and <= 4096, got 4097");
         assertRejected(() -> LSoftmaxLoss.builder().margin(-3).build(), "m must be an integer >= 1 and <= 4096, got -3");
-        LossInput input = LossInput.builder().features(new float[][] {{1, 0.5f}, {-0.3f, 2}})
-                .weights(new float[][] {{1, 0}, {0, 1}, {0.6f, -0.8f}}).labels(0, 2).build();
+        FeatureBatch input = FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 0.5f}, {-0.3f, 2}}), FloatMatrix.of("weights", new float[][] {{1, 0}, {0, 1}, {0.6f, -0.8f}}), new int[] {0, 2});
         for (String spec : new String[] {"sphereface:m=4096", "lsoftmax:m=4096"}) {
-            LossResult r = LossSpec.parse(spec).create().compute(input);
+            LossResult r = ((FeatureLoss) LossSpec.parse(spec).create()).compute(input);
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.gradFeatures(), spec + " grad_features");
             assertAllFinite(r.gradWeights(), spec + " grad_weights");

@@ -31,7 +31,7 @@ class ReadmeExampleTest {
         LossResult all = loss.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels));
         float[] probabilities = all.probabilities();   // also: losses(), logits(), logSumExp(), gradLogits()
 
-        Loss fromSpec = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
+        LogitLoss fromSpec = (LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
         // example:end
 
         ReferenceCrossEntropy.Result ref = ReferenceCrossEntropy.compute(new double[][] {{2, 0.5, -1}, {0.1, 0.2, 3}},

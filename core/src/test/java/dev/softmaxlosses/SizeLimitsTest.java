@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,9 +50,8 @@ class SizeLimitsTest {
 
     @Test
     void rejectsAMarginBatchWhoseLogitsAreLargerThanAnArray() {
-        LossInput input = LossInput.builder().features(FloatMatrix.zeros(70000, 1)).weights(FloatMatrix.zeros(70000, 1))
-                .labels(new int[70000]).build();
-        assertRejected(() -> LossSpec.parse("normface").create().compute(input),
+        FeatureBatch input = FeatureBatch.of(FloatMatrix.zeros(70000, 1), FloatMatrix.zeros(70000, 1), new int[70000]);
+        assertRejected(() -> ((FeatureLoss) LossSpec.parse("normface").create()).compute(input),
                 "70000 features and 70000 classes make 70000x70000 logits: that needs 4900000000 values, " + TOO_MANY
                         + "; compute the loss with a StreamingMarginHead, which holds N x block values");
         MarginLoss loss = NormFaceLoss.builder().build();
@@ -62,8 +62,7 @@ class SizeLimitsTest {
 
     @Test
     void rejectsAStreamingBlockLargerThanAnArrayAndSuggestsOne() {
-        LossInput input = LossInput.builder().features(FloatMatrix.zeros(50000, 1)).weights(FloatMatrix.zeros(50000, 1))
-                .labels(new int[50000]).build();
+        FeatureBatch input = FeatureBatch.of(FloatMatrix.zeros(50000, 1), FloatMatrix.zeros(50000, 1), new int[50000]);
         StreamingMarginHead head = new StreamingMarginHead(NormFaceLoss.builder().build(), 100000);
         assertRejected(() -> head.compute(input), "a block of 50000 classes for 50000 features needs 2500000000 values, "
                 + TOO_MANY + ": use a block of at most 42949 classes");
@@ -72,7 +71,7 @@ class SizeLimitsTest {
     @Test
     void rejectsStreamingResultsForALogitLoss() {
         LossInput input = LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0});
-        for (Loss loss : new Loss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
+        for (LogitLoss loss : new LogitLoss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
             assertRejected(() -> loss.compute(input, LossResult.forStreaming(1, 2, 3)),
                     "the result buffers hold no logits (they are a streaming head's): allocate them with LossResult.forLogits(1, 2)");
         }
@@ -81,7 +80,7 @@ class SizeLimitsTest {
     @Test
     void aNullArgumentIsANullPointerExceptionNamingIt() {
         assertNamedNull("input", () -> SoftmaxCrossEntropyLoss.create().compute(null));
-        assertNamedNull("input", () -> NormFaceLoss.builder().build().compute(null));
+        assertNamedNull("batch", () -> NormFaceLoss.builder().build().compute(null));
         assertNamedNull("out", () -> FocalLoss.builder().build().compute(
                 LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0}), null));
         assertNamedNull("logits", () -> SoftmaxCrossEntropyLoss.create().forwardBackward(null, new int[0], 0, 0, new float[0]));

@@ -20,7 +20,7 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
         super(options);
         this.scale = Checks.requirePositive("s", scale);
         this.margin = Checks.requireFinite("m", margin);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public double margin() { return margin; }

@@ -43,7 +43,7 @@ public final class ArcFaceLoss extends MarginLoss {
     private final double fallbackShift;
 
     private ArcFaceLoss(Builder b) {
-        super(b.options);
+        super(b.options, Gradient.STRAIGHT_THROUGH);
         this.scale = Checks.requirePositive("s", b.scale);
         if (!(b.margin >= 0 && b.margin < Math.PI)) {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
@@ -54,7 +54,7 @@ public final class ArcFaceLoss extends MarginLoss {
         this.sinMargin = Math.sin(margin);
         this.threshold = easyMargin ? 0 : Math.cos(Math.PI - margin);
         this.fallbackShift = easyMargin ? 0 : margin * Math.sin(Math.PI - margin);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public static Builder builder() {
@@ -79,7 +79,7 @@ public final class ArcFaceLoss extends MarginLoss {
 
     @Override
     double targetSlope(double c) {
-        return c > threshold ? cosMargin + c * sinMargin / boundedSin(c) : 1;
+        return c > threshold ? cosMargin + c * sinMargin / Normalisation.boundedSin(c) : 1;
     }
 
     /** {@code phi} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */

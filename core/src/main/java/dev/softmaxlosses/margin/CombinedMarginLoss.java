@@ -35,12 +35,12 @@ public final class CombinedMarginLoss extends MarginLoss {
     private final double m3;
 
     private CombinedMarginLoss(Builder b) {
-        super(b.options);
+        super(b.options, Gradient.STRAIGHT_THROUGH);
         this.scale = Checks.requirePositive("s", b.scale);
         this.m1 = Checks.requireFinite("m1", b.m1);
         this.m2 = Checks.requireFinite("m2", b.m2);
         this.m3 = Checks.requireFinite("m3", b.m3);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public static Builder builder() {
@@ -59,7 +59,7 @@ public final class CombinedMarginLoss extends MarginLoss {
 
     @Override
     double targetSlope(double c) {
-        return m1 * Math.sin(m1 * Math.acos(c) + m2) / boundedSin(c);
+        return m1 * Math.sin(m1 * Math.acos(c) + m2) / Normalisation.boundedSin(c);
     }
 
     @Override

@@ -29,7 +29,7 @@ public final class L2SoftmaxLoss extends MarginLoss {
     private L2SoftmaxLoss(Builder b) {
         super(b.options);
         this.alpha = Checks.requirePositive("alpha", b.alpha);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public static Builder builder() {

@@ -17,11 +17,11 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     final MultiplicativeAngle angle;
     final double lambda;
 
-    MultiplicativeMarginLoss(Options options, int margin, double lambda) {
-        super(options);
+    MultiplicativeMarginLoss(Options options, int margin, double lambda, Gradient... allowed) {
+        super(options, allowed);
         this.angle = new MultiplicativeAngle(margin);
         this.lambda = Checks.requireNonNegative("lambda", lambda);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public int margin() { return angle.m(); }

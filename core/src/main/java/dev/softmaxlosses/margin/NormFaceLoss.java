@@ -33,7 +33,7 @@ public final class NormFaceLoss extends MarginLoss {
     private NormFaceLoss(Builder b) {
         super(b.options);
         this.scale = Checks.requirePositive("s", b.scale);
-        requireParametersInRange();
+        MarginChecks.requireParametersInRange(this);
     }
 
     public static Builder builder() {

@@ -30,7 +30,7 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
                     .options(Options.read(p).allow(NAME, Gradient.SPHEREFACE_NORMALIZED)).build());
 
     private SphereFaceLoss(Builder b) {
-        super(b.options, b.margin, b.lambda);
+        super(b.options, b.margin, b.lambda, Gradient.SPHEREFACE_NORMALIZED);
     }
 
     /** m = 4, lambda = 0 unless set. */
@@ -42,31 +42,27 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
     @Override boolean scalesByWeightNorm() { return false; }
 
     /**
-     * Replaces each target's exact feature gradient {@code G/(1+lambda) (psi' w + (psi - c psi') x_hat)}
-     * by the Caffe layer's normalised one; the lambda part and the other classes stay exact.
+     * With {@code gradient=sphereface_normalized}, replaces the target's exact feature gradient
+     * {@code G/(1+lambda) (psi' w_hat + (psi - c psi') x_hat)} by the Caffe layer's normalised one; the
+     * lambda part and the other classes stay exact.
      */
-    static void normaliseTargetFeatureGradients(MarginLoss loss, Geometry g, int[] labels, int ignore,
-                                                float[] gradLogits, float[] gradFeatures) {
-        SphereFaceLoss sphere = (SphereFaceLoss) loss;
-        int c = g.c;
-        int d = g.d;
-        for (int r = 0; r < g.n; r++) {
-            int y = labels[r];
-            double norm = g.featureNorms[r];
-            if (y == ignore || gradLogits[r * c + y] == 0 || norm < NORM_EPS) {
-                continue;
-            }
-            double cosine = g.targetCos[r];
-            double slope = sphere.angle.psiSlope(cosine);
-            double alongX = sphere.angle.psi(cosine) - cosine * slope;
-            double length = Math.sqrt(slope * slope + (alongX / norm) * (alongX / norm));
-            if (length == 0) {
-                continue;
-            }
-            double factor = gradLogits[r * c + y] / (1 + sphere.lambda) * (1 / length - 1);
-            for (int k = 0; k < d; k++) {
-                gradFeatures[r * d + k] += (float) (factor * (slope * g.weightsHat[y * d + k] + alongX * g.featuresHat[r * d + k]));
-            }
+    @Override
+    void adjustTargetFeatureGradient(double dLdf, double cosine, double featureNorm, float[] featuresHat, int r,
+                                     float[] w, int y, double weightNorm, int d, float[] gradFeatures) {
+        if (gradient() != Gradient.SPHEREFACE_NORMALIZED || featureNorm < NORM_EPS) {
+            return;
+        }
+        double slope = angle.psiSlope(cosine);
+        double alongX = angle.psi(cosine) - cosine * slope;
+        double length = Math.sqrt(slope * slope + (alongX / featureNorm) * (alongX / featureNorm));
+        if (length == 0) {
+            return;
+        }
+        double factor = dLdf / (1 + lambda) * (1 / length - 1);
+        double inverseWeightNorm = 1 / Math.max(weightNorm, NORM_EPS);
+        for (int k = 0; k < d; k++) {
+            gradFeatures[r * d + k] += (float) (factor * (slope * (float) (w[y * d + k] * inverseWeightNorm)
+                    + alongX * featuresHat[r * d + k]));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.LogitLoss;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
 import dev.softmaxlosses.LossInput;
@@ -14,7 +15,7 @@ class LogitLossesValidationTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static void compute(String spec, LossInput input) {
-        LossSpec.parse(spec).create().compute(input);
+        ((LogitLoss) LossSpec.parse(spec).create()).compute(input);
     }
 
     @Test

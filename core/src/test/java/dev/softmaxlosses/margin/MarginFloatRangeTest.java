@@ -1,5 +1,7 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
@@ -24,8 +26,8 @@ class MarginFloatRangeTest {
         return (MarginLoss) LossSpec.parse(spec).create();
     }
 
-    private static LossInput input(float[][] features, float[][] weights, int... labels) {
-        return LossInput.builder().features(features).weights(weights).labels(labels).build();
+    private static FeatureBatch input(float[][] features, float[][] weights, int... labels) {
+        return FeatureBatch.of(features, weights, labels);
     }
 
     @Test
@@ -53,7 +55,7 @@ class MarginFloatRangeTest {
     void rejectsNormsWhoseLogitsPassIt() {
         String lsoftmax = "lsoftmax's final logits can reach 1.2727922E39 (the scale times the norms it carries times "
                 + "max|T(c)|), " + HALF + ": features[1] has norm 4.2426407E38 and weights[0] has norm 1.0; scale them down";
-        LossInput big = input(new float[][] {{1, 0}, {3e38f, 3e38f}}, W, 0, 1);
+        FeatureBatch big = input(new float[][] {{1, 0}, {3e38f, 3e38f}}, W, 0, 1);
         assertRejected(() -> loss("lsoftmax").compute(big), lsoftmax);
         assertRejected(() -> new StreamingMarginHead(loss("lsoftmax"), 1).compute(big), lsoftmax);
         assertRejected(() -> loss("lsoftmax").inferenceLogits(big.features(), big.weights()), lsoftmax);
@@ -68,7 +70,7 @@ class MarginFloatRangeTest {
 
     @Test
     void aGradientThatOverflowsNamesTheRowItsNormAndTheParameters() {
-        LossInput tiny = input(new float[][] {{1, 1}, {1e-30f, 0}}, W, 0, 1);
+        FeatureBatch tiny = input(new float[][] {{1, 1}, {1e-30f, 0}}, W, 0, 1);
         String message = "the gradient of features[1] is not a float32 number (";
         String because = "): features[1] has norm 1.0E-30 (divided as if it were 1.0E-12) and normface has s = 1.0E32; "
                 + "a larger norm or smaller parameters keep it finite";
@@ -79,8 +81,7 @@ class MarginFloatRangeTest {
 
     @Test
     void aLossThatClassWeightsPushPastFloat32IsRefusedInBothPaths() {
-        LossInput weighted = LossInput.builder().features(new float[][] {{0, 1}}).weights(W).labels(0)
-                .classWeights(1e10f, 1).build();
+        FeatureBatch weighted = new FeatureBatch(FloatMatrix.of("features", new float[][] {{0, 1}}), FloatMatrix.of("weights", W), new int[] {0}, new float[] {1e10f, 1});
         String message = "the loss of sample 0 is 9.9999997E47, beyond the float32 range (3.4028235E38): "
                 + "lower class_weights (up to 1.0E10), which multiply it";
         assertRejected(() -> loss("normface:s=1e38").compute(weighted), message);

@@ -1,5 +1,7 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,9 +38,8 @@ class StreamingMarginHeadTest {
         for (int j = 0; j < c; j++) {
             classWeights[j] = Math.abs(classWeights[j]) + 0.1f;
         }
-        MarginLoss loss = (MarginLoss) LossSpec.parse(spec).create();
-        LossInput input = LossInput.builder().features(new FloatMatrix(x, n, d)).weights(new FloatMatrix(w, c, d))
-                .labels(labels).classWeights(classWeights).build();
+        MarginLoss loss = (MarginLoss) ((FeatureLoss) LossSpec.parse(spec).create());
+        FeatureBatch input = new FeatureBatch(new FloatMatrix(x, n, d), new FloatMatrix(w, c, d), labels, classWeights);
         LossResult whole = loss.compute(input);
         double scale = 1;
         for (float g : whole.gradWeights()) {
@@ -69,8 +70,7 @@ class StreamingMarginHeadTest {
         assertEquals(0, r.gradLogits().length);
         assertEquals(100_000 * 8, r.gradWeights().length);
         MarginLoss arc = ArcFaceLoss.builder().build();
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
-                .labels(0).build(), LossResult.forStreaming(1, 1, 2)), "the result buffers hold no logits");
+        assertRejected(() -> arc.compute(FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 2}}), FloatMatrix.of("weights", new float[][] {{1, 2}}), new int[] {0}), LossResult.forStreaming(1, 1, 2)), "the result buffers hold no logits");
         assertRejected(() -> new StreamingMarginHead(arc, 0), "block must be >= 1, got 0");
     }
 }

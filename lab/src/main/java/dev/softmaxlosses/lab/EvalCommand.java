@@ -11,7 +11,6 @@ import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
-import dev.softmaxlosses.margin.MarginLoss;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -168,10 +167,14 @@ final class EvalCommand implements Callable<Integer> {
             throw new BadInputException("no loss given: pass --loss SPEC or give the case a \"loss\" field");
         }
         LossInput in = c.input();
-        requireMemory(chosen, in);
+        requireMemory(chosen, c, in);
+        if (c.hasRunOptions() && !(chosen instanceof FeatureLoss)) {
+            throw new BadInputException("\"block\" and \"shards\" choose how a loss of the margin family is run; "
+                    + chosen.spec().name() + " is a loss on logits");
+        }
         LossResult result = switch (chosen) {
             case LogitLoss logits -> logits.compute(in);
-            case FeatureLoss features -> features.compute(in);
+            case FeatureLoss features -> FeatureCases.compute(features, c, in);
             default -> throw new BadInputException("the loss " + chosen.spec().name() + " is neither on logits nor on features");
         };
         return new Evaluated(chosen, result);
@@ -182,7 +185,7 @@ final class EvalCommand implements Callable<Integer> {
      * {@code N x C} outputs (final logits, probabilities and a gradient, and for the margin family the
      * products and their gradient) are several times the size of its input.
      */
-    private static void requireMemory(Loss loss, LossInput in) {
+    private static void requireMemory(Loss loss, JsonCases.Case c, LossInput in) {
         int rows;
         int columns;
         if (in.logits() != null) {
@@ -198,7 +201,8 @@ final class EvalCommand implements Callable<Integer> {
         if (cells > JsonCases.MAX_VALUES) {
             return; // larger than an array: the loss says so, naming the shape
         }
-        SoftmaxLab.requireMemory(4 * cells * (loss instanceof MarginLoss ? 5 : 3), "the case's " + rows + " x " + columns
+        long values = loss instanceof FeatureLoss ? FeatureCases.resultValues(c, rows, columns) : 3 * cells;
+        SoftmaxLab.requireMemory(4 * values, "the case's " + rows + " x " + columns
                 + " results", "split it into smaller cases");
     }
 
@@ -216,8 +220,10 @@ final class EvalCommand implements Callable<Integer> {
             g.writeNumber(r.loss());
         }
         writeVector(g, "losses", r.losses());
-        writeMatrix(g, "logits", r.logits(), r.rows(), r.cols());
-        writeMatrix(g, "probabilities", r.probabilities(), r.rows(), r.cols());
+        if (r.hasPerClassOutputs()) {
+            writeMatrix(g, "logits", r.logits(), r.rows(), r.cols());
+            writeMatrix(g, "probabilities", r.probabilities(), r.rows(), r.cols());
+        }
         writeVector(g, "logsumexp", r.logSumExp());
         if (r.hasFeatureGradients()) {
             writeMatrix(g, "grad_features", r.gradFeatures(), r.rows(), r.dim());

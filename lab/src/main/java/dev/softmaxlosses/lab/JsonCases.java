@@ -53,6 +53,9 @@ final class JsonCases {
     static final List<String> ARRAYS =
             List.of("class_weights", "logits", "labels", "targets", "teacher_logits", "features", "weights");
 
+    /** The fields that choose how a margin-family case is run. */
+    static final List<String> OPTIONS = List.of("block", "shards");
+
     private static final Set<String> MATRICES = Set.of("logits", "targets", "teacher_logits", "features", "weights");
 
     private JsonCases() {}
@@ -64,14 +67,38 @@ final class JsonCases {
     static final class Case {
         private final JsonNode id;
         private final JsonNode loss;
+        private final Map<String, JsonNode> options;
         private final Map<String, Object> arrays;
         private final Map<String, BadInputException> errors;
 
-        private Case(JsonNode id, JsonNode loss, Map<String, Object> arrays, Map<String, BadInputException> errors) {
+        private Case(JsonNode id, JsonNode loss, Map<String, JsonNode> options, Map<String, Object> arrays,
+                     Map<String, BadInputException> errors) {
             this.id = id;
             this.loss = loss;
+            this.options = options;
             this.arrays = arrays;
             this.errors = errors;
+        }
+
+        /**
+         * An option of the margin family's run ({@code "block"}, {@code "shards"}): a positive integer,
+         * or 0 when the case does not give it.
+         */
+        int option(String name) {
+            JsonNode value = options.get(name);
+            if (value == null || value.isNull()) {
+                return 0;
+            }
+            if (!value.canConvertToExactIntegral() || !value.canConvertToInt() || value.asInt() < 1) {
+                throw new BadInputException("\"" + name + "\" must be a positive integer, found "
+                        + Messages.quote(value.toString()));
+            }
+            return value.asInt();
+        }
+
+        /** Whether the case gives any of the margin family's run options. */
+        boolean hasRunOptions() {
+            return OPTIONS.stream().anyMatch(name -> options.get(name) != null && !options.get(name).isNull());
         }
 
         /** The case's {@code "id"}, or null. */
@@ -162,6 +189,7 @@ final class JsonCases {
         }
         JsonNode id = null;
         JsonNode loss = null;
+        Map<String, JsonNode> options = new HashMap<>();
         Map<String, Object> arrays = new HashMap<>();
         Map<String, BadInputException> errors = new HashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -171,6 +199,8 @@ final class JsonCases {
                 id = MAPPER.readTree(p);
             } else if (field.equals("loss")) {
                 loss = MAPPER.readTree(p);
+            } else if (OPTIONS.contains(field)) {
+                options.put(field, MAPPER.readTree(p));
             } else if (!ARRAYS.contains(field)) {
                 p.skipChildren();
             } else if (value != JsonToken.VALUE_NULL) {
@@ -188,7 +218,7 @@ final class JsonCases {
             }
         }
         requireEnd(p, where);
-        return new Case(id, loss, arrays, errors);
+        return new Case(id, loss, options, arrays, errors);
     }
 
     /** After a bad value: skips what is left of the field's value, at whatever depth the error was found. */

@@ -1,7 +1,7 @@
 package dev.softmaxlosses.lab.train;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.margin.MarginLoss;
 
@@ -35,8 +35,8 @@ public final class MarginHead implements Head {
 
     @Override
     public Step train(float[] embedding, int n, int[] labels) {
-        LossResult result = loss.compute(LossInput.builder().features(new FloatMatrix(embedding, n, dim))
-                .weights(new FloatMatrix(weights.value(), classes, dim)).labels(labels).build());
+        LossResult result = loss.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim),
+                new FloatMatrix(weights.value(), classes, dim), labels));
         System.arraycopy(result.gradWeights(), 0, weights.grad(), 0, weights.grad().length);
         float[] p = result.probabilities();
         float[] plain = inferenceLogits(embedding, n);

@@ -1,0 +1,158 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.internal.Checks;
+
+import java.util.Objects;
+
+/**
+ * The margin family's checks: the input before anything is computed, and the float32 range of the
+ * logits (from the parameters and the norms) and of the gradients (after).
+ */
+final class MarginChecks {
+
+    private MarginChecks() {}
+
+    /**
+     * A validated batch over classes {@code [lo, lo + c)} of {@code classes}: the arrays and their shapes,
+     * and the norms of their rows.
+     */
+    record Batch(float[] features, float[] weights, int n, int c, int d, int[] labels, float[] classWeights,
+                 double[] featureNorms, double[] weightNorms, int lo, int classes) {
+
+        MarginEngine.Features prepare(MarginLoss loss) {
+            return new MarginEngine.Features(loss, features, n, d, featureNorms, labels, classWeights, classes);
+        }
+
+        MarginEngine.Range range() {
+            return new MarginEngine.Range(weights, lo, c, weightNorms);
+        }
+    }
+
+    /** Every check of a batch over all its classes, and of the result buffers when given. */
+    static Batch validate(MarginLoss loss, FeatureBatch batch, LossResult out) {
+        Objects.requireNonNull(batch, "batch");
+        FloatMatrix w = batch.weights();
+        if (w.rows() == 0) {
+            throw new IllegalArgumentException("weights has no rows; there must be at least one class");
+        }
+        return validate(loss, batch, 0, w.rows(), out);
+    }
+
+    /** Every check of a batch whose weights are the rows of classes {@code [lo, lo + rows)} of {@code classes}. */
+    static Batch validate(MarginLoss loss, FeatureBatch batch, int lo, int classes, LossResult out) {
+        FloatMatrix x = batch.features();
+        FloatMatrix w = batch.weights();
+        int n = x.rows();
+        int c = w.rows();
+        int d = w.cols();
+        if (d == 0) {
+            throw new IllegalArgumentException("weights has rows of 0 values; the feature dimension must be at least 1");
+        }
+        if (n > 0 && x.cols() != d) {
+            throw new IllegalArgumentException("features has " + x.cols() + " columns, expected " + d
+                    + " (the columns of weights)");
+        }
+        Checks.requireFinite("features", x);
+        Checks.requireFinite("weights", w);
+        Checks.requireLabels(batch.labels(), n, classes, loss.ignoreIndex(), "features");
+        if (batch.classWeights() != null) {
+            Checks.requireClassWeights(batch.classWeights(), classes);
+        }
+        if (out != null && !out.fits(n, c, d)) {
+            throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
+                    + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d + ")");
+        }
+        float[] features = n == 0 ? new float[0] : x.data();
+        double[] featureNorms = Normalisation.norms(features, n, d);
+        double[] weightNorms = Normalisation.norms(w.data(), c, d);
+        requireLogitsInRange(loss, featureNorms, weightNorms, lo);
+        return new Batch(features, w.data(), n, c, d, batch.labels(), batch.classWeights(), featureNorms, weightNorms,
+                lo, classes);
+    }
+
+    /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */
+    static void requireLogitsFit(int n, int c, String advice) {
+        Checks.requireArrayLength(n + " features and " + c + " classes make " + n + "x" + c + " logits: that",
+                (long) n * c, advice);
+    }
+
+    /**
+     * Refuses parameters whose final logits ({@code s max|T(c)|}) or target slope ({@code s max|T'(c)|},
+     * under the chosen gradient) pass {@link MarginLoss#LOGIT_LIMIT} whatever the input.
+     */
+    static void requireParametersInRange(MarginLoss loss) {
+        double logit = loss.scale() * loss.targetBound();
+        if (logit > MarginLoss.LOGIT_LIMIT) {
+            throw new IllegalArgumentException(loss.name() + " with " + loss.ownParameters() + " has final logits up to "
+                    + "s max|T(c)| = " + Checks.show(logit) + ", more than half the float32 range ("
+                    + Checks.show(MarginLoss.LOGIT_LIMIT) + "), past which a row's spread and loss overflow; choose smaller parameters");
+        }
+        double slope = loss.scale() * (loss.gradient() == MarginLoss.Gradient.STRAIGHT_THROUGH ? 1 : loss.targetSlopeBound());
+        if (slope > MarginLoss.LOGIT_LIMIT) {
+            throw new IllegalArgumentException(loss.name() + " with " + loss.ownParameters() + " gives the target logit a slope "
+                    + "up to s max|T'(c)| = " + Checks.show(slope) + ", more than half the float32 range ("
+                    + Checks.show(MarginLoss.LOGIT_LIMIT) + "), and its gradients overflow; choose smaller parameters");
+        }
+    }
+
+    /**
+     * Refuses norms that make a final logit pass {@link MarginLoss#LOGIT_LIMIT}: the logits carry
+     * {@code s ||x_n|| ||W_j|| T}, so the bound is the scale times the largest norms the loss carries
+     * times {@code max|T(c)|}. The message names the rows with those norms (weights from class {@code lo}).
+     */
+    static void requireLogitsInRange(MarginLoss loss, double[] featureNorms, double[] weightNorms, int lo) {
+        int r = loss.scalesByFeatureNorm() ? largest(featureNorms) : -1;
+        int j = loss.scalesByWeightNorm() ? largest(weightNorms) : -1;
+        double a = r < 0 ? 1 : featureNorms[r];
+        double b = j < 0 ? 1 : weightNorms[j];
+        double bound = loss.scale() * a * b * loss.targetBound();
+        if (featureNorms.length > 0 && bound > MarginLoss.LOGIT_LIMIT) {
+            throw new IllegalArgumentException(loss.name() + "'s final logits can reach " + Checks.show(bound)
+                    + " (the scale times the norms it carries times max|T(c)|), more than half the float32 range ("
+                    + Checks.show(MarginLoss.LOGIT_LIMIT) + "): " + (r < 0 ? "" : "features[" + r + "] has norm " + Checks.show(a))
+                    + (r >= 0 && j >= 0 ? " and " : "") + (j < 0 ? "" : "weights[" + (lo + j) + "] has norm " + Checks.show(b))
+                    + "; scale them down");
+        }
+    }
+
+    /** The index of the largest value (the first of equals), or -1 for none. */
+    private static int largest(double[] values) {
+        int best = -1;
+        for (int i = 0; i < values.length; i++) {
+            if (best < 0 || values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The feature and weight gradients, and the scale's, must be finite: an overflow (a norm far below
+     * 1 divides the gradient of a normalised vector) names the row, its norm and the parameters.
+     */
+    static void requireFiniteGradients(MarginLoss loss, float[] gradFeatures, float[] gradWeights, double gradScale,
+                                       double[] featureNorms, double[] weightNorms, int d) {
+        requireFiniteGradient(loss, "features", gradFeatures, featureNorms, d);
+        requireFiniteGradient(loss, "weights", gradWeights, weightNorms, d);
+        if (!Double.isFinite(gradScale)) {
+            throw new IllegalArgumentException("the gradient with respect to the scale is " + gradScale + " with "
+                    + loss.ownParameters() + "; choose smaller parameters");
+        }
+    }
+
+    private static void requireFiniteGradient(MarginLoss loss, String name, float[] grad, double[] norms, int d) {
+        for (int i = 0; i < grad.length; i++) {
+            if (!Float.isFinite(grad[i])) {
+                int r = i / d;
+                throw new IllegalArgumentException("the gradient of " + name + "[" + r + "] is not a float32 number ("
+                        + Checks.show(grad[i]) + " at column " + i % d + "): " + name + "[" + r + "] has norm "
+                        + Checks.show(norms[r]) + (norms[r] < MarginLoss.NORM_EPS ? " (divided as if it were "
+                        + MarginLoss.NORM_EPS + ")" : "") + " and " + loss.name() + " has " + loss.ownParameters()
+                        + "; a larger norm or smaller parameters keep it finite");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.softmaxlosses.lab;
+
+import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.margin.ShardedMarginHead;
+import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.linalg.MatrixProducts;
+
+/**
+ * An {@code eval} case of the margin family: its arrays as a {@link FeatureBatch}, run on the path the
+ * case asks for. Without {@code "block"} or {@code "shards"}, the materialised head ({@code N x C}
+ * outputs included); with {@code "block": b}, the streaming head with blocks of {@code b} classes (the
+ * {@code N x C} outputs left out); with {@code "shards": k}, the classes split into {@code k}
+ * contiguous shards whose row states are merged (with {@code "block"} too, each shard walked in blocks).
+ */
+final class FeatureCases {
+
+    private FeatureCases() {}
+
+    static LossResult compute(FeatureLoss loss, JsonCases.Case c, LossInput in) {
+        String name = loss.spec().name();
+        require(name, "features", in.features());
+        require(name, "weights", in.weights());
+        int block = c.option("block");
+        int shards = c.option("shards");
+        int n = in.features().rows();
+        int classes = in.weights().rows();
+        boolean perClass = block == 0;
+        if (perClass) {
+            requireFits((long) n * classes, n + " features and " + classes + " classes make " + n + "x" + classes
+                    + " logits: that", "; compute the loss with a StreamingMarginHead, which holds N x block values");
+        }
+        require(name, "labels", in.labels());
+        forbid(name, "logits", in.logits());
+        forbid(name, "targets", in.targets());
+        forbid(name, "teacher_logits", in.teacherLogits());
+        if (shards > Math.max(classes, 1)) {
+            throw new BadInputException("\"shards\" must be at most the number of classes (" + classes + "), found " + shards);
+        }
+        FeatureBatch batch = new FeatureBatch(in.features(), in.weights(), in.labels(), in.classWeights());
+        if (shards == 0) {
+            return perClass ? loss.compute(batch) : new StreamingMarginHead((MarginLoss) loss, block).compute(batch);
+        }
+        int d = in.weights().cols();
+        LossResult out = perClass ? LossResult.forFeatures(n, classes, d) : LossResult.forStreaming(n, classes, d);
+        new ShardedMarginHead((MarginLoss) loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.netlib())
+                .compute(batch, out);
+        return out;
+    }
+
+    /** The memory a case's results take, in values: {@code N x C} five times over, or {@code N x block} for a block. */
+    static long resultValues(JsonCases.Case c, int rows, int classes) {
+        int block = c.option("block");
+        return 5L * rows * (block == 0 ? classes : Math.min(block, classes));
+    }
+
+    private static void require(String loss, String name, Object value) {
+        if (value == null) {
+            throw new IllegalArgumentException(loss + " needs " + name);
+        }
+    }
+
+    private static void forbid(String loss, String name, Object value) {
+        if (value != null) {
+            throw new IllegalArgumentException(loss + " does not take " + name);
+        }
+    }
+
+    private static void requireFits(long values, String what, String advice) {
+        if (values > JsonCases.MAX_VALUES) {
+            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
+                    + JsonCases.MAX_VALUES + ")" + advice);
+        }
+    }
+}
