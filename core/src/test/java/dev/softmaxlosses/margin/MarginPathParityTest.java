@@ -1,0 +1,227 @@
+package dev.softmaxlosses.margin;
+
+import static dev.softmaxlosses.testing.Assertions2.assertClose;
+import static dev.softmaxlosses.testing.Assertions2.assertRejected;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossRegistry;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.linalg.MatrixProducts;
+import dev.softmaxlosses.testing.Random2;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every registered margin loss, under every gradient option it offers, plain and with label smoothing,
+ * class weights and an ignored row: the materialised head, the streaming head with blocks of 1, 7,
+ * C - 1, C and C + 5 classes, and the classes split into 2 and 3 shards with merged row states (also
+ * walked in blocks) give the same results to float32 rounding.
+ */
+class MarginPathParityTest {
+
+    private static final int N = 9;
+    private static final int C = 13;
+    private static final int D = 6;
+
+    /** Every margin spec of the registry, with each gradient option it offers, plain and with the common options. */
+    static Stream<String> specs() {
+        List<String> specs = new ArrayList<>();
+        for (String name : LossRegistry.names()) {
+            if (!(LossSpec.parse(name).create() instanceof MarginLoss)) {
+                continue;
+            }
+            for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
+                String option = "gradient=" + gradient.name().toLowerCase(Locale.ROOT);
+                if (offers(name + ":" + option)) {
+                    specs.add(name + ":" + option);
+                    specs.add(name + ":" + option + ",label_smoothing=0.15,reduction=sum");
+                }
+            }
+        }
+        return specs.stream();
+    }
+
+    private static boolean offers(String spec) {
+        try {
+            LossSpec.parse(spec).create();
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void everyMarginLossAndEveryGradientOptionIsCovered() {
+        List<String> specs = specs().toList();
+        assertTrue(specs.contains("sphereface:gradient=sphereface_normalized"), specs.toString());
+        assertTrue(specs.contains("arcface:gradient=straight_through"), specs.toString());
+        assertTrue(specs.contains("combined_margin:gradient=straight_through"), specs.toString());
+        assertTrue(specs.stream().filter(s -> s.endsWith("gradient=exact")).count() >= 8, specs.toString());
+    }
+
+    @ParameterizedTest
+    @MethodSource("specs")
+    void everyPathGivesTheSameResults(String spec) {
+        Random random = new Random(spec.hashCode());
+        MarginLoss loss = (MarginLoss) LossSpec.parse(spec).create();
+        FeatureBatch batch = batch(random, spec.contains("label_smoothing"));
+        LossResult whole = loss.compute(batch);
+        for (int block : new int[] {1, 7, C - 1, C, C + 5}) {
+            assertSame(whole, new StreamingMarginHead(loss, block).compute(batch), spec + " streaming block " + block);
+        }
+        for (int shards : new int[] {2, 3}) {
+            LossResult split = LossResult.forFeatures(N, C, D);
+            new ShardedMarginHead(loss, shards).compute(batch, split);
+            assertSame(whole, split, spec + " " + shards + " shards");
+            assertPerClassSame(whole, split, spec + " " + shards + " shards");
+            LossResult blocks = LossResult.forStreaming(N, C, D);
+            new ShardedMarginHead(loss, shards, 2, MatrixProducts.netlib()).compute(batch, blocks);
+            assertSame(whole, blocks, spec + " " + shards + " shards in blocks of 2");
+        }
+    }
+
+    @Test
+    void sphereFaceNormalisedGradientAppliesOnEveryPath() {
+        Random random = new Random(5);
+        FeatureBatch batch = batch(random, false);
+        MarginLoss exact = (MarginLoss) LossSpec.parse("sphereface:m=4").create();
+        MarginLoss normalised = (MarginLoss) LossSpec.parse("sphereface:m=4,gradient=sphereface_normalized").create();
+        float[] exactStreamed = new StreamingMarginHead(exact, 3).compute(batch).gradFeatures();
+        float[] normalisedStreamed = new StreamingMarginHead(normalised, 3).compute(batch).gradFeatures();
+        assertFalse(Arrays.equals(exactStreamed, normalisedStreamed), "the option changes the streaming head's gradient");
+        assertSame(normalised.compute(batch), new StreamingMarginHead(normalised, 3).compute(batch), "sphereface_normalized");
+    }
+
+    @Test
+    void shardsExchangeTheirStatesAsBytes() throws IOException {
+        Random random = new Random(11);
+        MarginLoss loss = (MarginLoss) LossSpec.parse("arcface:s=16,m=0.3,label_smoothing=0.1").create();
+        FeatureBatch batch = batch(random, true);
+        LossResult whole = loss.compute(batch);
+        int[] bounds = {0, 4, 4, 13};
+        List<ClassShard.Forward> forwards = new ArrayList<>();
+        RowState merged = new RowState(N);
+        for (int i = 0; i + 1 < bounds.length; i++) {
+            int lo = bounds[i];
+            int hi = bounds[i + 1];
+            float[] own = Arrays.copyOfRange(batch.weights().data(), lo * D, hi * D);
+            ClassShard.Forward f = new ClassShard(loss, lo, hi, C)
+                    .forward(new FeatureBatch(batch.features(), new FloatMatrix(own, hi - lo, D), batch.labels(),
+                            batch.classWeights()));
+            forwards.add(f);
+            merged.merge(roundTrip(f.state()));
+        }
+        float[] losses = new float[N];
+        assertClose(whole.loss(), forwards.get(2).loss(merged, losses, null), 2e-5, 1e-6, "loss from any shard");
+        float[] gradFeatures = new float[N * D];
+        float[] share = new float[N * D];
+        double gradScale = 0;
+        for (int i = 0; i < forwards.size(); i++) {
+            int lo = bounds[i];
+            float[] gradWeights = new float[(bounds[i + 1] - lo) * D];
+            gradScale += forwards.get(i).backward(merged, share, gradWeights, null);
+            for (int k = 0; k < share.length; k++) {
+                gradFeatures[k] += share[k];
+            }
+            for (int k = 0; k < gradWeights.length; k++) {
+                assertClose(whole.gradWeights()[lo * D + k], gradWeights[k], 1e-4, 1e-6, "grad_weights[" + (lo * D + k) + "]");
+            }
+        }
+        for (int k = 0; k < gradFeatures.length; k++) {
+            assertClose(whole.gradFeatures()[k], gradFeatures[k], 1e-4, 1e-6, "grad_features[" + k + "]");
+        }
+        assertClose(whole.gradScale(), gradScale, 1e-4, 1e-6, "grad_scale");
+    }
+
+    @Test
+    void rejectsShardsThatDoNotFit() {
+        MarginLoss loss = (MarginLoss) LossSpec.parse("normface").create();
+        assertRejected(() -> new ClassShard(loss, 3, 2, 5), "a class shard needs 0 <= lo <= hi <= classes");
+        assertRejected(() -> new ClassShard(loss, 0, 6, 5), "hi = 6, classes = 5");
+        FeatureBatch wrong = FeatureBatch.of(new float[][] {{1, 0}}, new float[][] {{1, 0}}, new int[] {0});
+        assertRejected(() -> new ClassShard(loss, 0, 2, 5).forward(wrong),
+                "weights has 1 rows, expected 2 (the classes 0 to 1 of this shard)");
+        assertRejected(() -> new ClassShard(loss, 1, 2, 5).forward(
+                FeatureBatch.of(new float[][] {{1, 0}}, new float[][] {{1, 0}}, new int[] {5})), "labels[0] = 5 is out of range");
+        assertRejected(() -> new RowState(2).merge(new RowState(3)), "cannot merge the states of 3 and 2 rows");
+        assertRejected(() -> new ShardedMarginHead(loss, 0), "shards must be >= 1, got 0");
+    }
+
+    private static RowState roundTrip(RowState state) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        state.writeTo(new DataOutputStream(bytes));
+        assertTrue(bytes.size() == 4 + 32 * state.rows(), "4 + 32 N bytes");
+        return RowState.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    }
+
+    /** Features and weights of norms about 1 to 3, one ignored row, and class weights when asked. */
+    private static FeatureBatch batch(Random random, boolean classWeights) {
+        float[] x = Random2.uniform(random, N, D, 2);
+        float[] w = Random2.uniform(random, C, D, 2);
+        int[] labels = Random2.labels(random, N, C);
+        labels[4] = -100;
+        float[] weights = null;
+        if (classWeights) {
+            weights = new float[C];
+            for (int j = 0; j < C; j++) {
+                weights[j] = 0.2f + random.nextFloat() * 2;
+            }
+        }
+        return new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, C, D), labels, weights);
+    }
+
+    /** The same results to float32 rounding: relative 2e-5 on the losses, 1e-4 on gradients (or 1e-5 of the largest). */
+    private static void assertSame(LossResult expected, LossResult actual, String what) {
+        assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
+        for (int r = 0; r < N; r++) {
+            assertClose(expected.losses()[r], actual.losses()[r], 2e-5, 1e-5, what + " losses[" + r + "]");
+            assertClose(expected.logSumExp()[r], actual.logSumExp()[r], 2e-5, 1e-5, what + " lse[" + r + "]");
+        }
+        double scale = Math.max(largest(expected.gradWeights()), largest(expected.gradFeatures()));
+        for (int i = 0; i < expected.gradFeatures().length; i++) {
+            assertClose(expected.gradFeatures()[i], actual.gradFeatures()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_features[" + i + "]");
+        }
+        for (int i = 0; i < expected.gradWeights().length; i++) {
+            assertClose(expected.gradWeights()[i], actual.gradWeights()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_weights[" + i + "]");
+        }
+        assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
+                what + " grad_scale");
+    }
+
+    private static void assertPerClassSame(LossResult expected, LossResult actual, String what) {
+        for (int i = 0; i < N * C; i++) {
+            assertClose(expected.logits()[i], actual.logits()[i], 2e-6, 1e-6, what + " logits[" + i + "]");
+            assertClose(expected.probabilities()[i], actual.probabilities()[i], 2e-5, 1e-7, what + " probabilities[" + i + "]");
+            assertClose(expected.gradLogits()[i], actual.gradLogits()[i], 1e-4, 1e-7, what + " grad_logits[" + i + "]");
+        }
+    }
+
+    private static double largest(float[] values) {
+        double m = 1e-30;
+        for (float v : values) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+
+}
