@@ -4,6 +4,8 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.softmaxlosses.LogitLoss;
+import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.check.GradientChecker;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
@@ -51,7 +53,7 @@ class SizeLimitsTest {
     void rejectsAMarginBatchWhoseLogitsAreLargerThanAnArray() {
         LossInput input = LossInput.builder().features(FloatMatrix.zeros(70000, 1)).weights(FloatMatrix.zeros(70000, 1))
                 .labels(new int[70000]).build();
-        assertRejected(() -> LossSpec.parse("normface").create().compute(input),
+        assertRejected(() -> ((FeatureLoss) LossSpec.parse("normface").create()).compute(input),
                 "70000 features and 70000 classes make 70000x70000 logits: that needs 4900000000 values, " + TOO_MANY
                         + "; compute the loss with a StreamingMarginHead, which holds N x block values");
         MarginLoss loss = NormFaceLoss.builder().build();
@@ -72,7 +74,7 @@ class SizeLimitsTest {
     @Test
     void rejectsStreamingResultsForALogitLoss() {
         LossInput input = LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0});
-        for (Loss loss : new Loss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
+        for (LogitLoss loss : new LogitLoss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
             assertRejected(() -> loss.compute(input, LossResult.forStreaming(1, 2, 3)),
                     "the result buffers hold no logits (they are a streaming head's): allocate them with LossResult.forLogits(1, 2)");
         }

@@ -4,6 +4,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
@@ -84,7 +85,7 @@ class DistillationTemperatureTest {
     @ValueSource(doubles = {0.5, 1, 4, 1e5, 1e10, 3e38})
     void aStudentEqualToItsTeacherHasExactlyNoSoftLossOrGradient(double temperature) {
         float[] z = {3, -1, NEG_INF, 0.5f, 1e-30f, 80, -80, 0, 7, NEG_INF};
-        LossResult r = LossSpec.parse("distillation:alpha=1,reduction=sum,temperature=" + temperature).create()
+        LossResult r = ((LogitLoss) LossSpec.parse("distillation:alpha=1,reduction=sum,temperature=" + temperature).create())
                 .compute(LossInput.builder().logits(new FloatMatrix(z, 2, 5)).teacherLogits(new FloatMatrix(z.clone(), 2, 5)).build());
         assertEquals(0.0, r.loss());
         for (float g : r.gradLogits()) {
@@ -97,13 +98,13 @@ class DistillationTemperatureTest {
         LossInput input = LossInput.builder().logits(new float[][] {{1, 2, 3}}).teacherLogits(new float[][] {{1, 2, NEG_INF}})
                 .build();
         // As T grows qs becomes uniform over 3 classes and pt over 2: KL tends to log(3 / 2).
-        LossResult r = LossSpec.parse("distillation:alpha=1,temperature=1e15").create().compute(input);
+        LossResult r = ((LogitLoss) LossSpec.parse("distillation:alpha=1,temperature=1e15").create()).compute(input);
         assertRelative(1e30 * Math.log(1.5), r.loss(), 1e-6, 0, "T^2 log(3/2)");
-        assertRejected(() -> LossSpec.parse("distillation:alpha=1,temperature=1e20").create().compute(input),
+        assertRejected(() -> ((LogitLoss) LossSpec.parse("distillation:alpha=1,temperature=1e20").create()).compute(input),
                 "the loss of sample 0 is 4.0546512E39, beyond the float32 range (3.4028235E38): teacher_logits[0][2] "
                         + "masks a class that logits[0] does not, so KL stays away from 0 and the soft term alpha T^2 KL "
                         + "grows like T^2: lower temperature = 1.0E20 or mask the class in logits too");
-        assertRejected(() -> LossSpec.parse("distillation:alpha=1,temperature=1e30").create().compute(LossInput.builder()
+        assertRejected(() -> ((LogitLoss) LossSpec.parse("distillation:alpha=1,temperature=1e30").create()).compute(LossInput.builder()
                         .logits(new float[][] {{-1e20f, 2, 3}}).teacherLogits(new float[][] {{1, 2, 1e20f}}).build()),
                 "beyond the float32 range (3.4028235E38): lower the spread of logits[0] (1.0E20, from -1.0E20 to 3.0), the "
                         + "spread of teacher_logits[0] (1.0E20, from 1.0 to 1.0E20) or temperature = 1.0E30 (the soft term is "

@@ -4,6 +4,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
@@ -23,7 +24,7 @@ class FloatOverflowTest {
     private static final String BEYOND = ", beyond the float32 range (3.4028235E38): ";
 
     private static LossResult compute(String spec, float[][] logits, int... labels) {
-        return LossSpec.parse(spec).create().compute(LossInput.builder().logits(logits).labels(labels).build());
+        return ((LogitLoss) LossSpec.parse(spec).create()).compute(LossInput.builder().logits(logits).labels(labels).build());
     }
 
     @Test
@@ -137,7 +138,7 @@ class FloatOverflowTest {
 
     @Test
     void aLossThatFitsWithAGradientThatFitsIsComputed() {
-        Loss loss = LossSpec.parse("softmax_cross_entropy:reduction=sum").create();
+        LogitLoss loss = (LogitLoss) LossSpec.parse("softmax_cross_entropy:reduction=sum").create();
         LossResult r = loss.compute(LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
         assertEquals(3.4e38, r.loss(), 1e33);
         assertAllFinite(r.gradLogits(), "gradient");

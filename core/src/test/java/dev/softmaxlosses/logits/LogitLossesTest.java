@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
@@ -43,7 +44,7 @@ class LogitLossesTest {
     private static void assertMatches(String spec, float[] z, float[] teacher, int rows, int cols, int[] labels,
                                       boolean normaliseByAll, RowReference ref, double abs) {
         for (Reduction reduction : Reduction.values()) {
-            Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName()).create();
+            LogitLoss loss = (LogitLoss) LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName()).create();
             LossResult r = loss.compute(input(z, teacher, rows, cols, labels));
             double total = 0;
             int counted = 0;
@@ -121,7 +122,7 @@ class LogitLossesTest {
     }
 
     private static LossResult run(String spec, float[] z, int rows, int cols, int... labels) {
-        return LossSpec.parse(spec).create().compute(input(z, null, rows, cols, labels));
+        return ((LogitLoss) LossSpec.parse(spec).create()).compute(input(z, null, rows, cols, labels));
     }
 
     @Test
@@ -189,7 +190,7 @@ class LogitLossesTest {
         float[] z = Random2.uniform(random, 5, 6, 3);
         float[] t = Random2.uniform(random, 5, 6, 3);
         int[] labels = Random2.labels(random, 5, 6);
-        LossResult d = LossSpec.parse("distillation:alpha=0").create().compute(input(z, t, 5, 6, labels));
+        LossResult d = ((LogitLoss) LossSpec.parse("distillation:alpha=0").create()).compute(input(z, t, 5, 6, labels));
         LossResult ce = run("softmax_cross_entropy", z, 5, 6, labels);
         assertClose(ce.loss(), d.loss(), 1e-6, 1e-7, "loss");
         for (int i = 0; i < z.length; i++) {
@@ -201,7 +202,7 @@ class LogitLossesTest {
     void distillationSoftTermVanishesWhenStudentEqualsTeacher() {
         Random random = new Random(14);
         float[] z = Random2.uniform(random, 4, 7, 20);
-        LossResult d = LossSpec.parse("distillation:alpha=1,temperature=3").create().compute(LossInput.builder()
+        LossResult d = ((LogitLoss) LossSpec.parse("distillation:alpha=1,temperature=3").create()).compute(LossInput.builder()
                 .logits(new FloatMatrix(z, 4, 7)).teacherLogits(new FloatMatrix(z.clone(), 4, 7)).build());
         assertEquals(0.0, d.loss(), 1e-12);
         for (float g : d.gradLogits()) {
@@ -213,7 +214,7 @@ class LogitLossesTest {
     void distillationKeepsTheSoftTermOfIgnoredSamples() {
         float[] z = {1, 2, 3, 3, 2, 1};
         float[] t = {3, 2, 1, 3, 2, 1};
-        LossResult d = LossSpec.parse("distillation:alpha=0.5,reduction=none").create()
+        LossResult d = ((LogitLoss) LossSpec.parse("distillation:alpha=0.5,reduction=none").create())
                 .compute(input(z, t, 2, 3, new int[] {-100, 0}));
         assertTrue(d.losses()[0] > 0, "the soft term of an unlabelled sample counts");
         double[] g = new double[3];
@@ -226,7 +227,7 @@ class LogitLossesTest {
     @Test
     void distillationFinalLogitsAreStudentOverTemperature() {
         float[] z = {2, 4, 8};
-        LossResult d = LossSpec.parse("distillation:temperature=2").create().compute(input(z, z.clone(), 1, 3, new int[] {0}));
+        LossResult d = ((LogitLoss) LossSpec.parse("distillation:temperature=2").create()).compute(input(z, z.clone(), 1, 3, new int[] {0}));
         assertArrayEquals(new float[] {1, 2, 4}, d.logits());
     }
 
@@ -264,7 +265,7 @@ class LogitLossesTest {
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.probabilities(), spec + " probabilities");
         }
-        LossResult d = LossSpec.parse("distillation").create().compute(input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
+        LossResult d = ((LogitLoss) LossSpec.parse("distillation").create()).compute(input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
         assertAllFinite(d.gradLogits(), "distillation grad");
     }
 
@@ -319,7 +320,7 @@ class LogitLossesTest {
         labels[17] = -100;
         labels[20] = 2;
         z[20 * cols + 9] = NEG_INF;
-        Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=sum").create();
+        LogitLoss loss = (LogitLoss) LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=sum").create();
         LossResult batch = loss.compute(input(z, null, rows, cols, labels));
         for (int n = 0; n < rows; n++) {
             float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);

@@ -2,6 +2,7 @@ package dev.softmaxlosses.logits;
 
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
@@ -14,7 +15,7 @@ class LogitLossesValidationTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static void compute(String spec, LossInput input) {
-        LossSpec.parse(spec).create().compute(input);
+        ((LogitLoss) LossSpec.parse(spec).create()).compute(input);
     }
 
     @Test

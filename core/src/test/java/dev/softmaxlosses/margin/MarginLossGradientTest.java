@@ -1,5 +1,6 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
@@ -29,11 +30,11 @@ class MarginLossGradientTest {
             "lsoftmax", "lsoftmax:m=1", "lsoftmax:m=3,lambda=1", "lsoftmax:m=4,reduction=none",
             "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1"};
 
-    private static Loss loss(String spec) {
-        return LossSpec.parse(spec).create();
+    private static FeatureLoss loss(String spec) {
+        return (FeatureLoss) LossSpec.parse(spec).create();
     }
 
-    private static LossResult compute(Loss loss, float[] x, float[] w, int[] labels, float[] classWeights) {
+    private static LossResult compute(FeatureLoss loss, float[] x, float[] w, int[] labels, float[] classWeights) {
         return loss.compute(LossInput.builder().features(new FloatMatrix(x, N, D)).weights(new FloatMatrix(w, C, D))
                 .labels(labels).classWeights(classWeights).build());
     }
@@ -63,7 +64,7 @@ class MarginLossGradientTest {
             "lsoftmax", "lsoftmax:m=1", "lsoftmax:m=3,lambda=1", "lsoftmax:m=4,reduction=none",
             "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1"})
     void featureAndWeightGradientsMatchCentralDifferences(String spec) {
-        Loss loss = loss(spec);
+        FeatureLoss loss = loss(spec);
         float[][] xw = data(spec);
         float[] x = xw[0];
         float[] w = xw[1];

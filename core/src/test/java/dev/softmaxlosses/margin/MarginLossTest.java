@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxlosses.LogitLoss;
+import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
@@ -24,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MarginLossTest {
 
     private static LossResult run(String spec, float[] x, int n, float[] w, int c, int d, int... labels) {
-        return LossSpec.parse(spec).create().compute(LossInput.builder().features(new FloatMatrix(x, n, d))
+        return ((FeatureLoss) LossSpec.parse(spec).create()).compute(LossInput.builder().features(new FloatMatrix(x, n, d))
                 .weights(new FloatMatrix(w, c, d)).labels(labels).build());
     }
 
@@ -97,7 +99,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) (dot / Math.sqrt(norm));
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), sphere.loss(), 1e-5, 1e-7, "loss");
         for (int i = 0; i < logits.length; i++) {
             assertClose(logits[i], sphere.logits()[i], 1e-5, 1e-6, "logits[" + i + "]");
@@ -117,7 +119,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) dot;
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), l.loss(), 1e-5, 1e-7, "loss");
         // d/dx of W x is W^T g: compare with the plain gradient pushed through W.
         for (int n = 0; n < 6; n++) {
@@ -273,11 +275,11 @@ class MarginLossTest {
 
     @Test
     void classWeightsAndLabelSmoothingWorkAsInTheSoftmaxLoss() {
-        Loss cos = LossSpec.parse("cosface:s=10,label_smoothing=0.1").create();
+        FeatureLoss cos = (FeatureLoss) LossSpec.parse("cosface:s=10,label_smoothing=0.1").create();
         float[] classWeights = {1, 2, 0.5f, 1, 3};
         LossResult r = cos.compute(LossInput.builder().features(new FloatMatrix(x, 6, 4)).weights(new FloatMatrix(w, 5, 4))
                 .labels(labels).classWeights(classWeights).build());
-        LossResult plain = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create().compute(LossInput.builder()
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create()).compute(LossInput.builder()
                 .logits(new FloatMatrix(r.logits().clone(), 6, 5)).labels(labels).classWeights(classWeights).build());
         assertClose(plain.loss(), r.loss(), 1e-6, 1e-7, "the same cross-entropy on the final logits");
     }
@@ -291,7 +293,7 @@ class MarginLossTest {
 
     @Test
     void rejectsBadInput() {
-        Loss arc = LossSpec.parse("arcface").create();
+        FeatureLoss arc = (FeatureLoss) LossSpec.parse("arcface").create();
         assertRejected(() -> arc.compute(LossInput.builder().weights(new float[][] {{1, 2}}).labels(0).build()), "arcface needs features");
         assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).labels(0).build()), "arcface needs weights");
         assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}}).build()),
