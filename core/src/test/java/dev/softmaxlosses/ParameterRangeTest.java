@@ -4,6 +4,7 @@ import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
+import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.logits.DistillationLoss;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;

@@ -5,6 +5,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;

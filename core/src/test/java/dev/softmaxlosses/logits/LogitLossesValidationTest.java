@@ -3,6 +3,7 @@ package dev.softmaxlosses.logits;
 import dev.softmaxlosses.LogitLoss;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
+import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;

@@ -3,6 +3,7 @@ package dev.softmaxlosses.lab;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.softmaxlosses.testing.Compute;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.StringJoiner;
 
 /** Runs {@link SoftmaxLab#run} in-process and parses what it wrote; shared by the lab's tests. */
 final class Cli {
@@ -82,5 +84,51 @@ final class Cli {
             m[i] = doubles(array.get(i));
         }
         return m;
+    }
+
+    /**
+     * The output object of one eval case as a {@link Compute.Result}, to compare with core's references:
+     * {@code loss} null where it is written {@code null}, a field that is absent null.
+     */
+    static Compute.Result result(JsonNode got) {
+        JsonNode loss = got.get("loss");
+        return new Compute.Result(loss == null || loss.isNull() ? null : loss.doubleValue(), vector(got, "losses"),
+                matrix(got, "logits"), matrix(got, "probabilities"), vector(got, "logsumexp"), matrix(got, "grad_logits"),
+                matrix(got, "grad_features"), matrix(got, "grad_weights"));
+    }
+
+    private static double[] vector(JsonNode got, String field) {
+        return got.has(field) ? doubles(got.get(field)) : null;
+    }
+
+    private static double[][] matrix(JsonNode got, String field) {
+        return got.has(field) ? matrix(got.get(field)) : null;
+    }
+
+    // ---------------------------------------------------------------- writing a case
+
+    /** A matrix as JSON, masked ({@code -Infinity}) entries as Python's json module writes them. */
+    static String json(float[][] m) {
+        StringJoiner rows = new StringJoiner(", ", "[", "]");
+        for (float[] row : m) {
+            rows.add(json(row));
+        }
+        return rows.toString();
+    }
+
+    static String json(float[] v) {
+        StringJoiner j = new StringJoiner(", ", "[", "]");
+        for (float x : v) {
+            j.add(x == Float.NEGATIVE_INFINITY ? "-Infinity" : Float.toString(x));
+        }
+        return j.toString();
+    }
+
+    static String json(int[] v) {
+        StringJoiner j = new StringJoiner(", ", "[", "]");
+        for (int x : v) {
+            j.add(Integer.toString(x));
+        }
+        return j.toString();
     }
 }

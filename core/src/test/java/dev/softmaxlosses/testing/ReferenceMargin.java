@@ -1,4 +1,4 @@
-package dev.softmaxlosses.lab;
+package dev.softmaxlosses.testing;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The margin family written out in {@code double} straight from {@code LOSSES.md}, sharing no code
  * with the library: the final logits by each paper's formula ({@code psi} through {@code acos} and
- * its sector, not Chebyshev polynomials), the cross-entropy by {@link SoftmaxReference}, and the
+ * its sector, not Chebyshev polynomials), the cross-entropy by {@link ReferenceCrossEntropy}, and the
  * gradients with respect to the features and the class weights by central differences (a 4-point
  * stencil) of the reduced loss.
  *
@@ -15,23 +15,23 @@ import java.util.Map;
  * is the exact gradient with the target's feature term {@code G/(1+lambda) (psi' w_hat + (psi - c psi') x_hat)}
  * divided by {@code sqrt(psi'^2 + ((psi - c psi') / ||x||)^2)}, as the SphereFace Caffe layer does.
  */
-final class MarginReference {
+public final class ReferenceMargin {
 
     /** A parsed spec: the loss's name and every parameter, defaults filled in. */
-    static final class Params {
-        final String name;
-        double s;
-        double m;
-        double m1 = 1;
-        double m2 = 0.5;
-        double m3 = 0;
-        double lambda = 0;
-        double alpha = 16;
-        boolean easyMargin;
-        String gradient = "exact";
-        final SoftmaxReference.Options ce = new SoftmaxReference.Options();
+    public static final class Params {
+        public final String name;
+        public double s;
+        public double m;
+        public double m1 = 1;
+        public double m2 = 0.5;
+        public double m3 = 0;
+        public double lambda = 0;
+        public double alpha = 16;
+        public boolean easyMargin;
+        public String gradient = "exact";
+        public final ReferenceCrossEntropy.Options ce = new ReferenceCrossEntropy.Options();
 
-        Params(String spec) {
+        public Params(String spec) {
             int colon = spec.indexOf(':');
             name = colon < 0 ? spec : spec.substring(0, colon);
             switch (name) {
@@ -71,7 +71,7 @@ final class MarginReference {
             });
         }
 
-        boolean normalisedBoth() {
+        public boolean normalisedBoth() {
             return switch (name) {
                 case "normface", "cosface", "am_softmax", "arcface", "combined_margin" -> true;
                 default -> false;
@@ -80,13 +80,13 @@ final class MarginReference {
     }
 
     /** The expected output: the cross-entropy's fields on the final logits, and the two gradients. */
-    record Expected(SoftmaxReference.Expected ce, double[][] gradFeatures, double[][] gradWeights) {}
+    public record Result(Expected ce, double[][] gradFeatures, double[][] gradWeights) {}
 
     private static final double NORM_EPS = 1e-12;
 
-    private MarginReference() {}
+    private ReferenceMargin() {}
 
-    static Expected compute(String spec, double[][] x, double[][] w, int[] labels, double[] classWeights) {
+    public static Result compute(String spec, double[][] x, double[][] w, int[] labels, double[] classWeights) {
         Params p = new Params(spec);
         p.ce.classWeights = classWeights;
         int d = w[0].length;
@@ -94,12 +94,12 @@ final class MarginReference {
         if (p.gradient.equals("straight_through")) {
             frozen = margins(p, x, w, labels);
         }
-        SoftmaxReference.Expected ce = SoftmaxReference.compute(logits(p, x, w, labels, null), labels, null, p.ce);
-        SoftmaxReference.Options summed = new SoftmaxReference.Options();
-        summed.labelSmoothing = p.ce.labelSmoothing;
-        summed.ignoreIndex = p.ce.ignoreIndex;
-        summed.classWeights = classWeights;
-        summed.reduction = p.ce.reduction.equals("none") ? "sum" : p.ce.reduction;
+        Expected ce = ReferenceCrossEntropy.compute(logits(p, x, w, labels, null), labels, null, p.ce);
+        ReferenceCrossEntropy.Options summed = new ReferenceCrossEntropy.Options()
+                .labelSmoothing(p.ce.labelSmoothing)
+                .ignoreIndex(p.ce.ignoreIndex)
+                .classWeights(classWeights)
+                .reduction(p.ce.reduction.equals("none") ? "sum" : p.ce.reduction);
         double[][] gx = new double[x.length][d];
         double[][] gw = new double[w.length][d];
         for (int which = 0; which < 2; which++) {
@@ -114,7 +114,7 @@ final class MarginReference {
                     double[] steps = {2, 1, -1, -2};
                     for (int t = 0; t < 4; t++) {
                         a[i][k] = keep + steps[t] * h;
-                        v[t] = SoftmaxReference.compute(logits(p, x, w, labels, frozen), labels, null, summed).loss();
+                        v[t] = ReferenceCrossEntropy.compute(logits(p, x, w, labels, frozen), labels, null, summed).loss();
                     }
                     a[i][k] = keep;
                     g[i][k] = (-v[0] + 8 * v[1] - 8 * v[2] + v[3]) / (12 * h);
@@ -124,7 +124,7 @@ final class MarginReference {
         if (p.gradient.equals("sphereface_normalized")) {
             caffeFeatureGradient(p, x, w, labels, ce.gradLogits(), gx);
         }
-        return new Expected(ce, gx, gw);
+        return new Result(ce, gx, gw);
     }
 
     /**
@@ -167,7 +167,7 @@ final class MarginReference {
     }
 
     /** The final logits {@code f}; {@code frozen} (nullable) replaces each target's {@code T(c) - c}. */
-    static double[][] logits(Params p, double[][] x, double[][] w, int[] labels, double[] frozen) {
+    public static double[][] logits(Params p, double[][] x, double[][] w, int[] labels, double[] frozen) {
         int n = x.length;
         int c = w.length;
         double[][] cos = cosines(x, w);
@@ -208,7 +208,7 @@ final class MarginReference {
         };
     }
 
-    static double target(Params p, double c) {
+    public static double target(Params p, double c) {
         return switch (p.name) {
             case "normface", "l2_softmax" -> c;
             case "cosface", "am_softmax" -> c - p.m;
@@ -226,14 +226,14 @@ final class MarginReference {
     }
 
     /** {@code psi(theta) = (-1)^k cos(m theta) - 2k} for {@code theta} in {@code [k pi/m, (k+1) pi/m]}. */
-    static double psi(int m, double c) {
+    public static double psi(int m, double c) {
         double theta = Math.acos(c);
         int k = Math.min((int) Math.floor(theta / (Math.PI / m)), m - 1);
         return ((k & 1) == 0 ? 1 : -1) * Math.cos(m * theta) - 2 * k;
     }
 
     /** {@code d psi / dc = (-1)^k m sin(m theta) / sin(theta)}, its limit {@code m^2 (+-1)} at the poles. */
-    static double psiSlope(int m, double c) {
+    public static double psiSlope(int m, double c) {
         double theta = Math.acos(c);
         int k = Math.min((int) Math.floor(theta / (Math.PI / m)), m - 1);
         double sign = (k & 1) == 0 ? 1 : -1;
@@ -271,7 +271,7 @@ final class MarginReference {
         }
     }
 
-    static double[][] cosines(double[][] x, double[][] w) {
+    public static double[][] cosines(double[][] x, double[][] w) {
         double[][] cos = new double[x.length][w.length];
         for (int i = 0; i < x.length; i++) {
             double[] xh = hat(x[i]);
@@ -282,11 +282,11 @@ final class MarginReference {
         return cos;
     }
 
-    static double norm(double[] v) {
+    public static double norm(double[] v) {
         return Math.sqrt(dot(v, v));
     }
 
-    static double[] hat(double[] v) {
+    public static double[] hat(double[] v) {
         double scale = 1 / Math.max(norm(v), NORM_EPS);
         double[] h = new double[v.length];
         for (int k = 0; k < v.length; k++) {
@@ -295,7 +295,7 @@ final class MarginReference {
         return h;
     }
 
-    static double dot(double[] a, double[] b) {
+    public static double dot(double[] a, double[] b) {
         double s = 0;
         for (int k = 0; k < a.length; k++) {
             s += a[k] * b[k];
