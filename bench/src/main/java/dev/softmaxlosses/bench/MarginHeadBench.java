@@ -2,7 +2,7 @@ package dev.softmaxlosses.bench;
 
 import dev.ludovic.netlib.blas.BLAS;
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
@@ -48,7 +48,7 @@ public class MarginHeadBench {
     @Param({"materialized", "streaming"})
     public String mode;
 
-    private LossInput input;
+    private FeatureBatch input;
     private LossResult result;
     private MarginLoss head;
     private StreamingMarginHead streaming;
@@ -70,8 +70,7 @@ public class MarginHeadBench {
         features = Shapes.logits(n, d, 1);
         weights = Shapes.logits(c, d, 2);
         int[] labels = Shapes.labels(n, c, 3);
-        input = LossInput.builder().features(new FloatMatrix(features, n, d)).weights(new FloatMatrix(weights, c, d))
-                .labels(labels).build();
+        input = FeatureBatch.of(new FloatMatrix(features, n, d), new FloatMatrix(weights, c, d), labels);
         head = (MarginLoss) LossSpec.parse(loss).create();
         streaming = new StreamingMarginHead(head);
         result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);

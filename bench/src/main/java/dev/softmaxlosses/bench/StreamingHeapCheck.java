@@ -1,7 +1,7 @@
 package dev.softmaxlosses.bench;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
@@ -28,11 +28,8 @@ public final class StreamingHeapCheck {
         Runtime runtime = Runtime.getRuntime();
         System.out.printf("streaming arcface, N=%d D=%d C=%d block=%d, max heap %.2f GB%n",
                 n, d, c, block, runtime.maxMemory() / 1e9);
-        LossInput input = LossInput.builder()
-                .features(new FloatMatrix(Shapes.logits(n, d, 1), n, d))
-                .weights(new FloatMatrix(Shapes.logits(c, d, 2), c, d))
-                .labels(Shapes.labels(n, c, 3))
-                .build();
+        FeatureBatch input = FeatureBatch.of(new FloatMatrix(Shapes.logits(n, d, 1), n, d),
+                new FloatMatrix(Shapes.logits(c, d, 2), c, d), Shapes.labels(n, c, 3));
         StreamingMarginHead head = new StreamingMarginHead((MarginLoss) LossSpec.parse("arcface").create(), block);
         LossResult result = LossResult.forStreaming(n, c, d);
         long peak = 0;
