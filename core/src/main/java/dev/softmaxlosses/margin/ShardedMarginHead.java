@@ -10,7 +10,8 @@ import java.util.Objects;
 
 /**
  * A margin head whose classes are split into {@code shards} contiguous {@link ClassShard}s of sizes as
- * equal as possible (the first {@code C mod shards} one class larger), run one after another in
+ * equal as possible (the first {@code C mod shards} one class larger; with more shards than classes
+ * the extra ones are empty), run one after another in
  * this thread: each shard's forward, the row states merged in shard order, each shard's backward
  * with the merged state, the weight gradients concatenated and the feature gradients summed in shard
  * order. Its results equal {@link MarginLoss#compute} to float32 rounding; it is the reference for a
@@ -57,9 +58,11 @@ public final class ShardedMarginHead {
         int n = whole.n();
         int c = whole.c();
         int d = whole.d();
-        ClassShard.Forward[] forwards = new ClassShard.Forward[shards];
+        // More shards than classes: the extra ones are empty and add nothing.
+        int used = Math.min(shards, c);
+        ClassShard.Forward[] forwards = new ClassShard.Forward[used];
         RowState merged = new RowState(n);
-        for (int i = 0; i < shards; i++) {
+        for (int i = 0; i < used; i++) {
             int lo = firstClass(i, shards, c);
             int hi = firstClass(i + 1, shards, c);
             float[] own = Arrays.copyOfRange(whole.weights(), lo * d, hi * d);
@@ -72,7 +75,7 @@ public final class ShardedMarginHead {
         float[] gradFeatures = out.gradFeatures();
         float[] share = new float[n * d];
         double gradScale = 0;
-        for (int i = 0; i < shards; i++) {
+        for (int i = 0; i < used; i++) {
             int lo = firstClass(i, shards, c);
             int hi = firstClass(i + 1, shards, c);
             float[] gradWeights = new float[(hi - lo) * d];

@@ -37,9 +37,6 @@ final class FeatureCases {
         forbid(name, "logits", in.logits());
         forbid(name, "targets", in.targets());
         forbid(name, "teacher_logits", in.teacherLogits());
-        if (shards > Math.max(classes, 1)) {
-            throw new BadInputException("\"shards\" must be at most the number of classes (" + classes + "), found " + shards);
-        }
         FeatureBatch batch = new FeatureBatch(in.features(), in.weights(), in.labels(), in.classWeights());
         if (shards == 0) {
             return perClass ? loss.compute(batch) : new StreamingMarginHead((MarginLoss) loss, block).compute(batch);

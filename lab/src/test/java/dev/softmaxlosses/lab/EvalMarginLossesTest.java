@@ -160,7 +160,7 @@ class EvalMarginLossesTest {
             Case c = new Case(spec, x, w, labels(random, 7, 6, 0.2, spec.contains("ignore_index=2") ? 2 : -100))
                     .classWeights(0.5f, 2f, 1f, 0f, 3f, 1.5f);
             for (String options : List.of("\"block\": 1", "\"block\": 4", "\"block\": 100", "\"shards\": 2",
-                    "\"shards\": 6", "\"shards\": 3, \"block\": 1")) {
+                    "\"shards\": 6", "\"shards\": 2147483647", "\"shards\": 3, \"block\": 1")) {
                 Path in = Cli.write(dir, "case.json", "{" + options + ", " + c.json(null).substring(1));
                 Cli.Run r = Cli.run("eval", "--loss", spec, "--input", in.toString());
                 assertEquals(0, r.status(), () -> spec + " " + options + ": stderr " + r.err());
@@ -178,7 +178,7 @@ class EvalMarginLossesTest {
         rejects("arcface", "{\"block\": 0, " + GOOD.substring(1), "\"block\" must be a positive integer, found 0");
         rejects("arcface", "{\"block\": 2.5, " + GOOD.substring(1), "\"block\" must be a positive integer, found 2.5");
         rejects("arcface", "{\"shards\": \"2\", " + GOOD.substring(1), "\"shards\" must be a positive integer, found \"2\"");
-        rejects("arcface", "{\"shards\": 4, " + GOOD.substring(1), "\"shards\" must be at most the number of classes (3), found 4");
+        rejects("arcface", "{\"shards\": -1, " + GOOD.substring(1), "\"shards\" must be a positive integer, found -1");
         rejects("softmax_cross_entropy", "{\"block\": 2, \"logits\": [[1, 2]], \"labels\": [0]}",
                 "\"block\" and \"shards\" choose how a loss of the margin family is run; softmax_cross_entropy is a loss on logits");
     }
