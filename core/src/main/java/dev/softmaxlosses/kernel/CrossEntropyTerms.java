@@ -52,4 +52,48 @@ public final class CrossEntropyTerms {
                                         double classWeightSum, int cols, double gradScale) {
         return gradScale * (-mass * others * inverseSum + uniform(eps, cols) * (classWeightSum - targetWeight));
     }
+
+    /** {@code w_c q_c = w_c ((1 - eps) t_c + eps / C)}: a class's weighted share of a soft (or one-hot) target. */
+    public static double weightedTarget(float eps, double weight, double target, int cols) {
+        return weight * ((1.0 - eps) * target + uniform(eps, cols));
+    }
+
+    /** A class's gradient entry {@code gradScale (p_c mass - w_c q_c)}. */
+    public static double gradient(double probability, double mass, double weightedTarget, double gradScale) {
+        return (probability * mass - weightedTarget) * gradScale;
+    }
+
+    /** A class's term {@code -w_c q_c log p_c = w_c q_c (lse - f_c)} of the loss; 0 log 0 = 0 for a masked class. */
+    public static double lossTerm(double weightedTarget, double logSumExp, double finalLogit) {
+        return weightedTarget > 0 ? weightedTarget * (logSumExp - finalLogit) : 0.0;
+    }
+
+    /**
+     * The row kernel's last steps, once the exponentials ({@code sum} of them, each in the gradient row)
+     * are known: the gradient row, the log-sum-exp ({@link CrossEntropyRow#logSumExp}) and the loss.
+     */
+    static double finishRow(KernelSupport k, CrossEntropyRow r, float shift, double sum) {
+        float[] grad = r.grad;
+        int gradOff = r.gradOff;
+        int len = r.len;
+        int label = r.label;
+        float eps = r.eps;
+        float gradScale = r.gradScale;
+        double logSum = Math.log(sum);
+        double expTarget = grad[gradOff + label];
+        double targetWeight = r.classWeights == null ? 1.0 : r.classWeights[label];
+        double weightedMass = mass(eps, targetWeight, r.classWeightSum, len);
+        float alpha = (float) (weightedMass / sum * gradScale);
+        float beta = (float) (-uniform(eps, len) * gradScale);
+        if (r.classWeights == null) {
+            k.scaleAddInPlace(grad, gradOff, len, alpha, beta);
+        } else {
+            k.scaleAddScaledInPlace(grad, gradOff, len, alpha, r.classWeights, 0, beta);
+        }
+        grad[gradOff + label] = (float) targetGradient(weightedMass, sum - expTarget, 1.0 / sum, eps, targetWeight,
+                r.classWeightSum, len, gradScale);
+        r.logSumExp = shift + logSum;
+        return loss(weightedMass, shift, logSum, eps, targetWeight, r.z[r.off + label] * r.invT, r.classWeightSum,
+                r.invT * r.weightedLogitSum, len);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
@@ -42,7 +43,7 @@ import java.util.Map;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public final class DistillationLoss extends LabelLogitLoss {
+public final class DistillationLoss extends LogitLossBase {
 
     public static final String NAME = "distillation";
 
@@ -80,12 +81,12 @@ public final class DistillationLoss extends LabelLogitLoss {
     }
 
     @Override
-    boolean takesTeacher() {
-        return true;
+    public boolean takes(Class<? extends LogitBatch.Target> kind) {
+        return kind == LogitBatch.Teacher.class;
     }
 
     @Override
-    boolean trainsWithoutLabel() {
+    boolean trainsWithoutLabel(RowPass p) {
         return true;
     }
 
@@ -95,17 +96,20 @@ public final class DistillationLoss extends LabelLogitLoss {
     }
 
     @Override
-    double normaliser(int[] labels, int rows) {
-        return rows;
+    double normaliser(RowPass p) {
+        return p.rows;
     }
 
     @Override
-    double gradientBound(int cols, float[] weights) {
+    double gradientBound(RowPass p) {
         return alpha * temperature + (1 - alpha);
     }
 
     @Override
-    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+    String overflowCause(RowPass p, int n, int label, double loss) {
+        float[] z = p.z;
+        float[] teacher = p.teacher;
+        int cols = p.cols;
         for (int c = 0; c < cols; c++) {
             if (teacher[n * cols + c] == Float.NEGATIVE_INFINITY && z[n * cols + c] != Float.NEGATIVE_INFINITY) {
                 return "teacher_logits[" + n + "][" + c + "] masks a class that logits[" + n + "] does not, so KL stays away "
@@ -128,14 +132,19 @@ public final class DistillationLoss extends LabelLogitLoss {
     }
 
     @Override
-    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out) {
-        k.scaleShift(z, off, out, off, cols, 1f / temperature, 0f);
+    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out, int outOff) {
+        k.scaleShift(z, off, out, outOff, cols, 1f / temperature, 0f);
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
-        double loss = alpha > 0 ? softTerm(z, teacher, off, cols, gradScale, grad) : 0;
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        handOn(p, k, n, carried);
+        float[] z = p.z;
+        float[] grad = p.grad;
+        float gradScale = p.gradScale;
+        int cols = p.cols;
+        int off = n * cols;
+        double loss = alpha > 0 ? softTerm(z, p.teacher, off, cols, gradScale, grad) : 0;
         if (alpha == 0) {
             java.util.Arrays.fill(grad, off, off + cols, 0f);
         }
