@@ -1,5 +1,9 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.LogitBatch;
+
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -51,7 +55,7 @@ class SizeLimitsTest {
     void rejectsAMarginBatchWhoseLogitsAreLargerThanAnArray() {
         LossInput input = LossInput.builder().features(FloatMatrix.zeros(70000, 1)).weights(FloatMatrix.zeros(70000, 1))
                 .labels(new int[70000]).build();
-        assertRejected(() -> LossSpec.parse("normface").create().compute(input),
+        assertRejected(() -> LogitCases.compute(LossSpec.parse("normface").create(), input),
                 "70000 features and 70000 classes make 70000x70000 logits: that needs 4900000000 values, " + TOO_MANY
                         + "; compute the loss with a StreamingMarginHead, which holds N x block values");
         MarginLoss loss = NormFaceLoss.builder().build();
@@ -73,17 +77,18 @@ class SizeLimitsTest {
     void rejectsStreamingResultsForALogitLoss() {
         LossInput input = LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0});
         for (Loss loss : new Loss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
-            assertRejected(() -> loss.compute(input, LossResult.forStreaming(1, 2, 3)),
+            assertRejected(() -> LogitCases.compute(loss, input, LossResult.forStreaming(1, 2, 3)),
                     "the result buffers hold no logits (they are a streaming head's): allocate them with LossResult.forLogits(1, 2)");
         }
     }
 
     @Test
     void aNullArgumentIsANullPointerExceptionNamingIt() {
-        assertNamedNull("input", () -> SoftmaxCrossEntropyLoss.create().compute(null));
+        assertNamedNull("batch", () -> SoftmaxCrossEntropyLoss.create().compute((LogitBatch) null));
         assertNamedNull("input", () -> NormFaceLoss.builder().build().compute(null));
         assertNamedNull("out", () -> FocalLoss.builder().build().compute(
-                LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0}), null));
+                LogitBatch.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0}), null));
+        assertNamedNull("labels", () -> LogitBatch.of(FloatMatrix.zeros(1, 2), null));
         assertNamedNull("logits", () -> SoftmaxCrossEntropyLoss.create().forwardBackward(null, new int[0], 0, 0, new float[0]));
         assertNamedNull("logits", () -> FocalLoss.builder().build().forwardBackward(null, new int[0], 0, 0, new float[0]));
         assertNamedNull("logits", () -> Softmax.softmax(null));

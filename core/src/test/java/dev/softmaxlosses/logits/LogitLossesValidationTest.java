@@ -1,5 +1,7 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
 import dev.softmaxlosses.LossInput;
@@ -14,7 +16,7 @@ class LogitLossesValidationTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static void compute(String spec, LossInput input) {
-        LossSpec.parse(spec).create().compute(input);
+        LogitCases.compute(LossSpec.parse(spec).create(), input);
     }
 
     @Test

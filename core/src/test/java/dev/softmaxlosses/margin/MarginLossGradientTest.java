@@ -1,5 +1,7 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.testing.LogitCases;
+
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
@@ -34,7 +36,7 @@ class MarginLossGradientTest {
     }
 
     private static LossResult compute(Loss loss, float[] x, float[] w, int[] labels, float[] classWeights) {
-        return loss.compute(LossInput.builder().features(new FloatMatrix(x, N, D)).weights(new FloatMatrix(w, C, D))
+        return LogitCases.compute(loss, LossInput.builder().features(new FloatMatrix(x, N, D)).weights(new FloatMatrix(w, C, D))
                 .labels(labels).classWeights(classWeights).build());
     }
 

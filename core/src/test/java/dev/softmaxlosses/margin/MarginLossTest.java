@@ -1,5 +1,7 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
@@ -24,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MarginLossTest {
 
     private static LossResult run(String spec, float[] x, int n, float[] w, int c, int d, int... labels) {
-        return LossSpec.parse(spec).create().compute(LossInput.builder().features(new FloatMatrix(x, n, d))
+        return LogitCases.compute(LossSpec.parse(spec).create(), LossInput.builder().features(new FloatMatrix(x, n, d))
                 .weights(new FloatMatrix(w, c, d)).labels(labels).build());
     }
 
@@ -97,7 +99,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) (dot / Math.sqrt(norm));
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = LogitCases.compute(LossSpec.parse("softmax_cross_entropy").create(), LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), sphere.loss(), 1e-5, 1e-7, "loss");
         for (int i = 0; i < logits.length; i++) {
             assertClose(logits[i], sphere.logits()[i], 1e-5, 1e-6, "logits[" + i + "]");
@@ -117,7 +119,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) dot;
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = LogitCases.compute(LossSpec.parse("softmax_cross_entropy").create(), LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), l.loss(), 1e-5, 1e-7, "loss");
         // d/dx of W x is W^T g: compare with the plain gradient pushed through W.
         for (int n = 0; n < 6; n++) {
@@ -275,9 +277,9 @@ class MarginLossTest {
     void classWeightsAndLabelSmoothingWorkAsInTheSoftmaxLoss() {
         Loss cos = LossSpec.parse("cosface:s=10,label_smoothing=0.1").create();
         float[] classWeights = {1, 2, 0.5f, 1, 3};
-        LossResult r = cos.compute(LossInput.builder().features(new FloatMatrix(x, 6, 4)).weights(new FloatMatrix(w, 5, 4))
+        LossResult r = LogitCases.compute(cos, LossInput.builder().features(new FloatMatrix(x, 6, 4)).weights(new FloatMatrix(w, 5, 4))
                 .labels(labels).classWeights(classWeights).build());
-        LossResult plain = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create().compute(LossInput.builder()
+        LossResult plain = LogitCases.compute(LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create(), LossInput.builder()
                 .logits(new FloatMatrix(r.logits().clone(), 6, 5)).labels(labels).classWeights(classWeights).build());
         assertClose(plain.loss(), r.loss(), 1e-6, 1e-7, "the same cross-entropy on the final logits");
     }
@@ -292,19 +294,19 @@ class MarginLossTest {
     @Test
     void rejectsBadInput() {
         Loss arc = LossSpec.parse("arcface").create();
-        assertRejected(() -> arc.compute(LossInput.builder().weights(new float[][] {{1, 2}}).labels(0).build()), "arcface needs features");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).labels(0).build()), "arcface needs weights");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}}).build()),
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().weights(new float[][] {{1, 2}}).labels(0).build()), "arcface needs features");
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).labels(0).build()), "arcface needs weights");
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}}).build()),
                 "arcface needs labels");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2, 3}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2, 3}}).weights(new float[][] {{1, 2}})
                 .labels(0).build()), "features has 3 columns, expected 2 (the columns of weights)");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, Float.NaN}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, Float.NaN}}).weights(new float[][] {{1, 2}})
                 .labels(0).build()), "features[0][1] is NaN");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2}})
                 .weights(new float[][] {{1, Float.NEGATIVE_INFINITY}}).labels(0).build()), "weights[0][1] is -Infinity");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
                 .labels(1).build()), "labels[0] = 1 is out of range");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
                 .labels(0).logits(new float[][] {{1}}).build()), "arcface does not take logits");
         assertRejected(() -> LossSpec.parse("arcface:m=4").create(), "m must be in [0, pi), got 4.0");
         assertRejected(() -> LossSpec.parse("sphereface:m=1.5").create(), "parameter m of sphereface must be an integer, got '1.5'");
