@@ -170,7 +170,7 @@ final class EvalCommand implements Callable<Integer> {
         LossInput in = c.input();
         requireMemory(chosen, in);
         LossResult result = switch (chosen) {
-            case LogitLoss logits -> logits.compute(in);
+            case LogitLoss logits -> LogitCases.compute(logits, in);
             case FeatureLoss features -> features.compute(in);
             default -> throw new BadInputException("the loss " + chosen.spec().name() + " is neither on logits nor on features");
         };

@@ -3,7 +3,7 @@ package dev.softmaxlosses.lab;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitLoss;
-import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import org.junit.jupiter.api.Test;
@@ -366,12 +366,12 @@ class EvalValuesTest {
         String spec = SCE + ":temperature=0.7,reduction=sum";
         JsonNode got = eval(spec, "{\"logits\": " + json(z) + ", \"labels\": " + json(y) + "}");
 
-        LossResult r = LossResult.forLogits(20, 7);
+        LossResult r = LossResult.withDiagnostics(20, 7);
         float[] flat = new float[140];
         for (int i = 0; i < 20; i++) {
             System.arraycopy(z[i], 0, flat, i * 7, 7);
         }
-        ((LogitLoss) LossSpec.parse(spec).create()).compute(LossInput.of(new FloatMatrix(flat, 20, 7), y), r);
+        ((LogitLoss) LossSpec.parse(spec).create()).compute(LogitBatch.of(new FloatMatrix(flat, 20, 7), y), r);
 
         assertEquals(r.loss(), got.get("loss").doubleValue(), "the reduced loss is a double, written exactly");
         assertBits("losses", r.losses(), got.get("losses"));
