@@ -32,10 +32,22 @@ public record LogitBatch(FloatMatrix logits, Target target, float[] classWeights
     public sealed interface Target permits Labels, SoftTargets, Teacher {
 
         /** The kind's name as {@code LOSSES.md} and messages write it: {@code labels}, {@code targets}, {@code teacher_logits}. */
-        String field();
+        default String field() {
+            return switch (this) {
+                case Labels l -> "labels";
+                case SoftTargets t -> "targets";
+                case Teacher t -> "teacher_logits";
+            };
+        }
 
         /** The hard labels, or null where the target has none. */
-        int[] labelsOrNull();
+        default int[] labelsOrNull() {
+            return switch (this) {
+                case Labels l -> l.labels();
+                case SoftTargets t -> null;
+                case Teacher t -> t.labels();
+            };
+        }
     }
 
     /**
@@ -46,16 +58,6 @@ public record LogitBatch(FloatMatrix logits, Target target, float[] classWeights
     public record Labels(int[] labels) implements Target {
         public Labels {
             Objects.requireNonNull(labels, "labels");
-        }
-
-        @Override
-        public String field() {
-            return "labels";
-        }
-
-        @Override
-        public int[] labelsOrNull() {
-            return labels;
         }
     }
 
@@ -68,16 +70,6 @@ public record LogitBatch(FloatMatrix logits, Target target, float[] classWeights
         public SoftTargets {
             Objects.requireNonNull(targets, "targets");
         }
-
-        @Override
-        public String field() {
-            return "targets";
-        }
-
-        @Override
-        public int[] labelsOrNull() {
-            return null;
-        }
     }
 
     /**
@@ -89,16 +81,6 @@ public record LogitBatch(FloatMatrix logits, Target target, float[] classWeights
     public record Teacher(FloatMatrix logits, int[] labels) implements Target {
         public Teacher {
             Objects.requireNonNull(logits, "teacher_logits");
-        }
-
-        @Override
-        public String field() {
-            return "teacher_logits";
-        }
-
-        @Override
-        public int[] labelsOrNull() {
-            return labels;
         }
     }
 

@@ -73,27 +73,22 @@ public final class CrossEntropyTerms {
      * are known: the gradient row, the log-sum-exp ({@link CrossEntropyRow#logSumExp}) and the loss.
      */
     static double finishRow(KernelSupport k, CrossEntropyRow r, float shift, double sum) {
-        float[] grad = r.grad;
-        int gradOff = r.gradOff;
-        int len = r.len;
-        int label = r.label;
-        float eps = r.eps;
-        float gradScale = r.gradScale;
-        double logSum = Math.log(sum);
-        double expTarget = grad[gradOff + label];
-        double targetWeight = r.classWeights == null ? 1.0 : r.classWeights[label];
-        double weightedMass = mass(eps, targetWeight, r.classWeightSum, len);
-        float alpha = (float) (weightedMass / sum * gradScale);
-        float beta = (float) (-uniform(eps, len) * gradScale);
+        int target = r.gradOff + r.label;
+        double others = sum - r.grad[target];
+        double targetWeight = r.classWeights == null ? 1.0 : r.classWeights[r.label];
+        double weightedMass = mass(r.eps, targetWeight, r.classWeightSum, r.len);
+        float alpha = (float) (weightedMass / sum * r.gradScale);
+        float beta = (float) (-uniform(r.eps, r.len) * r.gradScale);
         if (r.classWeights == null) {
-            k.scaleAddInPlace(grad, gradOff, len, alpha, beta);
+            k.scaleAddInPlace(r.grad, r.gradOff, r.len, alpha, beta);
         } else {
-            k.scaleAddScaledInPlace(grad, gradOff, len, alpha, r.classWeights, 0, beta);
+            k.scaleAddScaledInPlace(r.grad, r.gradOff, r.len, alpha, r.classWeights, 0, beta);
         }
-        grad[gradOff + label] = (float) targetGradient(weightedMass, sum - expTarget, 1.0 / sum, eps, targetWeight,
-                r.classWeightSum, len, gradScale);
+        r.grad[target] = (float) targetGradient(weightedMass, others, 1.0 / sum, r.eps, targetWeight, r.classWeightSum,
+                r.len, r.gradScale);
+        double logSum = Math.log(sum);
         r.logSumExp = shift + logSum;
-        return loss(weightedMass, shift, logSum, eps, targetWeight, r.z[r.off + label] * r.invT, r.classWeightSum,
-                r.invT * r.weightedLogitSum, len);
+        return loss(weightedMass, shift, logSum, r.eps, targetWeight, r.z[r.off + r.label] * r.invT, r.classWeightSum,
+                r.invT * r.weightedLogitSum, r.len);
     }
 }

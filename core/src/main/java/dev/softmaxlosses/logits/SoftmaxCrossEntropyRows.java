@@ -32,8 +32,7 @@ final class SoftmaxCrossEntropyRows {
         float[] rowZ = p.z;
         int rowOff = off;
         if (KernelSupport.needsFinalLogits(rowMax, invT)) {
-            rowZ = Scratch.row(cols);
-            k.scaleShift(p.z, off, rowZ, 0, cols, invT, 0f);
+            rowZ = finalRow(p, k, n, invT);
             rowOff = 0;
             rowMax *= invT;
             LogitLossBase.handOn(p, k, n, carried);
@@ -65,19 +64,15 @@ final class SoftmaxCrossEntropyRows {
         int off = n * cols;
         float invT = p.frame.invT;
         float eps = p.frame.eps;
-        float[] z = p.z;
-        int zOff = off;
-        if (KernelSupport.needsFinalLogits(rowMax, invT)) {
-            z = Scratch.row(cols);
-            k.scaleShift(p.z, off, z, 0, cols, invT, 0f);
-            zOff = 0;
-            rowMax *= invT;
-            invT = 1f;
-        }
-        LogitLossBase.handOn(p, k, n, carried);
+        // The exponentials' shift is the final logits' maximum whether or not the row is scaled first.
         float shift = rowMax * invT;
+        boolean scaled = KernelSupport.needsFinalLogits(rowMax, invT);
+        float[] z = scaled ? finalRow(p, k, n, invT) : p.z;
+        int zOff = scaled ? 0 : off;
+        float scale = scaled ? 1f : invT;
+        LogitLossBase.handOn(p, k, n, carried);
         float[] grad = p.grad;
-        double sum = k.expSum(z, zOff, cols, invT, shift, grad, off);
+        double sum = k.expSum(z, zOff, cols, scale, shift, grad, off);
         double lse = shift + Math.log(sum);
         double mass = 0;
         for (int c = 0; c < cols; c++) {
@@ -86,10 +81,17 @@ final class SoftmaxCrossEntropyRows {
         double loss = 0;
         for (int c = 0; c < cols; c++) {
             double wq = CrossEntropyTerms.weightedTarget(eps, weight(p, c), p.targets[off + c], cols);
-            loss += CrossEntropyTerms.lossTerm(wq, lse, z[zOff + c] * invT);
+            loss += CrossEntropyTerms.lossTerm(wq, lse, z[zOff + c] * scale);
             grad[off + c] = (float) CrossEntropyTerms.gradient(grad[off + c] / sum, mass, wq, p.gradScale);
         }
         return loss;
+    }
+
+    /** Row n's float32 final logits {@code z * invT}, in this thread's scratch row. */
+    private static float[] finalRow(RowPass p, KernelSupport k, int n, float invT) {
+        float[] row = Scratch.row(p.cols);
+        k.scaleShift(p.z, n * p.cols, row, 0, p.cols, invT, 0f);
+        return row;
     }
 
     private static double weight(RowPass p, int c) {

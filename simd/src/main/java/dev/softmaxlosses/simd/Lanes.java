@@ -28,8 +28,8 @@ final class Lanes {
     static final FloatVector IOTA = FloatVector.fromArray(F, iota(), 0);
     /** {@code TAIL[r]}: the first r lanes, made once rather than on every tail. */
     static final VectorMask<Float>[] TAIL = tailMasks();
-    static final VectorShuffle<Double>[] FOLD = foldShuffles();
-    static final VectorShuffle<Float>[] FOLD_FLOAT = floatFoldShuffles();
+    static final VectorShuffle<Double>[] FOLD = foldShuffles(D);
+    static final VectorShuffle<Float>[] FOLD_FLOAT = foldShuffles(F);
 
     static float[] iota() {
         float[] lanes = new float[F.length()];
@@ -93,24 +93,14 @@ final class Lanes {
         return lanes.lane(0);
     }
 
+    /** The shuffles of a fold: step k swaps the lanes {@code i} and {@code i ^ (length / 2^(k + 1))}. */
     @SuppressWarnings("unchecked")
-    static VectorShuffle<Float>[] floatFoldShuffles() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
-        for (int k = 0, step = F.length() / 2; step >= 1; k++, step /= 2) {
+    static <E> VectorShuffle<E>[] foldShuffles(VectorSpecies<E> species) {
+        int steps = Integer.numberOfTrailingZeros(species.length());
+        VectorShuffle<E>[] shuffles = new VectorShuffle[steps];
+        for (int k = 0, step = species.length() / 2; step >= 1; k++, step /= 2) {
             int distance = step;
-            shuffles[k] = VectorShuffle.fromOp(F, i -> i ^ distance);
-        }
-        return shuffles;
-    }
-
-    @SuppressWarnings("unchecked")
-    static VectorShuffle<Double>[] foldShuffles() {
-        int steps = Integer.numberOfTrailingZeros(D.length());
-        VectorShuffle<Double>[] shuffles = new VectorShuffle[steps];
-        for (int k = 0, step = D.length() / 2; step >= 1; k++, step /= 2) {
-            int distance = step;
-            shuffles[k] = VectorShuffle.fromOp(D, i -> i ^ distance);
+            shuffles[k] = VectorShuffle.fromOp(species, i -> i ^ distance);
         }
         return shuffles;
     }
