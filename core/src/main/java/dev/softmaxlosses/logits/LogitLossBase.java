@@ -173,8 +173,11 @@ abstract sealed class LogitLossBase implements LogitLoss
     @Override
     public double forwardBackward(float[] logits, int[] labels, int rows, int cols, float[] gradOut) {
         FloatMatrix.checkShape(Objects.requireNonNull(logits, "logits"), rows, cols);
+        if (!takes(LogitBatch.Labels.class)) {
+            throw new IllegalArgumentException(name() + " needs teacher_logits");
+        }
         float[] weights = builderClassWeights();
-        validate(logits, rows, cols, Objects.requireNonNull(labels, "labels"), null, null, weights);
+        validate(logits, rows, cols, labels, null, null, weights);
         requireLength("gradOut", gradOut, logits.length);
         RowPass p = RowPass.own();
         try {
