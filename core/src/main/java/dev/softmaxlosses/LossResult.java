@@ -7,13 +7,19 @@ import dev.softmaxlosses.internal.Checks;
  * logits (what goes into the softmax after scaling, temperature and margins), their probabilities,
  * each row's log-sum-exp, and the gradient of the reduced loss with respect to the logits.
  *
+ * <p>For a {@link LogitLoss} the {@code N x C} diagnostics (final logits and probabilities) are
+ * opt-in: {@link #forLogits(int, int)} holds the gradient, the per-sample losses and the log-sum-exps,
+ * all from the fused pass; {@link #withDiagnostics(int, int)} also the final logits and probabilities,
+ * which cost a second pass over the batch.
+ *
  * <p>The margin family also fills {@link #gradFeatures()}, {@link #gradWeights()} and
  * {@link #gradScale()}; for them {@link #gradLogits()} is the gradient with respect to the final
  * logits.
  *
  * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} (or
  * {@link #forFeatures(int, int, int)}) and pass it again and again to
- * {@link Loss#compute(LossInput, LossResult)} to compute without allocating.
+ * {@link LogitLoss#compute(LogitBatch, LossResult)} (or {@link FeatureLoss#compute(FeatureBatch, LossResult)})
+ * to compute without allocating.
  */
 public final class LossResult {
     private final int rows;
@@ -30,36 +36,54 @@ public final class LossResult {
     private double loss;
     private double gradScale;
 
+    private final boolean diagnostics;
+
     private LossResult(int rows, int cols, int dim) {
-        this(rows, cols, dim, true);
+        this(rows, cols, dim, true, true);
     }
 
-    private LossResult(int rows, int cols, int dim, boolean perClassOutputs) {
+    private LossResult(int rows, int cols, int dim, boolean perClassOutputs, boolean diagnostics) {
         this.rows = rows;
         this.cols = cols;
         this.dim = dim;
+        this.diagnostics = perClassOutputs && diagnostics;
         this.gradFeatures = dim < 0 ? null : new float[Math.multiplyExact(rows, dim)];
         this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(cols, dim)];
         int size = perClassOutputs ? Math.multiplyExact(rows, cols) : 0;
         this.losses = new float[rows];
-        this.logits = new float[size];
-        this.probabilities = new float[size];
+        this.logits = new float[this.diagnostics ? size : 0];
+        this.probabilities = new float[this.diagnostics ? size : 0];
         this.logSumExp = new float[rows];
         this.gradLogits = new float[size];
     }
 
     /**
-     * Buffers for a batch of {@code rows} samples and {@code cols} classes.
+     * Buffers for a batch of {@code rows} samples and {@code cols} classes: the gradient, the
+     * per-sample losses and the log-sum-exps, which a {@link LogitLoss} fills from its fused pass;
+     * {@link #logits()} and {@link #probabilities()} are empty.
      *
      * @throws IllegalArgumentException for a negative shape, or one whose {@code rows x cols} values
      *                                  are more than a Java array holds
      */
     public static LossResult forLogits(int rows, int cols) {
+        requireLogitShape(rows, cols);
+        return new LossResult(rows, cols, -1, true, false);
+    }
+
+    /**
+     * As {@link #forLogits(int, int)}, and also the {@code N x C} final logits and probabilities,
+     * which a {@link LogitLoss} then computes in a second pass.
+     */
+    public static LossResult withDiagnostics(int rows, int cols) {
+        requireLogitShape(rows, cols);
+        return new LossResult(rows, cols, -1, true, true);
+    }
+
+    private static void requireLogitShape(int rows, int cols) {
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols);
         }
         Checks.requireArrayLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols, "");
-        return new LossResult(rows, cols, -1);
     }
 
     /**
@@ -88,7 +112,7 @@ public final class LossResult {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
         requireGradientLengths(rows, cols, dim);
-        return new LossResult(rows, cols, dim, false);
+        return new LossResult(rows, cols, dim, false, false);
     }
 
     private static void requireGradientLengths(int rows, int cols, int dim) {
@@ -99,6 +123,16 @@ public final class LossResult {
     /** Whether {@link #logits()}, {@link #probabilities()} and {@link #gradLogits()} are held ({@code N x C}). */
     public boolean hasPerClassOutputs() {
         return logits.length == (long) rows * cols;
+    }
+
+    /** Whether {@link #gradLogits()} is held ({@code N x C}): false for a streaming head's buffers. */
+    public boolean hasLogitGradient() {
+        return gradLogits.length == (long) rows * cols;
+    }
+
+    /** Whether {@link #logits()} and {@link #probabilities()} are held and filled ({@link #withDiagnostics}). */
+    public boolean hasDiagnostics() {
+        return diagnostics;
     }
 
     /** Whether these buffers fit a batch of this shape. */
@@ -157,10 +191,10 @@ public final class LossResult {
     /** Per-sample losses, before reduction ({@code 0} for an ignored sample). */
     public float[] losses() { return losses; }
 
-    /** Final logits, {@code N x C} row-major. */
+    /** Final logits, {@code N x C} row-major; empty unless {@link #hasDiagnostics()}. */
     public float[] logits() { return logits; }
 
-    /** {@code softmax} of the final logits, {@code N x C} row-major. */
+    /** {@code softmax} of the final logits, {@code N x C} row-major; empty unless {@link #hasDiagnostics()}. */
     public float[] probabilities() { return probabilities; }
 
     /** Log-sum-exp of each row of the final logits. */

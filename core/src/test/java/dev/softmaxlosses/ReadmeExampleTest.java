@@ -4,7 +4,6 @@ import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.testing.Expected;
 import dev.softmaxlosses.testing.ReferenceCrossEntropy;
@@ -30,8 +29,11 @@ class ReadmeExampleTest {
         float[] grad = new float[logits.length];
         double value = loss.forwardBackward(logits, labels, 2, 3, grad);   // mean loss, grad = d value / d logits
 
-        LossResult all = loss.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels));
-        float[] probabilities = all.probabilities();   // also: losses(), logits(), logSumExp(), gradLogits()
+        LogitBatch batch = LogitBatch.of(new FloatMatrix(logits, 2, 3), labels);
+        LossResult lean = loss.compute(batch);          // gradLogits(), losses(), logSumExp(): one fused pass
+        LossResult all = LossResult.withDiagnostics(2, 3);
+        loss.compute(batch, all);                       // also the final logits() and probabilities()
+        float[] probabilities = all.probabilities();
 
         LogitLoss fromSpec = (LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
         // example:end
@@ -41,7 +43,8 @@ class ReadmeExampleTest {
         assertClose(ref.loss(), value, "loss");
         assertClose(ref.probabilities()[1][2], probabilities[5], "p[1][2]");
         assertClose(ref.gradLogits()[0][0], grad[0], "grad[0][0]");
-        assertEquals(value, ((LogitLoss) fromSpec).compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels)).loss());
+        assertEquals(value, fromSpec.compute(batch).loss());
+        assertEquals(value, lean.loss());
     }
 
     @Test

@@ -1,6 +1,10 @@
 package dev.softmaxlosses;
 
 import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.LogitBatch;
+
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -71,18 +75,19 @@ class SizeLimitsTest {
     @Test
     void rejectsStreamingResultsForALogitLoss() {
         LossInput input = LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0});
-        for (LogitLoss loss : new LogitLoss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
-            assertRejected(() -> loss.compute(input, LossResult.forStreaming(1, 2, 3)),
+        for (Loss loss : new Loss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
+            assertRejected(() -> LogitCases.compute(loss, input, LossResult.forStreaming(1, 2, 3)),
                     "the result buffers hold no logits (they are a streaming head's): allocate them with LossResult.forLogits(1, 2)");
         }
     }
 
     @Test
     void aNullArgumentIsANullPointerExceptionNamingIt() {
-        assertNamedNull("input", () -> SoftmaxCrossEntropyLoss.create().compute(null));
+        assertNamedNull("batch", () -> SoftmaxCrossEntropyLoss.create().compute((LogitBatch) null));
         assertNamedNull("batch", () -> NormFaceLoss.builder().build().compute(null));
         assertNamedNull("out", () -> FocalLoss.builder().build().compute(
-                LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0}), null));
+                LogitBatch.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0}), null));
+        assertNamedNull("labels", () -> LogitBatch.of(FloatMatrix.zeros(1, 2), null));
         assertNamedNull("logits", () -> SoftmaxCrossEntropyLoss.create().forwardBackward(null, new int[0], 0, 0, new float[0]));
         assertNamedNull("logits", () -> FocalLoss.builder().build().forwardBackward(null, new int[0], 0, 0, new float[0]));
         assertNamedNull("logits", () -> Softmax.softmax(null));

@@ -45,7 +45,7 @@ public final class Checks {
             throw new IllegalArgumentException("the result buffers are " + out.rows() + "x" + out.cols()
                     + ", expected " + z.shape() + " (the shape of logits)");
         }
-        if (!out.hasPerClassOutputs()) {
+        if (!out.hasLogitGradient()) {
             throw new IllegalArgumentException("the result buffers hold no logits (they are a streaming head's): "
                     + "allocate them with LossResult.forLogits(" + z.rows() + ", " + z.cols() + ")");
         }

@@ -52,4 +52,43 @@ public final class CrossEntropyTerms {
                                         double classWeightSum, int cols, double gradScale) {
         return gradScale * (-mass * others * inverseSum + uniform(eps, cols) * (classWeightSum - targetWeight));
     }
+
+    /** {@code w_c q_c = w_c ((1 - eps) t_c + eps / C)}: a class's weighted share of a soft (or one-hot) target. */
+    public static double weightedTarget(float eps, double weight, double target, int cols) {
+        return weight * ((1.0 - eps) * target + uniform(eps, cols));
+    }
+
+    /** A class's gradient entry {@code gradScale (p_c mass - w_c q_c)}. */
+    public static double gradient(double probability, double mass, double weightedTarget, double gradScale) {
+        return (probability * mass - weightedTarget) * gradScale;
+    }
+
+    /** A class's term {@code -w_c q_c log p_c = w_c q_c (lse - f_c)} of the loss; 0 log 0 = 0 for a masked class. */
+    public static double lossTerm(double weightedTarget, double logSumExp, double finalLogit) {
+        return weightedTarget > 0 ? weightedTarget * (logSumExp - finalLogit) : 0.0;
+    }
+
+    /**
+     * The row kernel's last steps, once the exponentials ({@code sum} of them, each in the gradient row)
+     * are known: the gradient row, the log-sum-exp ({@link CrossEntropyRow#logSumExp}) and the loss.
+     */
+    static double finishRow(KernelSupport k, CrossEntropyRow r, float shift, double sum) {
+        int target = r.gradOff + r.label;
+        double others = sum - r.grad[target];
+        double targetWeight = r.classWeights == null ? 1.0 : r.classWeights[r.label];
+        double weightedMass = mass(r.eps, targetWeight, r.classWeightSum, r.len);
+        float alpha = (float) (weightedMass / sum * r.gradScale);
+        float beta = (float) (-uniform(r.eps, r.len) * r.gradScale);
+        if (r.classWeights == null) {
+            k.scaleAddInPlace(r.grad, r.gradOff, r.len, alpha, beta);
+        } else {
+            k.scaleAddScaledInPlace(r.grad, r.gradOff, r.len, alpha, r.classWeights, 0, beta);
+        }
+        r.grad[target] = (float) targetGradient(weightedMass, others, 1.0 / sum, r.eps, targetWeight, r.classWeightSum,
+                r.len, r.gradScale);
+        double logSum = Math.log(sum);
+        r.logSumExp = shift + logSum;
+        return loss(weightedMass, shift, logSum, r.eps, targetWeight, r.z[r.off + r.label] * r.invT, r.classWeightSum,
+                r.invT * r.weightedLogitSum, r.len);
+    }
 }

@@ -117,50 +117,28 @@ public interface KernelSupport {
 
     /**
      * Fused forward and backward of the softmax cross-entropy of one row with a hard label, label
-     * smoothing and optional class weights: the caller's pass for the maximum (which also validated the
-     * row), one pass that writes the exponentials into the gradient row and sums them, one that turns
-     * them into the gradient.
+     * smoothing and optional class weights ({@link CrossEntropyTerms}): the caller's pass for the
+     * maximum (which also validated the row), one pass that writes the exponentials into the gradient
+     * row and sums them, one that turns them into the gradient.
      *
      * <p>With {@code z' = z * invT}, {@code p = softmax(z')}, {@code q = (1 - eps) onehot(y) + eps / C}
      * and weights {@code w}: the loss is {@code -sum_c w_c q_c log p_c} and the gradient
      * {@code gradScale * (p_c * sum_k w_k q_k - w_c q_c)}. The target's entry is computed from
      * {@code 1 - p_y = (S - e_y) / S} so that it does not round to zero when {@code p_y} rounds to 1.
      *
-     * @param rowMax           the row's maximum (of {@code z}, before {@code invT})
-     * @param classWeights     per-class weights, or {@code null} for all ones
-     * @param classWeightSum   the sum of {@code classWeights} ({@code len} when null)
-     * @param weightedLogitSum {@code sum_c w_c z_c}, used only when {@code eps > 0}
-     * @param gradScale        the reduction's scale times {@code invT}
-     * @param nextOff          where the next row starts, whose maximum goes to {@code nextMaxOut[0]}
-     *                         ({@link #expSumAndMax}); ignored when nextMaxOut is null
-     * @return the row's loss; {@code lseOut[lseOff]} receives its log-sum-exp when lseOut is not null
+     * @return the row's loss; {@link CrossEntropyRow#logSumExp} receives its log-sum-exp
      */
-    default double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
-                                          float[] classWeights, double classWeightSum, float eps,
-                                          double weightedLogitSum, float gradScale, float[] grad, int gradOff,
-                                          float[] lseOut, int lseOff, int nextOff, float[] nextMaxOut) {
-        float shift = rowMax * invT;
-        double sum = nextMaxOut == null ? expSum(z, off, len, invT, shift, grad, gradOff)
-                : expSumAndMax(z, off, len, invT, shift, grad, gradOff, nextOff, nextMaxOut);
-        double logSum = Math.log(sum);
-        double expTarget = grad[gradOff + label];
-        double targetWeight = classWeights == null ? 1.0 : classWeights[label];
-        double weightedMass = CrossEntropyTerms.mass(eps, targetWeight, classWeightSum, len);
-        float alpha = (float) (weightedMass / sum * gradScale);
-        float beta = (float) (-CrossEntropyTerms.uniform(eps, len) * gradScale);
-        if (classWeights == null) {
-            scaleAddInPlace(grad, gradOff, len, alpha, beta);
-        } else {
-            scaleAddScaledInPlace(grad, gradOff, len, alpha, classWeights, 0, beta);
-        }
-        grad[gradOff + label] = (float) CrossEntropyTerms.targetGradient(weightedMass, sum - expTarget, 1.0 / sum, eps,
-                targetWeight, classWeightSum, len, gradScale);
-        double loss = CrossEntropyTerms.loss(weightedMass, shift, logSum, eps, targetWeight, z[off + label] * invT,
-                classWeightSum, invT * weightedLogitSum, len);
-        if (lseOut != null) {
-            lseOut[lseOff] = (float) (shift + logSum);
-        }
-        return loss;
+    default double softmaxCrossEntropyRow(CrossEntropyRow r) {
+        float[] z = r.z;
+        float[] grad = r.grad;
+        int off = r.off;
+        int gradOff = r.gradOff;
+        int len = r.len;
+        float invT = r.invT;
+        float shift = r.rowMax * invT;
+        double sum = r.nextMaxOut == null ? expSum(z, off, len, invT, shift, grad, gradOff)
+                : expSumAndMax(z, off, len, invT, shift, grad, gradOff, off + len, r.nextMaxOut);
+        return CrossEntropyTerms.finishRow(this, r, shift, sum);
     }
 
     /**
@@ -172,20 +150,20 @@ public interface KernelSupport {
     }
 
     /**
-     * {@link #softmaxCrossEntropyRow} for the short rows {@code firstRow .. firstRow + rows - 1} at once
-     * (hard labels, no label smoothing, no class weights, {@code cols <= }
-     * {@link #crossEntropyBlockMaxClasses()}, {@code rows <= RowParallel.CHUNK_ROWS}): each row's
-     * gradient, log-sum-exp ({@code lseOut[n]}, when lseOut is not null) and loss ({@code lossesOut[r]}
-     * for row {@code firstRow + r}), where a row labelled {@code ignoreIndex} gets a zero gradient and a
-     * loss of 0. A row of ten classes is too short for its own loops to pay; a block of them shares
-     * the per-row scalar work (division, logarithm) across vector lanes.
+     * {@link #softmaxCrossEntropyRow} for the short rows {@code firstRow .. firstRow + rows - 1} of
+     * {@code r.z} at once (hard labels {@code r.labels}, no label smoothing, no class weights,
+     * {@code r.len <= }{@link #crossEntropyBlockMaxClasses()}, {@code rows <= RowParallel.CHUNK_ROWS}):
+     * each row's gradient into {@code r.grad}, log-sum-exp ({@code lseOut[n]}, when lseOut is not null)
+     * and loss ({@code lossesOut[i]} for row {@code firstRow + i}), where a row labelled
+     * {@code r.ignoreIndex} gets a zero gradient and a loss of 0. A row of ten classes is too short for
+     * its own loops to pay; a block of them shares the per-row scalar work (division, logarithm)
+     * across vector lanes.
      *
      * @return false, with nothing written, when a row has a maximum that is not finite (NaN,
      *         {@code +Infinity}, or every class masked) or a masked target: the caller then goes row by row
      *         and reports the first such row
      */
-    default boolean softmaxCrossEntropyBlock(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
-                                             int ignoreIndex, float gradScale, float[] grad, float[] lseOut,
+    default boolean softmaxCrossEntropyBlock(CrossEntropyRow r, int firstRow, int rows, float[] lseOut,
                                              double[] lossesOut) {
         return false;
     }

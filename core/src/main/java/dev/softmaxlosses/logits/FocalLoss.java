@@ -34,7 +34,7 @@ import java.util.Map;
  *
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
-public final class FocalLoss extends LabelLogitLoss {
+public final class FocalLoss extends LogitLossBase {
 
     public static final String NAME = "focal";
 
@@ -72,7 +72,7 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
-    boolean takesClassWeights() {
+    public boolean takesClassWeights() {
         return true;
     }
 
@@ -82,19 +82,20 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
-    double gradientBound(int cols, float[] weights) {
+    double gradientBound(RowPass p) {
         // |dl/dz| <= a (|slope| + 1) and |slope| = gamma (1 - p)^(gamma - 1) p |log p| <= gamma.
-        return alpha * Checks.maxWeight(weights) * (1 + gamma);
+        return alpha * Checks.maxWeight(p.weights) * (1 + gamma);
     }
 
     @Override
-    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
+    String overflowCause(RowPass p, int n, int label, double loss) {
+        float[] weights = p.weights;
         double a = alpha * (weights == null ? 1.0 : weights[label]);
         if (a > 1 && Checks.isFloat32(loss / a)) {
             return "lower " + (weights == null ? "alpha = " : "alpha * class_weights[" + label + "] = ") + Checks.show(a)
                     + ", which multiplies it";
         }
-        return super.overflowCause(z, teacher, n, cols, label, weights, loss);
+        return super.overflowCause(p, n, label, loss);
     }
 
     @Override
@@ -108,18 +109,17 @@ public final class FocalLoss extends LabelLogitLoss {
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
-        return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, 0, null);
-    }
-
-    @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
-        if (nextMaxOut == null) {
+    double row(RowPass pass, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        float[] z = pass.z;
+        float[] grad = pass.grad;
+        float[] weights = pass.weights;
+        float gradScale = pass.gradScale;
+        int cols = pass.cols;
+        int off = n * cols;
+        if (carried == null) {
             k.expSum(z, off, cols, 1f, rowMax, grad, off);
         } else {
-            k.expSumAndMax(z, off, cols, 1f, rowMax, grad, off, nextOff, nextMaxOut);
+            k.expSumAndMax(z, off, cols, 1f, rowMax, grad, off, off + cols, carried);
         }
         // 1 - p_y as the other classes' own sum, not S - e_y: it must not round away when p_y is near 1.
         double expTarget = grad[off + label];

@@ -12,33 +12,40 @@ import java.util.Map;
  * between the target logit and the others, at least two classes, and a spec of the margin (and, for
  * the last step, the scale).
  */
-abstract sealed class HingeLoss extends LabelLogitLoss
+abstract sealed class HingeLoss extends LogitLossBase
         permits MulticlassHingeLoss, MaxHingeLoss, LseHingeLoss, SoftplusLseLoss {
 
+    private final String name;
     final float margin;
 
-    HingeLoss(float margin, int ignoreIndex, Reduction reduction) {
+    HingeLoss(String name, float margin, int ignoreIndex, Reduction reduction) {
         super(ignoreIndex, reduction);
+        this.name = name;
         this.margin = (float) Checks.requireFinite("margin", margin);
     }
 
     public float margin() { return margin; }
 
     @Override
-    int minClasses() {
+    String name() {
+        return name;
+    }
+
+    @Override
+    public int minClasses() {
         return 2;
     }
 
     @Override
-    double gradientBound(int cols, float[] weights) {
+    double gradientBound(RowPass p) {
         return 1;
     }
 
     /** The margin when it outweighs the row's spread, else the spread. */
     @Override
-    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
-        return Math.abs(margin) >= Checks.spread(z, cols, n) ? "lower margin = " + margin
-                : super.overflowCause(z, teacher, n, cols, label, weights, loss);
+    String overflowCause(RowPass p, int n, int label, double loss) {
+        return Math.abs(margin) >= Checks.spread(p.z, p.cols, n) ? "lower margin = " + margin
+                : super.overflowCause(p, n, label, loss);
     }
 
     /** Parameters besides the margin, in spec order; none by default. */

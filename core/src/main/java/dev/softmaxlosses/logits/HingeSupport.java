@@ -2,6 +2,8 @@ package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.kernel.KernelSupport;
 
+import java.util.Arrays;
+
 /** Row pieces the hinge family shares: reductions over the classes other than the target. */
 final class HingeSupport {
 
@@ -42,5 +44,21 @@ final class HingeSupport {
         }
         grad[off + label] = 0f;
         return sum;
+    }
+
+    /**
+     * The gradient of a hinge whose active term sends {@code g} to the target's rivals as the softmax
+     * over them: {@code g e_i / sum} to each other class (whose exponentials the row holds, 0 at the
+     * target) and {@code -g} to the target.
+     */
+    static void spreadOverOthers(KernelSupport k, float[] grad, int off, int cols, int label, double g, double sum) {
+        k.scaleAddInPlace(grad, off, cols, (float) (g / sum), 0f);
+        grad[off + label] = (float) -g;
+    }
+
+    /** An inactive row: a zero gradient and a loss of 0. */
+    static double inactive(float[] grad, int off, int cols) {
+        Arrays.fill(grad, off, off + cols, 0f);
+        return 0;
     }
 }

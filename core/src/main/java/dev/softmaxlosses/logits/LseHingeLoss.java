@@ -4,7 +4,6 @@ import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -38,7 +37,7 @@ public final class LseHingeLoss extends HingeLoss {
 
     /** The loss with margin {@code m} (finite). */
     public LseHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
-        super(margin, ignoreIndex, reduction);
+        super(NAME, margin, ignoreIndex, reduction);
     }
 
     /** Margin 0, mean over the batch. */
@@ -46,29 +45,23 @@ public final class LseHingeLoss extends HingeLoss {
         return new LseHingeLoss(0f, -100, Reduction.MEAN);
     }
 
-
     @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        handOn(p, k, n, carried);
+        float[] z = p.z;
+        int cols = p.cols;
+        int off = n * cols;
         float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         if (shift == Float.NEGATIVE_INFINITY) {
             // Every other class is masked: LSE is -Infinity and the hinge is inactive.
-            Arrays.fill(grad, off, off + cols, 0f);
-            return 0;
+            return HingeSupport.inactive(p.grad, off, cols);
         }
-        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, 1f, shift, grad, 0, null);
+        double sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, 1f, shift, p.grad, 0, null);
         double argument = (((double) shift - z[off + label]) + Math.log(sum)) + margin;
         if (!(argument > 0)) {
-            Arrays.fill(grad, off, off + cols, 0f);
-            return 0;
+            return HingeSupport.inactive(p.grad, off, cols);
         }
-        k.scaleAddInPlace(grad, off, cols, (float) (gradScale / sum), 0f);
-        grad[off + label] = -gradScale;
+        HingeSupport.spreadOverOthers(k, p.grad, off, cols, label, p.gradScale, sum);
         return argument;
     }
 }

@@ -4,7 +4,6 @@ import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,7 +36,7 @@ public final class MaxHingeLoss extends HingeLoss {
 
     /** The loss with margin {@code m} (finite). */
     public MaxHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
-        super(margin, ignoreIndex, reduction);
+        super(NAME, margin, ignoreIndex, reduction);
     }
 
     /** Margin 1, mean over the batch. */
@@ -45,17 +44,13 @@ public final class MaxHingeLoss extends HingeLoss {
         return new MaxHingeLoss(1f, -100, Reduction.MEAN);
     }
 
-
     @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
-        Arrays.fill(grad, off, off + cols, 0f);
-        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        handOn(p, k, n, carried);
+        float[] z = p.z;
+        int off = n * p.cols;
+        HingeSupport.inactive(p.grad, off, p.cols);
+        float rival = HingeSupport.maxOfOthers(k, z, off, p.cols, label, rowMax);
         double argument = ((double) rival - z[off + label]) + margin;
         if (!(argument > 0)) {
             return 0;
@@ -64,8 +59,8 @@ public final class MaxHingeLoss extends HingeLoss {
         while (first == off + label || z[first] != rival) {
             first++;
         }
-        grad[first] = gradScale;
-        grad[off + label] = -gradScale;
+        p.grad[first] = p.gradScale;
+        p.grad[off + label] = -p.gradScale;
         return argument;
     }
 }

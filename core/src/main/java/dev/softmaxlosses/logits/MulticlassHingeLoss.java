@@ -37,7 +37,7 @@ public final class MulticlassHingeLoss extends HingeLoss {
 
     /** The loss with margin {@code m} (finite). */
     public MulticlassHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
-        super(margin, ignoreIndex, reduction);
+        super(NAME, margin, ignoreIndex, reduction);
     }
 
     /** Margin 1, mean over the batch. */
@@ -45,27 +45,26 @@ public final class MulticlassHingeLoss extends HingeLoss {
         return new MulticlassHingeLoss(1f, -100, Reduction.MEAN);
     }
 
-
-    @Override
-    String name() {
-        return NAME;
-    }
-
     /** The target's entry is minus the count of active terms. */
     @Override
-    double gradientBound(int cols, float[] weights) {
-        return Math.max(1, cols - 1);
+    double gradientBound(RowPass p) {
+        return Math.max(1, p.cols - 1);
     }
 
     @Override
-    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
-        return super.overflowCause(z, teacher, n, cols, label, weights, loss) + " (the loss sums a term for each of the "
-                + (cols - 1) + " other classes)";
+    String overflowCause(RowPass p, int n, int label, double loss) {
+        return super.overflowCause(p, n, label, loss) + " (the loss sums a term for each of the "
+                + (p.cols - 1) + " other classes)";
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        handOn(p, k, n, carried);
+        float[] z = p.z;
+        float[] grad = p.grad;
+        float gradScale = p.gradScale;
+        int cols = p.cols;
+        int off = n * cols;
         float target = z[off + label];
         double loss = k.hingeSum(z, off, cols, target, margin, grad, off);
         // The kernel also counted the target's own term, max(0, m): take it back out.

@@ -41,7 +41,7 @@ public final class SoftplusLseLoss extends HingeLoss {
 
     /** The loss with margin {@code m} (finite) and scale {@code s > 0}. */
     public SoftplusLseLoss(float margin, float scale, int ignoreIndex, Reduction reduction) {
-        super(margin, ignoreIndex, reduction);
+        super(NAME, margin, ignoreIndex, reduction);
         this.scale = (float) Checks.requirePositive("scale", scale);
     }
 
@@ -51,20 +51,14 @@ public final class SoftplusLseLoss extends HingeLoss {
     }
 
     public float scale() { return scale; }
-
     @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    double gradientBound(int cols, float[] weights) {
+    double gradientBound(RowPass p) {
         return scale;
     }
 
     @Override
-    String overflowCause(float[] z, float[] teacher, int n, int cols, int label, float[] weights, double loss) {
-        return super.overflowCause(z, teacher, n, cols, label, weights, loss)
+    String overflowCause(RowPass p, int n, int label, double loss) {
+        return super.overflowCause(p, n, label, loss)
                 + (scale > 1 ? ", which scale = " + scale + " multiplies" : "");
     }
 
@@ -79,8 +73,8 @@ public final class SoftplusLseLoss extends HingeLoss {
     }
 
     @Override
-    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out) {
-        k.scaleShift(z, off, out, off, cols, scale, 0f);
+    void finalLogits(KernelSupport k, float[] z, int off, int cols, int label, float[] out, int outOff) {
+        k.scaleShift(z, off, out, outOff, cols, scale, 0f);
         if (label != NO_LABEL) {
             double target = scale * ((double) z[off + label] - margin);
             if (!Checks.isFloat32(target)) {
@@ -89,45 +83,34 @@ public final class SoftplusLseLoss extends HingeLoss {
                         + label + "] - margin) = " + Checks.show(target) + ", is beyond the float32 range: lower margin = "
                         + margin + " or logits[" + n + "][" + label + "] = " + Checks.show(z[off + label]));
             }
-            out[off + label] = (float) target;
+            out[outOff + label] = (float) target;
         }
     }
 
     @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad) {
-        return row(k, z, teacher, off, cols, rowMax, label, weights, gradScale, grad, 0, null);
-    }
-
-    @Override
-    double row(KernelSupport k, float[] z, float[] teacher, int off, int cols, float rowMax, int label,
-               float[] weights, float gradScale, float[] grad, int nextOff, float[] nextMaxOut) {
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        float[] z = p.z;
+        float[] grad = p.grad;
+        int cols = p.cols;
+        int off = n * cols;
         float rival = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         float shift = rival * scale;
-        if (shift == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(grad, off, off + cols, 0f);
-            if (nextMaxOut != null) {
-                nextMaxOut[0] = k.max(z, nextOff, cols);
-            }
-            return 0;
-        }
         double sum;
-        if (KernelSupport.needsFinalLogits(rival, scale)) {
+        if (shift == Float.NEGATIVE_INFINITY || KernelSupport.needsFinalLogits(rival, scale)) {
+            handOn(p, k, n, carried);
+            if (shift == Float.NEGATIVE_INFINITY) {
+                return HingeSupport.inactive(grad, off, cols);
+            }
             // The final logits s z into the gradient row, their exponentials in place.
             k.scaleShift(z, off, grad, off, cols, scale, 0f);
             sum = HingeSupport.expSumOfOthers(k, grad, off, cols, label, 1f, shift, grad, 0, null);
-            if (nextMaxOut != null) {
-                nextMaxOut[0] = k.max(z, nextOff, cols);
-            }
         } else {
-            sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, nextOff, nextMaxOut);
+            sum = HingeSupport.expSumOfOthers(k, z, off, cols, label, scale, shift, grad, off + cols, carried);
         }
         double u = (double) shift + Math.log(sum) - (double) scale * ((double) z[off + label] - margin);
         double sigmoid = u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
         double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
-        double g = sigmoid * scale * gradScale;
-        k.scaleAddInPlace(grad, off, cols, (float) (g / sum), 0f);
-        grad[off + label] = (float) -g;
+        HingeSupport.spreadOverOthers(k, grad, off, cols, label, sigmoid * scale * p.gradScale, sum);
         return softplus;
     }
 }

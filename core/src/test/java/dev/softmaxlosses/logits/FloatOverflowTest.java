@@ -1,6 +1,7 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LogitLoss;
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +25,7 @@ class FloatOverflowTest {
     private static final String BEYOND = ", beyond the float32 range (3.4028235E38): ";
 
     private static LossResult compute(String spec, float[][] logits, int... labels) {
-        return ((LogitLoss) LossSpec.parse(spec).create()).compute(LossInput.builder().logits(logits).labels(labels).build());
+        return LogitCases.compute(LossSpec.parse(spec).create(), LossInput.builder().logits(logits).labels(labels).build());
     }
 
     @Test
@@ -41,7 +42,7 @@ class FloatOverflowTest {
     @Test
     void blamesTheClassWeightsOrTheTemperatureWhenTheyMakeTheLossOverflow() {
         LossInput input = LossInput.builder().logits(new float[][] {{10, 0, 5}}).labels(1).classWeights(1, 1e38f, 1).build();
-        assertRejected(() -> SoftmaxCrossEntropyLoss.create().compute(input),
+        assertRejected(() -> LogitCases.compute(SoftmaxCrossEntropyLoss.create(), input),
                 "the loss of sample 0 is 1.000676E39" + BEYOND + "lower class_weights (up to 1.0E38), which multiply it");
         assertRejected(() -> compute("softmax_cross_entropy:temperature=1e-30", new float[][] {{3e8f, -3e8f}}, 1),
                 "the loss of sample 0 is 6.0E38" + BEYOND + "raise temperature = 1.0E-30, which divides the logits");
@@ -119,7 +120,7 @@ class FloatOverflowTest {
         float[] grad = new float[6];
         assertEquals(hard.loss(), SoftmaxCrossEntropyLoss.builder().temperature(0.3).reduction(Reduction.SUM).build()
                 .forwardBackward(new float[] {3e9f, 0, -1e9f, 3e9f, 2.9999e9f, 0}, new int[] {1, 0}, 2, 3, grad), 1e4);
-        LossResult soft = SoftmaxCrossEntropyLoss.builder().temperature(0.3).build().compute(LossInput.builder()
+        LossResult soft = LogitCases.compute(SoftmaxCrossEntropyLoss.builder().temperature(0.3).build(), LossInput.builder()
                 .logits(logits).targets(new float[][] {{0, 1, 0}, {1, 0, 0}}).build());
         assertEquals(1e10 / 2, soft.loss(), 1e4);
         assertAllFinite(soft.gradLogits(), "soft targets' gradient");
@@ -138,8 +139,8 @@ class FloatOverflowTest {
 
     @Test
     void aLossThatFitsWithAGradientThatFitsIsComputed() {
-        LogitLoss loss = ((LogitLoss) LossSpec.parse("softmax_cross_entropy:reduction=sum").create());
-        LossResult r = loss.compute(LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
+        Loss loss = LossSpec.parse("softmax_cross_entropy:reduction=sum").create();
+        LossResult r = LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
         assertEquals(3.4e38, r.loss(), 1e33);
         assertAllFinite(r.gradLogits(), "gradient");
     }

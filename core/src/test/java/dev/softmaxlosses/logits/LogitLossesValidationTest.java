@@ -1,9 +1,9 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LogitLoss;
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 
-import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
@@ -16,7 +16,7 @@ class LogitLossesValidationTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static void compute(String spec, LossInput input) {
-        ((LogitLoss) LossSpec.parse(spec).create()).compute(input);
+        LogitCases.compute(LossSpec.parse(spec).create(), input);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertAllClose;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
@@ -29,7 +31,7 @@ class SoftmaxCrossEntropyLossTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static LossResult compute(SoftmaxCrossEntropyLoss loss, float[] z, int rows, int cols, int[] labels) {
-        return loss.compute(LossInput.of(new FloatMatrix(z, rows, cols), labels));
+        return LogitCases.compute(loss, LossInput.of(new FloatMatrix(z, rows, cols), labels));
     }
 
     @Test
@@ -100,7 +102,7 @@ class SoftmaxCrossEntropyLossTest {
             } else {
                 in.labels(labels);
             }
-            LossResult r = loss.compute(in.build());
+            LossResult r = LogitCases.compute(loss, in.build());
             Expected ref = ReferenceCrossEntropy.compute(Random2.toDouble(z, rows, cols),
                     soft ? null : labels, soft ? Random2.toDouble(t, rows, cols) : null,
                     weights == null ? null : Random2.toDouble(weights), (float) temperature, (float) eps, balance, ignoreIndex,
@@ -154,7 +156,7 @@ class SoftmaxCrossEntropyLossTest {
         SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().temperature(1.7).labelSmoothing(0.2)
                 .reduction(Reduction.SUM).classWeights(weights).build();
         LossResult hard = compute(loss, z, rows, cols, labels);
-        LossResult soft = loss.compute(LossInput.builder().logits(new FloatMatrix(z, rows, cols))
+        LossResult soft = LogitCases.compute(loss, LossInput.builder().logits(new FloatMatrix(z, rows, cols))
                 .targets(new FloatMatrix(oneHot, rows, cols)).build());
         assertClose(hard.loss(), soft.loss(), "loss");
         for (int i = 0; i < rows * cols; i++) {
@@ -287,7 +289,7 @@ class SoftmaxCrossEntropyLossTest {
     void maskedClassWithoutSoftTargetWeightIsAllowed() {
         float[] z = {1, NEG_INF, 2};
         float[] t = {0.25f, 0, 0.75f};
-        LossResult r = SoftmaxCrossEntropyLoss.create().compute(LossInput.builder()
+        LossResult r = LogitCases.compute(SoftmaxCrossEntropyLoss.create(), LossInput.builder()
                 .logits(new FloatMatrix(z, 1, 3)).targets(new FloatMatrix(t, 1, 3)).build());
         assertAllFinite(r.gradLogits(), "grad");
         double lse = Math.log(Math.exp(1) + Math.exp(2));
@@ -305,7 +307,7 @@ class SoftmaxCrossEntropyLossTest {
 
     @Test
     void zeroWeightNormaliserGivesZeroNotNaN() {
-        LossResult r = SoftmaxCrossEntropyLoss.create().compute(LossInput.builder()
+        LossResult r = LogitCases.compute(SoftmaxCrossEntropyLoss.create(), LossInput.builder()
                 .logits(new float[][] {{1, 2}, {3, 4}}).labels(0, 0).classWeights(0, 1).build());
         assertEquals(0.0, r.loss());
         assertArrayEquals(new float[4], r.gradLogits());
@@ -346,9 +348,9 @@ class SoftmaxCrossEntropyLossTest {
         SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().labelSmoothing(0.05).build();
         float[] grad = new float[z.length];
         float[] losses = new float[7];
-        double value = loss.forwardBackward(z, labels, 7, 11, losses, grad);
+        double value = withLosses(loss, z, labels, 7, 11, losses, grad);
         LossResult buffers = LossResult.forLogits(7, 11);
-        loss.compute(LossInput.of(new FloatMatrix(z, 7, 11), labels), buffers);
+        LogitCases.compute(loss, LossInput.of(new FloatMatrix(z, 7, 11), labels), buffers);
         assertEquals(buffers.loss(), value);
         assertArrayEquals(buffers.gradLogits(), grad);
         assertArrayEquals(buffers.losses(), losses);
@@ -368,7 +370,7 @@ class SoftmaxCrossEntropyLossTest {
             labels[n] = -100;
         }
         SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().labelSmoothing(eps).temperature(temperature).build();
-        assertSameBitsOnEveryPool(rows, z.length, (losses, grad) -> loss.forwardBackward(z, labels, rows, cols, losses, grad),
+        assertSameBitsOnEveryPool(rows, z.length, (losses, grad) -> withLosses(loss, z, labels, rows, cols, losses, grad),
                 1, 3, 8);
     }
 
@@ -417,7 +419,7 @@ class SoftmaxCrossEntropyLossTest {
         SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.builder().reduction(Reduction.SUM).build();
         float[] grad = new float[z.length];
         float[] losses = new float[rows];
-        double total = loss.forwardBackward(z, labels, rows, cols, losses, grad);
+        double total = withLosses(loss, z, labels, rows, cols, losses, grad);
         double expectedTotal = 0;
         for (int n = 0; n < rows; n++) {
             float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);
@@ -437,5 +439,15 @@ class SoftmaxCrossEntropyLossTest {
                 e.getMessage());
         assertArrayEquals(java.util.Arrays.copyOf(grad, 21 * cols), java.util.Arrays.copyOf(partial, 21 * cols),
                 "the rows before the bad one");
+    }
+
+    /** The hot path's gradient with the per-sample losses, through the lean result of the same pass. */
+    private static double withLosses(SoftmaxCrossEntropyLoss loss, float[] z, int[] labels, int rows, int cols,
+                                     float[] losses, float[] grad) {
+        LossResult r = LossResult.forLogits(rows, cols);
+        loss.compute(dev.softmaxlosses.LogitBatch.of(new FloatMatrix(z, rows, cols), labels), r);
+        System.arraycopy(r.losses(), 0, losses, 0, rows);
+        System.arraycopy(r.gradLogits(), 0, grad, 0, grad.length);
+        return r.loss();
     }
 }

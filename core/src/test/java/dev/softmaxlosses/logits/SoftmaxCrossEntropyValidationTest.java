@@ -1,5 +1,7 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.testing.LogitCases;
+
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -17,7 +19,7 @@ class SoftmaxCrossEntropyValidationTest {
     private final SoftmaxCrossEntropyLoss loss = SoftmaxCrossEntropyLoss.create();
 
     private LossResult run(float[][] logits, int... labels) {
-        return loss.compute(LossInput.builder().logits(logits).labels(labels).build());
+        return LogitCases.compute(loss, LossInput.builder().logits(logits).labels(labels).build());
     }
 
     @Test
@@ -30,8 +32,8 @@ class SoftmaxCrossEntropyValidationTest {
     @Test
     void acceptsACustomIgnoreIndex() {
         SoftmaxCrossEntropyLoss custom = SoftmaxCrossEntropyLoss.builder().ignoreIndex(-1).build();
-        custom.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(-1).build());
-        assertRejected(() -> custom.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(-100).build()),
+        LogitCases.compute(custom, LossInput.builder().logits(new float[][] {{1, 2}}).labels(-1).build());
+        assertRejected(() -> LogitCases.compute(custom, LossInput.builder().logits(new float[][] {{1, 2}}).labels(-100).build()),
                 "labels[0] = -100 is out of range", "ignore_index = -1");
     }
 
@@ -71,54 +73,54 @@ class SoftmaxCrossEntropyValidationTest {
     @Test
     void rejectsMaskedClassesUnderLabelSmoothing() {
         SoftmaxCrossEntropyLoss smooth = SoftmaxCrossEntropyLoss.builder().labelSmoothing(0.1).build();
-        assertRejected(() -> smooth.compute(LossInput.builder().logits(new float[][] {{1, NEG_INF}}).labels(0).build()),
+        assertRejected(() -> LogitCases.compute(smooth, LossInput.builder().logits(new float[][] {{1, NEG_INF}}).labels(0).build()),
                 "logits[0][1] is -Infinity (masked), but label_smoothing = 0.1 gives every class a share");
     }
 
     @Test
     void rejectsSoftTargetWeightOnAMaskedClass() {
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, NEG_INF}})
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, NEG_INF}})
                 .targets(new float[][] {{0.5f, 0.5f}}).build()), "logits[0][1] is -Infinity (masked)", "targets[0][1] = 0.5");
     }
 
     @Test
     void rejectsTargetsOfTheWrongShape() {
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}})
                 .targets(new float[][] {{1, 0, 0}}).build()), "targets has shape 1x3, expected 1x2");
     }
 
     @Test
     void rejectsNegativeOrNonFiniteTargets() {
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}})
                 .targets(new float[][] {{1, -0.5f}}).build()), "targets[0][1] = -0.5 is negative");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}})
                 .targets(new float[][] {{Float.NaN, 1}}).build()), "targets[0][0] is NaN");
     }
 
     @Test
     void rejectsLabelsAndTargetsTogetherOrNeither() {
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .targets(new float[][] {{1, 0}}).build()), "takes labels or targets, not both");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).build()),
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).build()),
                 "softmax_cross_entropy needs labels or targets");
     }
 
     @Test
     void rejectsMissingLogitsAndArraysItDoesNotTake() {
-        assertRejected(() -> loss.compute(LossInput.builder().labels(0).build()), "softmax_cross_entropy needs logits");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().labels(0).build()), "softmax_cross_entropy needs logits");
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .teacherLogits(new float[][] {{1, 2}}).build()), "does not take teacher_logits");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .features(new float[][] {{1, 2}}).build()), "does not take features");
     }
 
     @Test
     void rejectsClassWeightsOfTheWrongLengthOrValue() {
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .classWeights(1, 2, 3).build()), "class_weights has 3 entries, expected 2 (one per class)");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .classWeights(1, -2).build()), "class_weights[1] = -2.0; class weights must be finite and >= 0");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .classWeights(Float.NaN, 1).build()), "class_weights[0] = NaN");
         assertRejected(() -> SoftmaxCrossEntropyLoss.builder().classWeights(1, Float.POSITIVE_INFINITY).build(),
                 "class_weights[1] = Infinity");
@@ -127,7 +129,7 @@ class SoftmaxCrossEntropyValidationTest {
     @Test
     void rejectsClassWeightsGivenTwice() {
         SoftmaxCrossEntropyLoss weighted = SoftmaxCrossEntropyLoss.builder().classWeights(1, 2).build();
-        assertRejected(() -> weighted.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
+        assertRejected(() -> LogitCases.compute(weighted, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0)
                 .classWeights(1, 2).build()), "class_weights are given both to the loss and in the input");
     }
 
@@ -144,7 +146,7 @@ class SoftmaxCrossEntropyValidationTest {
     @Test
     void rejectsClassBalanceWithSoftTargets() {
         SoftmaxCrossEntropyLoss balanced = SoftmaxCrossEntropyLoss.builder().classBalance(ClassBalance.BATCH).build();
-        assertRejected(() -> balanced.compute(LossInput.builder().logits(new float[][] {{1, 2}})
+        assertRejected(() -> LogitCases.compute(balanced, LossInput.builder().logits(new float[][] {{1, 2}})
                 .targets(new float[][] {{1, 0}}).build()), "class_balance=batch needs hard labels");
     }
 
@@ -161,7 +163,7 @@ class SoftmaxCrossEntropyValidationTest {
     @Test
     void rejectsATemperatureThatOverflowsTheLogits() {
         SoftmaxCrossEntropyLoss cold = SoftmaxCrossEntropyLoss.builder().temperature(1e-36).build();
-        assertRejected(() -> cold.compute(LossInput.builder().logits(new float[][] {{1e5f, 2}}).labels(0).build()),
+        assertRejected(() -> LogitCases.compute(cold, LossInput.builder().logits(new float[][] {{1e5f, 2}}).labels(0).build()),
                 "logits[0][0] = 100000.0 divided by temperature 1.0E-36 overflows float32");
     }
 
@@ -169,7 +171,7 @@ class SoftmaxCrossEntropyValidationTest {
     void rejectsBuffersOfTheWrongSize() {
         float[] z = {1, 2, 3, 4};
         assertRejected(() -> loss.forwardBackward(z, new int[] {0, 1}, 2, 2, new float[3]), "gradOut must have 4 values, got 3");
-        assertRejected(() -> loss.compute(LossInput.builder().logits(new float[][] {{1, 2}}).labels(0).build(),
+        assertRejected(() -> LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1, 2}}).labels(0).build(),
                 LossResult.forLogits(2, 2)), "the result buffers are 2x2, expected 1x2");
         assertRejected(() -> loss.forwardBackward(z, new int[] {0}, 2, 3, new float[4]), "a 2x3 matrix needs 6 values, got 4");
     }

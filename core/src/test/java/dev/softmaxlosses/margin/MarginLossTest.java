@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
@@ -99,7 +100,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) (dot / Math.sqrt(norm));
             }
         }
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), sphere.loss(), 1e-5, 1e-7, "loss");
         for (int i = 0; i < logits.length; i++) {
             assertClose(logits[i], sphere.logits()[i], 1e-5, 1e-6, "logits[" + i + "]");
@@ -119,7 +120,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) dot;
             }
         }
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), l.loss(), 1e-5, 1e-7, "loss");
         // d/dx of W x is W^T g: compare with the plain gradient pushed through W.
         for (int n = 0; n < 6; n++) {
@@ -278,8 +279,8 @@ class MarginLossTest {
         FeatureLoss cos = ((FeatureLoss) LossSpec.parse("cosface:s=10,label_smoothing=0.1").create());
         float[] classWeights = {1, 2, 0.5f, 1, 3};
         LossResult r = cos.compute(new FeatureBatch(new FloatMatrix(x, 6, 4), new FloatMatrix(w, 5, 4), labels, classWeights));
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create()).compute(LossInput.builder()
-                .logits(new FloatMatrix(r.logits().clone(), 6, 5)).labels(labels).classWeights(classWeights).build());
+        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create()).compute(
+                LogitBatch.of(new FloatMatrix(r.logits().clone(), 6, 5), labels).classWeights(classWeights));
         assertClose(plain.loss(), r.loss(), 1e-6, 1e-7, "the same cross-entropy on the final logits");
     }
 

@@ -91,7 +91,7 @@ public final class Compute {
     // ---------------------------------------------------------------- today's API
 
     private static Result onLogits(String spec, LossInput input) {
-        LossResult r = ((LogitLoss) LossSpec.parse(spec).create()).compute(input);
+        LossResult r = LogitCases.compute((LogitLoss) LossSpec.parse(spec).create(), input);
         return new Result(loss(r), toDouble(r.losses()), matrix(r.logits(), r.rows(), r.cols()),
                 matrix(r.probabilities(), r.rows(), r.cols()), toDouble(r.logSumExp()),
                 matrix(r.gradLogits(), r.rows(), r.cols()), null, null);

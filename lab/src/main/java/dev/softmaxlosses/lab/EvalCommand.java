@@ -173,7 +173,7 @@ final class EvalCommand implements Callable<Integer> {
                     + chosen.spec().name() + " is a loss on logits");
         }
         LossResult result = switch (chosen) {
-            case LogitLoss logits -> logits.compute(in);
+            case LogitLoss logits -> LogitCases.compute(logits, in);
             case FeatureLoss features -> FeatureCases.compute(features, c, in);
             default -> throw new BadInputException("the loss " + chosen.spec().name() + " is neither on logits nor on features");
         };

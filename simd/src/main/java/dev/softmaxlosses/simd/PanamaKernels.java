@@ -1,23 +1,26 @@
 package dev.softmaxlosses.simd;
 
+import static dev.softmaxlosses.simd.Lanes.D;
+import static dev.softmaxlosses.simd.Lanes.F;
+import static dev.softmaxlosses.simd.Lanes.NEG_INF;
+import static dev.softmaxlosses.simd.Lanes.TAIL;
+import static dev.softmaxlosses.simd.Lanes.ZERO;
+import static dev.softmaxlosses.simd.Lanes.foldLanes;
+import static dev.softmaxlosses.simd.Lanes.tail;
+import static dev.softmaxlosses.simd.VectorMath.exp;
+
+import dev.softmaxlosses.kernel.CrossEntropyRow;
 import dev.softmaxlosses.kernel.KernelSupport;
-import dev.softmaxlosses.kernel.RowParallel;
-import dev.softmaxlosses.kernel.ScalarKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API twin of {@link dev.softmaxlosses.kernel.ScalarKernels}: the same kernels on the
- * platform's preferred vector width, each a main loop over whole vectors and one step for the tail.
- * A tail is loaded as a whole vector when the array goes on past it (as it does for every row of a
- * batch but the last) and the lanes past the row are replaced in registers by the operation's
- * identity: a masked load costs several nanoseconds, which short rows (C = 10) cannot afford. Only
- * at the very end of an array is the load masked; stores of a tail are masked. Sums are accumulated
+ * The Vector API twin of {@link dev.softmaxlosses.kernel.ScalarKernels}: the same primitives on the
+ * platform's preferred vector width, each a main loop over whole vectors and one step for the tail
+ * ({@link Lanes}); the exponential and logarithm are {@link VectorMath}'s, the cross-entropy of rows
+ * that fit one vector {@link CrossEntropyBlock}'s. Sums are accumulated
  * in {@code double} lanes and folded in lane order, and the exponential is computed from plain IEEE
  * operations, so that a result has the same bits on every thread and whether or not the JIT has
  * compiled the loop.
@@ -26,54 +29,6 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code --add-modules jdk.incubator.vector}.
  */
 public final class PanamaKernels implements KernelSupport {
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Doubles in a vector of the same size: a float vector widens into two of them. */
-    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
-    private static final FloatVector ZERO = FloatVector.zero(F);
-    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    /** Lane i holds i: compared with a label it marks the target's lane. */
-    private static final FloatVector IOTA = FloatVector.fromArray(F, iota(), 0);
-    /** {@code TAIL[r]}: the first r lanes, made once rather than on every tail. */
-    private static final VectorMask<Float>[] TAIL = tailMasks();
-    private static final VectorShuffle<Double>[] FOLD = foldShuffles();
-    private static final VectorShuffle<Float>[] FOLD_FLOAT = floatFoldShuffles();
-
-    private static float[] iota() {
-        float[] lanes = new float[F.length()];
-        for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = i;
-        }
-        return lanes;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorMask<Float>[] tailMasks() {
-        VectorMask<Float>[] masks = new VectorMask[F.length() + 1];
-        for (int r = 0; r <= F.length(); r++) {
-            masks[r] = F.indexInRange(0, r);
-        }
-        return masks;
-    }
-
-    // The exponential's constants, as vectors: a scalar operand is broadcast inside each operation,
-    // which makes the call chains deeper than the JIT inlines in some contexts.
-    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
-    private static final FloatVector NEG_LN2_HIGH = FloatVector.broadcast(F, -0.693359375f);
-    private static final FloatVector NEG_LN2_LOW = FloatVector.broadcast(F, 2.12194440e-4f);
-    /**
-     * 1.5 * 2^23 + 127: adding it rounds {@code x log2(e)} to an integer n and leaves {@code n + 127}
-     * in the low mantissa bits, which a shift by 23 moves into a float's exponent field.
-     */
-    private static final FloatVector ROUNDING = FloatVector.broadcast(F, 12582912f + 127f);
-    /** Below this, n would reach -127: the exponent field is 0 and the result flushes to exactly 0. */
-    private static final FloatVector EXP_LOW = FloatVector.broadcast(F, -88f);
-    private static final FloatVector C2 = FloatVector.broadcast(F, ScalarKernels.EXP_C2);
-    private static final FloatVector C3 = FloatVector.broadcast(F, ScalarKernels.EXP_C3);
-    private static final FloatVector C4 = FloatVector.broadcast(F, ScalarKernels.EXP_C4);
-    private static final FloatVector C5 = FloatVector.broadcast(F, ScalarKernels.EXP_C5);
-    private static final FloatVector C6 = FloatVector.broadcast(F, ScalarKernels.EXP_C6);
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     private PanamaKernels() {}
 
@@ -147,15 +102,6 @@ public final class PanamaKernels implements KernelSupport {
             m = Math.max(m, tail(a, off + i, len - i, NEG_INF).reduceLanes(VectorOperators.MAX));
         }
         return m;
-    }
-
-    /** The {@code r < F.length()} values at {@code a[idx..]}, the other lanes set to {@code identity}. */
-    private static FloatVector tail(float[] a, int idx, int r, FloatVector identity) {
-        VectorMask<Float> m = TAIL[r];
-        if (idx + F.length() <= a.length) {
-            return identity.blend(FloatVector.fromArray(F, a, idx), m);
-        }
-        return FloatVector.fromArray(F, a, idx, m).blend(identity, m.not());
     }
 
     @Override
@@ -256,275 +202,6 @@ public final class PanamaKernels implements KernelSupport {
         return foldLanes(((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                 .add(e.convertShape(VectorOperators.F2D, D, 1)));
     }
-
-    /**
-     * {@code exp(x)} from plain IEEE operations ({@code x = n ln 2 + r}, the degree-6 polynomial of
-     * {@link ScalarKernels#EXP_C2} in {@code r}, then {@code 2^n} through the exponent bits), within
-     * 0.9 ulp, the same bits as the scalar twin. Unlike {@code VectorOperators.EXP}, whose JIT-compiled
-     * and interpreted forms differ in the last bit, it gives the same bits however the code runs, which
-     * keeps results independent of the thread count. Inputs at or below -88 ({@code -Infinity}
-     * included) give exactly 0 (the true values there are below {@code Float.MIN_NORMAL}); inputs must
-     * be {@code <= 88} (the kernels only take exponentials of {@code x - max <= 0}).
-     */
-    static FloatVector exp(FloatVector x) {
-        // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
-        x = x.blend(EXP_LOW, x.lt(EXP_LOW));
-        FloatVector t = x.fma(LOG2E, ROUNDING);
-        FloatVector n = t.sub(ROUNDING);
-        // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
-        FloatVector r = n.fma(NEG_LN2_HIGH, x);
-        r = n.fma(NEG_LN2_LOW, r);
-        // Horner: 1 + r (1 + r (c2 + r (c3 + r (c4 + r (c5 + r c6)))))
-        FloatVector p = r.fma(C6, C5);
-        p = p.fma(r, C4);
-        p = p.fma(r, C3);
-        p = p.fma(r, C2);
-        p = p.fma(r, ONE);
-        FloatVector y = p.fma(r, ONE);
-        FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return y.mul(scale);
-    }
-
-    /**
-     * Rows that fit one vector (C = 10, say) are the whole computation in registers: one load, the
-     * exponentials, their sum, the gradient, one store. The generic path would spend most of such a
-     * row on its three passes' loop and call overheads. Class weights take the generic path.
-     */
-    @Override
-    public double softmaxCrossEntropyRow(float[] z, int off, int len, float rowMax, float invT, int label,
-                                         float[] classWeights, double classWeightSum, float eps,
-                                         double weightedLogitSum, float gradScale, float[] grad, int gradOff,
-                                         float[] lseOut, int lseOff, int nextOff, float[] nextMaxOut) {
-        if (len > F.length() || classWeights != null) {
-            return KernelSupport.super.softmaxCrossEntropyRow(z, off, len, rowMax, invT, label, classWeights,
-                    classWeightSum, eps, weightedLogitSum, gradScale, grad, gradOff, lseOut, lseOff, nextOff, nextMaxOut);
-        }
-        if (nextMaxOut != null) {
-            nextMaxOut[0] = max(z, nextOff, len);
-        }
-        float shift = rowMax * invT;
-        FloatVector e = exp(shortRow(z, off, len, NEG_INF).mul(invT).sub(shift));
-        VectorMask<Float> isTarget = IOTA.eq((float) label);
-        // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's own
-        // exponential by the scalar twin, which gives its lane's bits without a second fold.
-        double others = foldFloatLanes(e.blend(0f, isTarget));
-        double expTarget = ScalarKernels.exp(z[off + label] * invT - shift);
-        double sum = expTarget + others;
-        double inverseSum = 1.0 / sum;
-        double logSum = Math.log(sum);
-        double uniform = eps == 0f ? 0.0 : (double) eps / len;
-        double weightedMass = (1.0 - eps) + uniform * classWeightSum;
-        float alpha = (float) (weightedMass * inverseSum * gradScale);
-        float beta = (float) (-uniform * gradScale);
-        float targetGrad = (float) (gradScale * (-weightedMass * others * inverseSum + uniform * (classWeightSum - 1.0)));
-        FloatVector g = e.mul(alpha).add(beta).blend(targetGrad, isTarget);
-        storeShortRow(g, grad, gradOff, len);
-        double loss = weightedMass * logSum + (1.0 - eps) * (shift - (double) (z[off + label] * invT));
-        if (eps > 0f) {
-            loss += uniform * (shift * classWeightSum - invT * weightedLogitSum);
-        }
-        if (lseOut != null) {
-            lseOut[lseOff] = (float) (shift + logSum);
-        }
-        return loss;
-    }
-
-    @Override
-    public int crossEntropyBlockMaxClasses() {
-        return F.length();
-    }
-
-    /** Rows a block holds: a chunk, rounded up to whole vectors for the logarithm's pass. */
-    private static final int BLOCK_ROWS = (RowParallel.CHUNK_ROWS + F.length() - 1) / F.length() * F.length();
-
-    /** One thread's per-row values of a block, handed from one pass to the next. */
-    private static final class BlockScratch {
-        final float[] shift = new float[BLOCK_ROWS];
-        final float[] others = new float[BLOCK_ROWS];
-        final double[] inverseSum = new double[BLOCK_ROWS];
-        /** S, then log S. */
-        final double[] logSum = new double[BLOCK_ROWS];
-    }
-
-    private static final ThreadLocal<BlockScratch> BLOCK_SCRATCH = ThreadLocal.withInitial(BlockScratch::new);
-
-    /**
-     * Short rows in passes over the block: row by row the shifted logits into the gradient rows (after
-     * the maximum and the checks); the exponentials over the block's gradient as one contiguous range,
-     * in whole vectors; row by row the sums, {@code 1 / S} and the gradient; {@code log S} for all rows
-     * at once in vector lanes ({@link #logInPlace}). Done one row at a time, the logarithm is a call at
-     * the end of a long dependency chain that stalls every row. The gradient has the bits
-     * {@link #softmaxCrossEntropyRow} gives; the loss is within an ulp of it ({@link #logInPlace} in
-     * place of {@code Math.log}).
-     *
-     * <p>No method here takes a vector but the few-line helpers: in a method this large the JIT runs
-     * out of its inlining budget at some call or other, from one run to the next, and a vector passed
-     * to a method that is not inlined is boxed (an allocation per row, twice as slow).
-     */
-    @Override
-    public boolean softmaxCrossEntropyBlock(float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
-                                            int ignoreIndex, float gradScale, float[] grad, float[] lseOut,
-                                            double[] lossesOut) {
-        if (cols > F.length() || rows > BLOCK_ROWS) {
-            return false;
-        }
-        BlockScratch s = BLOCK_SCRATCH.get();
-        if (!blockShifts(z, firstRow, rows, cols, labels, ignoreIndex, invT, s)) {
-            return false;
-        }
-        blockArguments(z, firstRow, rows, cols, invT, grad, s);
-        expInPlace(grad, firstRow * cols, rows * cols);
-        blockSums(firstRow, rows, cols, labels, ignoreIndex, grad, s);
-        logInPlace(s.logSum, rows);
-        blockGradients(firstRow, rows, cols, invT, labels, ignoreIndex, gradScale, z, grad, lseOut, lossesOut, s);
-        return true;
-    }
-
-    /** Each row's shift (its maximum times invT); false, with nothing written, at a row the block cannot take. */
-    private static boolean blockShifts(float[] z, int firstRow, int rows, int cols, int[] labels, int ignoreIndex,
-                                       float invT, BlockScratch s) {
-        for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            float max = shortRow(z, off, cols, NEG_INF).reduceLanes(VectorOperators.MAX);
-            int label = labels[n];
-            if (!(max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY)
-                    || label != ignoreIndex && z[off + label] == Float.NEGATIVE_INFINITY) {
-                return false;
-            }
-            s.shift[r] = max * invT;
-        }
-        return true;
-    }
-
-    /** {@code z * invT - shift} into each gradient row: the exponentials' arguments. */
-    private static void blockArguments(float[] z, int firstRow, int rows, int cols, float invT, float[] grad,
-                                       BlockScratch s) {
-        for (int r = 0; r < rows; r++) {
-            int off = (firstRow + r) * cols;
-            storeShortRow(shortRow(z, off, cols, ZERO).mul(invT).sub(s.shift[r]), grad, off, cols);
-        }
-    }
-
-    /** {@code a[i] = exp(a[i])} over a range, in whole vectors but the last. */
-    private static void expInPlace(float[] a, int off, int len) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            exp(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
-        }
-        if (i < len) {
-            exp(tail(a, off + i, len - i, NEG_INF)).intoArray(a, off + i, TAIL[len - i]);
-        }
-    }
-
-    /**
-     * Each row's sum of the non-target exponentials (by a fixed tree, as the row kernel adds them),
-     * {@code S} with the target's and {@code 1 / S}. An ignored row has no target: all of S is "others".
-     */
-    private static void blockSums(int firstRow, int rows, int cols, int[] labels, int ignoreIndex, float[] grad,
-                                  BlockScratch s) {
-        for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            int label = labels[n];
-            // The ignore index may be a class too (PyTorch allows any): then no lane is the target's.
-            boolean ignored = label == ignoreIndex;
-            float others = foldFloatLanes(shortRow(grad, off, cols, ZERO).blend(0f, IOTA.eq(ignored ? -1f : label)));
-            double sum = (ignored ? 0.0 : grad[off + label]) + others;
-            s.others[r] = others;
-            s.logSum[r] = sum;
-            s.inverseSum[r] = 1.0 / sum;
-        }
-    }
-
-    /** Each row's gradient from its exponentials, its loss, and its log-sum-exp. */
-    private static void blockGradients(int firstRow, int rows, int cols, float invT, int[] labels, int ignoreIndex,
-                                       float gradScale, float[] z, float[] grad, float[] lseOut, double[] lossesOut,
-                                       BlockScratch s) {
-        for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            int label = labels[n];
-            double logSum = s.logSum[r];
-            if (lseOut != null) {
-                lseOut[n] = (float) (s.shift[r] + logSum);
-            }
-            if (label == ignoreIndex) {
-                storeShortRow(ZERO, grad, off, cols);
-                lossesOut[r] = 0;
-                continue;
-            }
-            // The formulas of softmaxCrossEntropyRow with eps = 0 and no weights, to the bit; 0 - x
-            // rather than -x gives +0 where the others' sum is 0, as the row kernel's uniform term does.
-            double inverseSum = s.inverseSum[r];
-            float alpha = (float) (inverseSum * gradScale);
-            float targetGrad = (float) (gradScale * (0.0 - s.others[r] * inverseSum));
-            storeShortRow(shortRow(grad, off, cols, ZERO).mul(alpha).blend(targetGrad, IOTA.eq((float) label)),
-                    grad, off, cols);
-            lossesOut[r] = logSum + (s.shift[r] - (double) (z[off + label] * invT));
-        }
-    }
-
-    /** A row of {@code len <= F.length()} values, the lanes past it set to {@code identity}. */
-    private static FloatVector shortRow(float[] a, int off, int len, FloatVector identity) {
-        return len == F.length() ? FloatVector.fromArray(F, a, off) : tail(a, off, len, identity);
-    }
-
-    private static void storeShortRow(FloatVector v, float[] a, int off, int len) {
-        if (len == F.length()) {
-            v.intoArray(a, off);
-        } else {
-            v.intoArray(a, off, TAIL[len]);
-        }
-    }
-
-    private static final DoubleVector LN2_HIGH = DoubleVector.broadcast(D, 6.93147180369123816490e-01);
-    private static final DoubleVector LN2_LOW = DoubleVector.broadcast(D, 1.90821492927058770002e-10);
-    private static final long MANTISSA = 0x000f_ffff_ffff_ffffL;
-    /** Added to the mantissa bits, it carries into the exponent exactly when the mantissa is >= sqrt(2). */
-    private static final long SQRT2_CARRY = 0x0009_5f64_0000_0000L;
-    private static final long EXPONENT_ONE = 0x3ff0_0000_0000_0000L;
-
-    /**
-     * {@code a[i] = log(a[i])} for the first {@code len} values (rounded up to whole vectors; the array
-     * must hold them), positive normal doubles, within 1 ulp of {@code Math.log}: fdlibm's
-     * {@code __ieee754_log} (x = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1, s = f / (2 + f),
-     * log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)) with fdlibm's Lg1..Lg7) without its special cases,
-     * which positive normal inputs never reach. (A {@code Math.log} per row took about 10 of the
-     * 36 ns a row of ten classes cost in the row kernel.) It works on an array, not on a vector
-     * argument, so that whether the JIT inlines it or not, no vector is boxed.
-     */
-    static void logInPlace(double[] a, int len) {
-        for (int i = 0; i < len; i += D.length()) {
-            LongVector bits = DoubleVector.fromArray(D, a, i).reinterpretAsLongs();
-            LongVector mantissa = bits.and(MANTISSA);
-            LongVector carry = mantissa.add(SQRT2_CARRY).and(1L << 52);
-            LongVector exponent = bits.lanewise(VectorOperators.LSHR, 52).sub(1023)
-                    .add(carry.lanewise(VectorOperators.LSHR, 52));
-            // m = 1.mantissa, halved when it is >= sqrt(2) (the carry bit flips the exponent field).
-            DoubleVector m = mantissa.or(carry.lanewise(VectorOperators.XOR, EXPONENT_ONE)).reinterpretAsDoubles();
-            DoubleVector f = m.sub(1.0);
-            DoubleVector s = f.div(f.add(2.0));
-            DoubleVector z = s.mul(s);
-            DoubleVector w = z.mul(z);
-            DoubleVector evenTerms = w.mul(w.mul(w.mul(LG6).add(LG4)).add(LG2));
-            DoubleVector oddTerms = z.mul(w.mul(w.mul(w.mul(LG7).add(LG5)).add(LG3)).add(LG1));
-            DoubleVector remainder = oddTerms.add(evenTerms);
-            DoubleVector halfSquare = f.mul(f).mul(0.5);
-            DoubleVector k = (DoubleVector) exponent.convert(VectorOperators.L2D, 0);
-            k.mul(LN2_HIGH).sub(halfSquare.sub(s.mul(halfSquare.add(remainder)).add(k.mul(LN2_LOW))).sub(f))
-                    .intoArray(a, i);
-        }
-    }
-
-    private static final double LG1 = 6.666666666666735130e-01;
-    private static final double LG2 = 3.999999999940941908e-01;
-    private static final double LG3 = 2.857142874366239149e-01;
-    private static final double LG4 = 2.222219843214978396e-01;
-    private static final double LG5 = 1.818357216161805012e-01;
-    private static final double LG6 = 1.531383769920937332e-01;
-    private static final double LG7 = 1.479819860511658591e-01;
-
     @Override
     public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
         int i = 0;
@@ -542,6 +219,32 @@ public final class PanamaKernels implements KernelSupport {
                                          float[] dst, int dstOff) {
         FloatVector e = exp(tail(a, off, len, NEG_INF).mul(scale).sub(shift));
         e.mul(coef).add(tail(dst, dstOff, len, ZERO)).intoArray(dst, dstOff, TAIL[len]);
+    }
+
+    /**
+     * Rows that fit one vector without class weights take {@link CrossEntropyBlock#row}; the others
+     * the generic row of three passes.
+     */
+    @Override
+    public double softmaxCrossEntropyRow(CrossEntropyRow r) {
+        if (r.len > F.length() || r.classWeights != null) {
+            return KernelSupport.super.softmaxCrossEntropyRow(r);
+        }
+        if (r.nextMaxOut != null) {
+            r.nextMaxOut[0] = max(r.z, r.off + r.len, r.len);
+        }
+        return CrossEntropyBlock.row(r);
+    }
+
+    @Override
+    public int crossEntropyBlockMaxClasses() {
+        return F.length();
+    }
+
+    @Override
+    public boolean softmaxCrossEntropyBlock(CrossEntropyRow r, int firstRow, int rows, float[] lseOut,
+                                            double[] lossesOut) {
+        return CrossEntropyBlock.block(r, firstRow, rows, lseOut, lossesOut);
     }
 
     @Override
@@ -639,48 +342,5 @@ public final class PanamaKernels implements KernelSupport {
             high = da.fma(db, high);
         }
         return foldLanes(low.add(high));
-    }
-
-    /**
-     * Adds the lanes by a fixed tree (each step adds the lanes {@code i} and {@code i ^ step}), so that
-     * the result does not depend on how a reduction is compiled, and without extracting lanes by a
-     * variable index, which is slow. Small enough to be inlined wherever it is called (a vector
-     * passed to a method that is not inlined is boxed).
-     */
-    private static double foldLanes(DoubleVector lanes) {
-        for (VectorShuffle<Double> swap : FOLD) {
-            lanes = lanes.add(lanes.rearrange(swap));
-        }
-        return lanes.lane(0);
-    }
-
-    /** The float lanes added by a fixed tree, as {@link #foldLanes} does for doubles. */
-    private static float foldFloatLanes(FloatVector lanes) {
-        for (VectorShuffle<Float> swap : FOLD_FLOAT) {
-            lanes = lanes.add(lanes.rearrange(swap));
-        }
-        return lanes.lane(0);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] floatFoldShuffles() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
-        for (int k = 0, step = F.length() / 2; step >= 1; k++, step /= 2) {
-            int distance = step;
-            shuffles[k] = VectorShuffle.fromOp(F, i -> i ^ distance);
-        }
-        return shuffles;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Double>[] foldShuffles() {
-        int steps = Integer.numberOfTrailingZeros(D.length());
-        VectorShuffle<Double>[] shuffles = new VectorShuffle[steps];
-        for (int k = 0, step = D.length() / 2; step >= 1; k++, step /= 2) {
-            int distance = step;
-            shuffles[k] = VectorShuffle.fromOp(D, i -> i ^ distance);
-        }
-        return shuffles;
     }
 }

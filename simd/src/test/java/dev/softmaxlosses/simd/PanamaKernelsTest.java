@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.kernel.CrossEntropyRow;
 import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.kernel.ScalarKernels;
 
@@ -101,8 +102,8 @@ class PanamaKernelsTest {
         int label = len / 2;
         float max = scalar.max(z, 0, len);
         double weightedLogits = scalar.dot(w, 0, z, 0, len);
-        double l1 = scalar.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g1, 0, lse1, 0, -1, null);
-        double l2 = simd.softmaxCrossEntropyRow(z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g2, 0, lse2, 0, -1, null);
+        double l1 = row(scalar, z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g1, 0, lse1, 0, -1, null);
+        double l2 = row(simd, z, 0, len, max, 0.8f, label, w, wSum, 0.1f, weightedLogits, 0.25f, g2, 0, lse2, 0, -1, null);
         close(l1, l2, 1e-5, "loss");
         close(lse1[0], lse2[0], 1e-6, "lse");
         for (int i = 0; i < len; i++) {
@@ -135,7 +136,7 @@ class PanamaKernelsTest {
             for (int j = 0; j < lanes; j++) {
                 x[j] = -87.3f * (k + j) / 200_000f;
             }
-            PanamaKernels.exp(jdk.incubator.vector.FloatVector.fromArray(
+            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(
                     jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
             for (int j = 0; j < lanes; j++) {
                 double exact = Math.exp(x[j]);
@@ -216,7 +217,7 @@ class PanamaKernelsTest {
             for (int j = 0; j < x.length; j++) {
                 x[j] = k == 0 && j == 0 ? Float.NEGATIVE_INFINITY : (float) (-100 * random.nextDouble() * random.nextDouble());
             }
-            PanamaKernels.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
+            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
             for (int j = 0; j < x.length; j++) {
                 assertEquals(Float.floatToRawIntBits(y[j]), Float.floatToRawIntBits(ScalarKernels.exp(x[j])), "exp(" + x[j] + ")");
             }
@@ -238,7 +239,7 @@ class PanamaKernelsTest {
                 };
             }
             double[] y = x.clone();
-            PanamaKernels.logInPlace(y, y.length);
+            VectorMath.logInPlace(y, y.length);
             for (int j = 0; j < x.length; j++) {
                 double exact = Math.log(x[j]);
                 assertTrue(Math.abs(y[j] - exact) <= Math.ulp(exact), "log(" + x[j] + ") = " + y[j] + ", Math.log " + exact);
@@ -246,7 +247,7 @@ class PanamaKernelsTest {
         }
         double[] one = new double[64];
         java.util.Arrays.fill(one, 1.0);
-        PanamaKernels.logInPlace(one, one.length);
+        VectorMath.logInPlace(one, one.length);
         assertEquals(0.0, one[5]);
     }
 
@@ -278,7 +279,7 @@ class PanamaKernelsTest {
                 float[] grad = new float[z.length];
                 float[] lse = new float[rows];
                 double[] losses = new double[16];
-                assertTrue(simd.softmaxCrossEntropyBlock(z, 0, rows, cols, invT, labels, ignore, gradScale, grad, lse, losses));
+                assertTrue(block(simd, z, 0, rows, cols, invT, labels, ignore, gradScale, grad, lse, losses));
                 for (int n = 0; n < rows; n++) {
                     int off = n * cols;
                     float[] rowGrad = new float[cols];
@@ -291,7 +292,7 @@ class PanamaKernelsTest {
                         close(simd.logSumExp(z, off, cols, invT), lse[n], 1e-6, what + " lse");
                         continue;
                     }
-                    double rowLoss = simd.softmaxCrossEntropyRow(z, off, cols, max, invT, labels[n], null, cols, 0f, 0,
+                    double rowLoss = row(simd, z, off, cols, max, invT, labels[n], null, cols, 0f, 0,
                             gradScale, rowGrad, 0, rowLse, 0, -1, null);
                     assertArrayEquals(rowGrad, java.util.Arrays.copyOfRange(grad, off, off + cols), what);
                     assertEquals(rowLse[0], lse[n], what + " lse");
@@ -307,15 +308,39 @@ class PanamaKernelsTest {
         for (float value : bad) {
             float[] withBad = z.clone();
             withBad[2 * cols + cols - 1] = value;
-            assertTrue(!simd.softmaxCrossEntropyBlock(withBad, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
+            assertTrue(!block(simd, withBad, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
                     value + " in row 2");
         }
         float[] masked = z.clone();
         masked[2 * cols] = Float.NEGATIVE_INFINITY;
-        assertTrue(!simd.softmaxCrossEntropyBlock(masked, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
+        assertTrue(!block(simd, masked, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses),
                 "a masked target");
         assertArrayEquals(new float[grad.length], grad, "nothing written");
         assertEquals(0, scalar.crossEntropyBlockMaxClasses());
-        assertTrue(!scalar.softmaxCrossEntropyBlock(z, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses));
+        assertTrue(!block(scalar, z, 0, 4, cols, 1f, labels, -100, 1f, grad, null, losses));
+    }
+
+    /** The row kernel through its frame, with the positional arguments the tests were written with. */
+    private static double row(KernelSupport k, float[] z, int off, int len, float max, float invT, int label, float[] w,
+                              double wSum, float eps, double weightedLogits, float gradScale, float[] g, int gOff,
+                              float[] lse, int lseOff, int nextOff, float[] nextMax) {
+        CrossEntropyRow r = new CrossEntropyRow();
+        r.batch(len, invT, eps, w, wSum, gradScale, null, 0);
+        r.row(z, off, max, label, weightedLogits, g, gOff, nextMax);
+        double loss = k.softmaxCrossEntropyRow(r);
+        if (lse != null) {
+            lse[lseOff] = (float) r.logSumExp;
+        }
+        return loss;
+    }
+
+    /** The block kernel through its frame. */
+    private static boolean block(KernelSupport k, float[] z, int firstRow, int rows, int cols, float invT, int[] labels,
+                                 int ignore, float gradScale, float[] grad, float[] lse, double[] losses) {
+        CrossEntropyRow r = new CrossEntropyRow();
+        r.batch(cols, invT, 0f, null, cols, gradScale, labels, ignore);
+        r.z = z;
+        r.grad = grad;
+        return k.softmaxCrossEntropyBlock(r, firstRow, rows, lse, losses);
     }
 }

@@ -1,9 +1,10 @@
 package dev.softmaxlosses.lab.train;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
-import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.Softmax;
 
 import java.util.List;
 import java.util.Random;
@@ -18,6 +19,8 @@ public final class LogitHead implements Head {
     private final LogitLoss loss;
     private final Dense classifier;
     private final int classes;
+    /** The lean result (gradient, losses, log-sum-exps) of the last batch size, reused from step to step. */
+    private LossResult result;
 
     LogitHead(LogitLoss loss, int dim, int classes, Random random) {
         this.loss = loss;
@@ -28,12 +31,18 @@ public final class LogitHead implements Head {
     @Override
     public Step train(float[] embedding, int n, int[] labels) {
         float[] logits = classifier.forward(embedding, n, true);
-        LossResult result = loss.compute(LossInput.of(new FloatMatrix(logits, n, classes), labels));
-        float[] p = result.probabilities();
+        FloatMatrix m = new FloatMatrix(logits, n, classes);
+        if (result == null || !result.fits(n, classes)) {
+            result = LossResult.forLogits(n, classes);
+        }
+        loss.compute(LogitBatch.of(m, labels), result);
+        // The model's probability of the target, softmax(z)_y = exp(z_y - LSE(z)): one read of the logits,
+        // rather than the N x C probabilities of the loss's final logits.
+        double[] lse = Softmax.logSumExp(m, 1.0);
         double target = 0;
         int correct = 0;
         for (int r = 0; r < n; r++) {
-            target += p[r * classes + labels[r]];
+            target += Math.exp(logits[r * classes + labels[r]] - lse[r]);
             if (Head.argmax(logits, r * classes, classes) == labels[r]) {
                 correct++;
             }

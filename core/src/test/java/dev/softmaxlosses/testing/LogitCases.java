@@ -1,0 +1,97 @@
+package dev.softmaxlosses.testing;
+
+import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.LogitBatch;
+import dev.softmaxlosses.LogitLoss;
+import dev.softmaxlosses.LossInput;
+import dev.softmaxlosses.LossResult;
+
+/**
+ * The lab's mapping of a {@link LossInput} to a {@link LogitBatch} (a copy of the lab's
+ * {@code LogitCases}), for the tests written on {@code LossInput}: {@link #compute(Loss, LossInput)}
+ * runs any loss on one with every output. An {@code eval} case's arrays as the typed batch of a loss on logits: the case says which arrays it
+ * has, the loss which kinds of target it takes. A field the loss does not take, or one it needs and
+ * the case lacks, is an error worded and ordered as the loss contract's messages have always been
+ * (the fields a loss refuses first, then its own checks on the logits, then the missing target).
+ */
+public final class LogitCases {
+
+    private LogitCases() {}
+
+    /** Computes a loss, which must be on logits, on an input with its diagnostics. */
+    public static LossResult compute(Loss loss, LossInput in) {
+        return compute((LogitLoss) loss, in);
+    }
+
+    /** Computes a loss, which must be on logits, on an input into caller-owned buffers. */
+    public static void compute(Loss loss, LossInput in, LossResult out) {
+        ((LogitLoss) loss).compute(batch((LogitLoss) loss, in), out);
+    }
+
+    /** Computes a logit loss on a case, with the diagnostics {@code eval} prints. */
+    public static LossResult compute(LogitLoss loss, LossInput in) {
+        LogitBatch batch = batch(loss, in);
+        LossResult result = LossResult.withDiagnostics(batch.rows(), batch.cols());
+        loss.compute(batch, result);
+        return result;
+    }
+
+    /** The case as the loss's batch. */
+    public static LogitBatch batch(LogitLoss loss, LossInput in) {
+        String name = loss.spec().name();
+        FloatMatrix logits = require(name, "logits", in.logits());
+        boolean soft = loss.takes(LogitBatch.SoftTargets.class);
+        boolean teacher = loss.takes(LogitBatch.Teacher.class);
+        if (soft) {
+            forbid(name, "teacher_logits", in.teacherLogits());
+            forbid(name, "features", in.features());
+            forbid(name, "weights", in.weights());
+        } else {
+            forbid(name, "targets", in.targets());
+            forbid(name, "features", in.features());
+            forbid(name, "weights", in.weights());
+            if (!teacher) {
+                forbid(name, "teacher_logits", in.teacherLogits());
+            }
+            if (!loss.takesClassWeights()) {
+                forbid(name, "class_weights", in.classWeights());
+            }
+        }
+        int[] labels = in.labels();
+        FloatMatrix targets = in.targets();
+        if (teacher) {
+            return LogitBatch.withTeacher(logits, require(name, "teacher_logits", in.teacherLogits()), labels);
+        }
+        if (labels != null && targets == null) {
+            return LogitBatch.of(logits, labels).classWeights(in.classWeights());
+        }
+        if (labels == null && targets != null) {
+            return LogitBatch.softTargets(logits, targets).classWeights(in.classWeights());
+        }
+        // No target, or both: the loss's checks of the logits' shape come before this one.
+        if (!soft && logits.rows() > 0 && logits.cols() < loss.minClasses()) {
+            throw new IllegalArgumentException(name + " needs at least " + loss.minClasses() + " classes, got "
+                    + logits.cols());
+        }
+        if (logits.cols() == 0 && logits.rows() > 0) {
+            throw new IllegalArgumentException("logits has rows of 0 values; there must be at least one class");
+        }
+        throw new IllegalArgumentException(!soft ? name + " needs labels"
+                : labels == null ? name + " needs labels or targets" : name + " takes labels or targets, not both");
+    }
+
+    private static <T> T require(String loss, String field, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException(loss + " needs " + field);
+        }
+        return value;
+    }
+
+    private static void forbid(String loss, String field, Object value) {
+        if (value != null) {
+            throw new IllegalArgumentException(loss + " does not take " + field);
+        }
+    }
+}
