@@ -1,6 +1,6 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.util.Locale;
 import java.util.Map;

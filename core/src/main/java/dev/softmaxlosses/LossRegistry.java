@@ -1,6 +1,6 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 import dev.softmaxlosses.logits.DistillationLoss;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.LseHingeLoss;

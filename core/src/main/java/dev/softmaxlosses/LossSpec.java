@@ -1,6 +1,6 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

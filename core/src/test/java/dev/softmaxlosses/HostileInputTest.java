@@ -3,7 +3,7 @@ package dev.softmaxlosses;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Map;

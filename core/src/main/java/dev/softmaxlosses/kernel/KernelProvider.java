@@ -1,6 +1,6 @@
 package dev.softmaxlosses.kernel;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.lang.System.Logger.Level;
 import java.util.Locale;
