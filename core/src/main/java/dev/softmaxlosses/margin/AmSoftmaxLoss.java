@@ -18,7 +18,7 @@ public final class AmSoftmaxLoss extends AdditiveCosineMarginLoss {
     public static final LossDefinition DEFINITION = new LossDefinition(NAME,
             "additive cosine margin: s (cos_y - m)", NormFaceLoss.parameters("s", "m"),
             p -> builder().scale(p.getDouble("s", 30)).margin(p.getDouble("m", 0.35))
-                    .options(Options.read(p).allow(NAME)).build());
+                    .options(Options.read(p)).build());
 
     private AmSoftmaxLoss(Builder b) {
         super(b.options, b.scale, b.margin);

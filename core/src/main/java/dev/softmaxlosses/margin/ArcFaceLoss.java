@@ -32,7 +32,7 @@ public final class ArcFaceLoss extends MarginLoss {
             "additive angular margin: s cos(theta + m)", NormFaceLoss.parameters("s", "m", "easy_margin"),
             p -> builder().scale(p.getDouble("s", 64)).margin(p.getDouble("m", 0.5))
                     .easyMargin(p.getBoolean("easy_margin", false))
-                    .options(Options.read(p).allow(NAME, Gradient.STRAIGHT_THROUGH)).build());
+                    .options(Options.read(p)).build());
 
     private final double scale;
     private final double margin;
@@ -65,6 +65,7 @@ public final class ArcFaceLoss extends MarginLoss {
     public boolean easyMargin() { return easyMargin; }
 
     @Override String name() { return NAME; }
+    @Override Gradient offeredGradient() { return Gradient.STRAIGHT_THROUGH; }
     @Override public double scale() { return scale; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }

@@ -22,7 +22,7 @@ public final class L2SoftmaxLoss extends MarginLoss {
 
     public static final LossDefinition DEFINITION = new LossDefinition(NAME,
             "L2-constrained softmax: alpha x_hat . W_j", NormFaceLoss.parameters("alpha"),
-            p -> builder().alpha(p.getDouble("alpha", 16)).options(Options.read(p).allow(NAME)).build());
+            p -> builder().alpha(p.getDouble("alpha", 16)).options(Options.read(p)).build());
 
     private final double alpha;
 

@@ -20,7 +20,7 @@ public final class LSoftmaxLoss extends MultiplicativeMarginLoss {
     public static final LossDefinition DEFINITION = new LossDefinition(NAME,
             "L-Softmax: ||W_y|| ||x|| (lambda c + psi(theta)) / (1 + lambda)", NormFaceLoss.parameters("m", "lambda"),
             p -> builder().margin(p.getInt("m", 2)).lambda(p.getDouble("lambda", 0))
-                    .options(Options.read(p).allow(NAME)).build());
+                    .options(Options.read(p)).build());
 
     private LSoftmaxLoss(Builder b) {
         super(b.options, b.margin, b.lambda);

@@ -90,6 +90,7 @@ public abstract sealed class MarginLoss implements FeatureLoss
     final Gradient gradient;
 
     MarginLoss(Options options) {
+        requireOffered(options.gradient);
         this.crossEntropy = SoftmaxCrossEntropyLoss.builder().labelSmoothing(options.labelSmoothing)
                 .ignoreIndex(options.ignoreIndex).reduction(options.reduction).build();
         this.gradient = options.gradient;
@@ -100,6 +101,25 @@ public abstract sealed class MarginLoss implements FeatureLoss
 
     /** The spec name. */
     abstract String name();
+
+    /**
+     * The gradient convention this loss offers besides {@link Gradient#EXACT}, or null for none. The
+     * constructor asks for it before the subclass is initialised: return a constant.
+     */
+    Gradient offeredGradient() {
+        return null;
+    }
+
+    /** A gradient convention the loss does not offer is an error, before any other parameter is checked. */
+    private void requireOffered(Gradient chosen) {
+        Gradient offered = offeredGradient();
+        if (chosen == null || chosen == Gradient.EXACT || chosen == offered) {
+            return;
+        }
+        throw new IllegalArgumentException("gradient=" + chosen.name().toLowerCase(Locale.ROOT)
+                + " is not offered by " + name() + (offered == null ? "; it has only gradient=exact"
+                : "; it offers exact and " + offered.name().toLowerCase(Locale.ROOT)));
+    }
 
     /** The factor {@code s} (or alpha) of every logit; 1 for the losses that have none. */
     abstract double scale();
@@ -613,21 +633,6 @@ public abstract sealed class MarginLoss implements FeatureLoss
             o.reduction = p.getEnum("reduction", Reduction.class, Reduction.MEAN);
             o.gradient = p.getEnum("gradient", Gradient.class, Gradient.EXACT);
             return o;
-        }
-
-        /** The gradient conventions a loss allows besides {@link Gradient#EXACT}. */
-        Options allow(String loss, Gradient... allowed) {
-            if (gradient == Gradient.EXACT) {
-                return this;
-            }
-            for (Gradient a : allowed) {
-                if (a == gradient) {
-                    return this;
-                }
-            }
-            throw new IllegalArgumentException("gradient=" + gradient.name().toLowerCase(Locale.ROOT)
-                    + " is not offered by " + loss + (allowed.length == 0 ? "; it has only gradient=exact"
-                    : "; it offers exact and " + allowed[0].name().toLowerCase(Locale.ROOT)));
         }
     }
 

@@ -26,7 +26,7 @@ public final class NormFaceLoss extends MarginLoss {
 
     public static final LossDefinition DEFINITION = new LossDefinition(NAME,
             "normalised softmax: s cos", parameters("s"),
-            p -> builder().scale(p.getDouble("s", 16)).options(Options.read(p).allow(NAME)).build());
+            p -> builder().scale(p.getDouble("s", 16)).options(Options.read(p)).build());
 
     private final double scale;
 

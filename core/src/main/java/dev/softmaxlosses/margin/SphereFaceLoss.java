@@ -27,7 +27,7 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
             "A-Softmax: ||x|| (lambda c + psi(theta)) / (1 + lambda) with normalised weights",
             NormFaceLoss.parameters("m", "lambda"),
             p -> builder().margin(p.getInt("m", 4)).lambda(p.getDouble("lambda", 0))
-                    .options(Options.read(p).allow(NAME, Gradient.SPHEREFACE_NORMALIZED)).build());
+                    .options(Options.read(p)).build());
 
     private SphereFaceLoss(Builder b) {
         super(b.options, b.margin, b.lambda);
@@ -39,6 +39,7 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
     }
 
     @Override String name() { return NAME; }
+    @Override Gradient offeredGradient() { return Gradient.SPHEREFACE_NORMALIZED; }
     @Override boolean scalesByWeightNorm() { return false; }
 
     /**
