@@ -15,6 +15,8 @@ import dev.softmaxlosses.margin.L2SoftmaxLoss;
 import dev.softmaxlosses.margin.LSoftmaxLoss;
 import dev.softmaxlosses.margin.NormFaceLoss;
 import dev.softmaxlosses.margin.SphereFaceLoss;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +39,7 @@ class ParameterRangeTest {
             "combined_margin:m1=1e39|m1|combined_margin|1e39",
             "focal:gamma=NaN|gamma|focal|NaN"})
     void rejectsSpecNumbersOutsideTheFloat32Range(String spec, String parameter, String loss, String value) {
-        assertRejected(() -> LossSpec.parse(spec).create(), "parameter " + parameter + " of " + loss
+        assertRejected(() -> LossRegistry.create(spec), "parameter " + parameter + " of " + loss
                 + " must be a finite number within the float32 range " + RANGE + ", got '" + value + "'");
     }
 
@@ -66,7 +68,7 @@ class ParameterRangeTest {
         String below = " is below 2^-126 (1.1754944E-38): the logits are multiplied by 1 / temperature, which must be a float32 number";
         assertRejected(() -> SoftmaxCrossEntropyLoss.builder().temperature(1e-40).build(), "temperature = 1.0E-40" + below);
         assertRejected(() -> DistillationLoss.builder().temperature(1e-300).build(), "temperature = 1.0E-300" + below);
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1e-39").create(), "temperature = 1.0E-39" + below);
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:temperature=1e-39"), "temperature = 1.0E-39" + below);
         FloatMatrix logits = new FloatMatrix(new float[] {0, 0, Float.NEGATIVE_INFINITY}, 1, 3);
         assertRejected(() -> Softmax.softmax(logits, 1e-39), "temperature = 1.0E-39" + below);
         assertRejected(() -> Softmax.logSumExp(logits, 1e39), "temperature = 1.0E39 is outside the float32 range");
@@ -76,13 +78,13 @@ class ParameterRangeTest {
 
     @Test
     void theIntegerMarginOfTheMultiplicativeLossesIsAtMost4096() {
-        assertRejected(() -> LossSpec.parse("sphereface:m=2147483647").create(), "m must be an integer >= 1 and <= 4096, got 2147483647");
-        assertRejected(() -> LossSpec.parse("lsoftmax:m=4097").create(), "m must be an integer >= 1 and <= 4096, got 4097");
+        assertRejected(() -> LossRegistry.create("sphereface:m=2147483647"), "m must be an integer >= 1 and <= 4096, got 2147483647");
+        assertRejected(() -> LossRegistry.create("lsoftmax:m=4097"), "m must be an integer >= 1 and <= 4096, got 4097");
         assertRejected(() -> LSoftmaxLoss.builder().margin(-3).build(), "m must be an integer >= 1 and <= 4096, got -3");
         LossInput input = LossInput.builder().features(new float[][] {{1, 0.5f}, {-0.3f, 2}})
                 .weights(new float[][] {{1, 0}, {0, 1}, {0.6f, -0.8f}}).labels(0, 2).build();
         for (String spec : new String[] {"sphereface:m=4096", "lsoftmax:m=4096"}) {
-            LossResult r = LossSpec.parse(spec).create().compute(input);
+            LossResult r = AnyLoss.compute(LossRegistry.create(spec), input);
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.gradFeatures(), spec + " grad_features");
             assertAllFinite(r.gradWeights(), spec + " grad_weights");

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 import dev.softmaxlosses.testing.ReferenceCrossEntropy;
 
 import java.io.IOException;
@@ -31,7 +33,7 @@ class ReadmeExampleTest {
         LossResult all = loss.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels));
         float[] probabilities = all.probabilities();   // also: losses(), logits(), logSumExp(), gradLogits()
 
-        Loss fromSpec = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
+        Loss fromSpec = LossRegistry.create("softmax_cross_entropy:label_smoothing=0.1");
         // example:end
 
         ReferenceCrossEntropy.Result ref = ReferenceCrossEntropy.compute(new double[][] {{2, 0.5, -1}, {0.1, 0.2, 3}},
@@ -39,7 +41,7 @@ class ReadmeExampleTest {
         assertClose(ref.loss(), value, "loss");
         assertClose(ref.probabilities()[1][2], probabilities[5], "p[1][2]");
         assertClose(ref.grad()[0][0], grad[0], "grad[0][0]");
-        assertEquals(value, fromSpec.compute(LossInput.of(new FloatMatrix(logits, 2, 3), labels)).loss());
+        assertEquals(value, AnyLoss.compute(fromSpec, LossInput.of(new FloatMatrix(logits, 2, 3), labels)).loss());
     }
 
     @Test

@@ -10,6 +10,8 @@ import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.NormFaceLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 
 import java.util.Arrays;
 
@@ -51,7 +53,7 @@ class SizeLimitsTest {
     void rejectsAMarginBatchWhoseLogitsAreLargerThanAnArray() {
         LossInput input = LossInput.builder().features(FloatMatrix.zeros(70000, 1)).weights(FloatMatrix.zeros(70000, 1))
                 .labels(new int[70000]).build();
-        assertRejected(() -> LossSpec.parse("normface").create().compute(input),
+        assertRejected(() -> AnyLoss.compute(LossRegistry.create("normface"), input),
                 "70000 features and 70000 classes make 70000x70000 logits: that needs 4900000000 values, " + TOO_MANY
                         + "; compute the loss with a StreamingMarginHead, which holds N x block values");
         MarginLoss loss = NormFaceLoss.builder().build();
@@ -73,7 +75,7 @@ class SizeLimitsTest {
     void rejectsStreamingResultsForALogitLoss() {
         LossInput input = LossInput.of(new FloatMatrix(new float[] {1, 2}, 1, 2), new int[] {0});
         for (Loss loss : new Loss[] {SoftmaxCrossEntropyLoss.create(), FocalLoss.builder().build()}) {
-            assertRejected(() -> loss.compute(input, LossResult.forStreaming(1, 2, 3)),
+            assertRejected(() -> AnyLoss.compute(loss, input, LossResult.forStreaming(1, 2, 3)),
                     "the result buffers hold no logits (they are a streaming head's): allocate them with LossResult.forLogits(1, 2)");
         }
     }

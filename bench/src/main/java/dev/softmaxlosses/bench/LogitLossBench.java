@@ -8,6 +8,7 @@ import dev.softmaxlosses.logits.MaxHingeLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
+import dev.softmaxlosses.spec.LossRegistry;
 
 import java.util.concurrent.TimeUnit;
 
@@ -66,7 +67,7 @@ public class LogitLossBench {
         logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
         labels = Shapes.labels(rows, cols, 7);
         grad = new float[logits.length];
-        Object created = LossSpec.parse(loss).create();
+        Object created = LossRegistry.create(loss);
         hotPath = switch (created) {
             case SoftmaxCrossEntropyLoss l -> l::forwardBackward;
             case FocalLoss l -> l::forwardBackward;

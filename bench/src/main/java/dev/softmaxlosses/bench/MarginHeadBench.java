@@ -7,6 +7,7 @@ import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.spec.LossRegistry;
 
 import java.util.concurrent.TimeUnit;
 
@@ -72,7 +73,7 @@ public class MarginHeadBench {
         int[] labels = Shapes.labels(n, c, 3);
         input = LossInput.builder().features(new FloatMatrix(features, n, d)).weights(new FloatMatrix(weights, c, d))
                 .labels(labels).build();
-        head = (MarginLoss) LossSpec.parse(loss).create();
+        head = (MarginLoss) LossRegistry.create(loss);
         streaming = new StreamingMarginHead(head);
         result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);
         cos = new float[n * c];

@@ -6,6 +6,7 @@ import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.spec.LossRegistry;
 
 /**
  * Issue 5's memory claim, run as a program: the streaming ArcFace head with {@code C = 1,048,576}
@@ -33,7 +34,7 @@ public final class StreamingHeapCheck {
                 .weights(new FloatMatrix(Shapes.logits(c, d, 2), c, d))
                 .labels(Shapes.labels(n, c, 3))
                 .build();
-        StreamingMarginHead head = new StreamingMarginHead((MarginLoss) LossSpec.parse("arcface").create(), block);
+        StreamingMarginHead head = new StreamingMarginHead((MarginLoss) LossRegistry.create("arcface"), block);
         LossResult result = LossResult.forStreaming(n, c, d);
         long peak = 0;
         for (int pass = 1; pass <= 3; pass++) {

@@ -1,11 +1,9 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The log-sum-exp hinge: the survey's third step, the max over the other classes replaced by its
@@ -29,13 +27,6 @@ public final class LseHingeLoss extends HingeLoss {
 
     public static final String NAME = "lse_hinge";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "log-sum-exp hinge: max(0, LSE over i != y of z_i - z_y + m)",
-            List.of("margin", "ignore_index", "reduction"),
-            p -> new LseHingeLoss(p.getFloat("margin", 0f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
-
-
     /** The loss with margin {@code m} (finite). */
     public LseHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(margin, ignoreIndex, reduction);
@@ -45,7 +36,6 @@ public final class LseHingeLoss extends HingeLoss {
     public static LseHingeLoss create() {
         return new LseHingeLoss(0f, -100, Reduction.MEAN);
     }
-
 
     @Override
     String name() {

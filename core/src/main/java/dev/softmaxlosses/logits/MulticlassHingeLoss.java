@@ -1,10 +1,7 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
-
-import java.util.List;
 
 /**
  * The multi-class hinge loss of Weston and Watkins 1999, "Support Vector Machines for Multi-Class
@@ -28,13 +25,6 @@ public final class MulticlassHingeLoss extends HingeLoss {
 
     public static final String NAME = "multiclass_hinge";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "Weston-Watkins multi-class hinge: sum over i != y of max(0, z_i - z_y + m)",
-            List.of("margin", "ignore_index", "reduction"),
-            p -> new MulticlassHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
-
-
     /** The loss with margin {@code m} (finite). */
     public MulticlassHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(margin, ignoreIndex, reduction);
@@ -44,7 +34,6 @@ public final class MulticlassHingeLoss extends HingeLoss {
     public static MulticlassHingeLoss create() {
         return new MulticlassHingeLoss(1f, -100, Reduction.MEAN);
     }
-
 
     @Override
     String name() {

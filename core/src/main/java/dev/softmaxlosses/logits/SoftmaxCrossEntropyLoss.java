@@ -3,7 +3,6 @@ package dev.softmaxlosses.logits;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
@@ -14,7 +13,6 @@ import dev.softmaxlosses.kernel.RowParallel;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -68,18 +66,6 @@ public final class SoftmaxCrossEntropyLoss implements LogitLoss {
 
     /** The spec name. */
     public static final String NAME = "softmax_cross_entropy";
-
-    /** The registry entry of this loss. */
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "softmax cross-entropy with temperature, label smoothing, class weights and soft targets",
-            List.of("temperature", "label_smoothing", "class_balance", "ignore_index", "reduction"),
-            p -> builder()
-                    .temperature(p.getDouble("temperature", 1.0))
-                    .labelSmoothing(p.getDouble("label_smoothing", 0.0))
-                    .classBalance(p.getEnum("class_balance", ClassBalance.class, ClassBalance.NONE))
-                    .ignoreIndex(p.getInt("ignore_index", -100))
-                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
-                    .build());
 
     /** How the per-class weights adapt to the batch. */
     public enum ClassBalance {

@@ -1,6 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
@@ -27,12 +26,6 @@ import java.util.Map;
 public final class ArcFaceLoss extends MarginLoss {
 
     public static final String NAME = "arcface";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "additive angular margin: s cos(theta + m)", NormFaceLoss.parameters("s", "m", "easy_margin"),
-            p -> builder().scale(p.getDouble("s", 64)).margin(p.getDouble("m", 0.5))
-                    .easyMargin(p.getBoolean("easy_margin", false))
-                    .options(Options.read(p)).build());
 
     private final double scale;
     private final double margin;
@@ -120,8 +113,6 @@ public final class ArcFaceLoss extends MarginLoss {
 
         /** Use {@code phi} only where {@code cos > 0} (default false). */
         public Builder easyMargin(boolean easyMargin) { this.easyMargin = easyMargin; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
 
         public ArcFaceLoss build() { return new ArcFaceLoss(this); }
     }

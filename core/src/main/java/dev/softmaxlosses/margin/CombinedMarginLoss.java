@@ -1,6 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
@@ -23,11 +22,6 @@ import java.util.Map;
 public final class CombinedMarginLoss extends MarginLoss {
 
     public static final String NAME = "combined_margin";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "combined margin: s (cos(m1 theta + m2) - m3)", NormFaceLoss.parameters("s", "m1", "m2", "m3"),
-            p -> builder().scale(p.getDouble("s", 64)).margins(p.getDouble("m1", 1), p.getDouble("m2", 0.5),
-                    p.getDouble("m3", 0)).options(Options.read(p)).build());
 
     private final double scale;
     private final double m1;
@@ -112,8 +106,6 @@ public final class CombinedMarginLoss extends MarginLoss {
 
         /** The additive cosine margin m3 (default 0). */
         public Builder m3(double m3) { this.m3 = m3; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
 
         public CombinedMarginLoss build() { return new CombinedMarginLoss(this); }
     }

@@ -3,7 +3,6 @@ package dev.softmaxlosses.margin;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.LossInput;
-import dev.softmaxlosses.LossParameters;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
@@ -625,15 +624,6 @@ public abstract sealed class MarginLoss implements FeatureLoss
         Gradient gradient = Gradient.EXACT;
 
         Options() {}
-
-        static Options read(LossParameters p) {
-            Options o = new Options();
-            o.labelSmoothing = p.getDouble("label_smoothing", 0);
-            o.ignoreIndex = p.getInt("ignore_index", -100);
-            o.reduction = p.getEnum("reduction", Reduction.class, Reduction.MEAN);
-            o.gradient = p.getEnum("gradient", Gradient.class, Gradient.EXACT);
-            return o;
-        }
     }
 
     /** Setters every margin loss's builder shares. */

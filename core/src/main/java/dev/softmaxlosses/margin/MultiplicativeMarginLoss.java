@@ -61,8 +61,5 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
         /** The annealing weight lambda &gt;= 0 of the plain cosine (default 0); see {@link LambdaSchedule}. */
         @SuppressWarnings("unchecked")
         public B lambda(double lambda) { this.lambda = lambda; return (B) this; }
-
-        @SuppressWarnings("unchecked")
-        B options(Options o) { NormFaceLoss.copy(o, options); return (B) this; }
     }
 }

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,7 +24,7 @@ class FloatOverflowTest {
     private static final String BEYOND = ", beyond the float32 range (3.4028235E38): ";
 
     private static LossResult compute(String spec, float[][] logits, int... labels) {
-        return LossSpec.parse(spec).create().compute(LossInput.builder().logits(logits).labels(labels).build());
+        return AnyLoss.compute(LossRegistry.create(spec), LossInput.builder().logits(logits).labels(labels).build());
     }
 
     @Test
@@ -137,8 +138,8 @@ class FloatOverflowTest {
 
     @Test
     void aLossThatFitsWithAGradientThatFitsIsComputed() {
-        Loss loss = LossSpec.parse("softmax_cross_entropy:reduction=sum").create();
-        LossResult r = loss.compute(LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
+        Loss loss = LossRegistry.create("softmax_cross_entropy:reduction=sum");
+        LossResult r = AnyLoss.compute(loss, LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
         assertEquals(3.4e38, r.loss(), 1e33);
         assertAllFinite(r.gradLogits(), "gradient");
     }

@@ -10,8 +10,9 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 import dev.softmaxlosses.testing.Random2;
 import dev.softmaxlosses.testing.ReferenceLogitLosses;
 
@@ -43,8 +44,8 @@ class LogitLossesTest {
     private static void assertMatches(String spec, float[] z, float[] teacher, int rows, int cols, int[] labels,
                                       boolean normaliseByAll, RowReference ref, double abs) {
         for (Reduction reduction : Reduction.values()) {
-            Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName()).create();
-            LossResult r = loss.compute(input(z, teacher, rows, cols, labels));
+            Loss loss = LossRegistry.create(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName());
+            LossResult r = AnyLoss.compute(loss, input(z, teacher, rows, cols, labels));
             double total = 0;
             int counted = 0;
             double[][] grads = new double[rows][cols];
@@ -121,7 +122,7 @@ class LogitLossesTest {
     }
 
     private static LossResult run(String spec, float[] z, int rows, int cols, int... labels) {
-        return LossSpec.parse(spec).create().compute(input(z, null, rows, cols, labels));
+        return AnyLoss.compute(LossRegistry.create(spec), input(z, null, rows, cols, labels));
     }
 
     @Test
@@ -189,7 +190,7 @@ class LogitLossesTest {
         float[] z = Random2.uniform(random, 5, 6, 3);
         float[] t = Random2.uniform(random, 5, 6, 3);
         int[] labels = Random2.labels(random, 5, 6);
-        LossResult d = LossSpec.parse("distillation:alpha=0").create().compute(input(z, t, 5, 6, labels));
+        LossResult d = AnyLoss.compute(LossRegistry.create("distillation:alpha=0"), input(z, t, 5, 6, labels));
         LossResult ce = run("softmax_cross_entropy", z, 5, 6, labels);
         assertClose(ce.loss(), d.loss(), 1e-6, 1e-7, "loss");
         for (int i = 0; i < z.length; i++) {
@@ -201,7 +202,7 @@ class LogitLossesTest {
     void distillationSoftTermVanishesWhenStudentEqualsTeacher() {
         Random random = new Random(14);
         float[] z = Random2.uniform(random, 4, 7, 20);
-        LossResult d = LossSpec.parse("distillation:alpha=1,temperature=3").create().compute(LossInput.builder()
+        LossResult d = AnyLoss.compute(LossRegistry.create("distillation:alpha=1,temperature=3"), LossInput.builder()
                 .logits(new FloatMatrix(z, 4, 7)).teacherLogits(new FloatMatrix(z.clone(), 4, 7)).build());
         assertEquals(0.0, d.loss(), 1e-12);
         for (float g : d.gradLogits()) {
@@ -213,8 +214,7 @@ class LogitLossesTest {
     void distillationKeepsTheSoftTermOfIgnoredSamples() {
         float[] z = {1, 2, 3, 3, 2, 1};
         float[] t = {3, 2, 1, 3, 2, 1};
-        LossResult d = LossSpec.parse("distillation:alpha=0.5,reduction=none").create()
-                .compute(input(z, t, 2, 3, new int[] {-100, 0}));
+        LossResult d = AnyLoss.compute(LossRegistry.create("distillation:alpha=0.5,reduction=none"), input(z, t, 2, 3, new int[] {-100, 0}));
         assertTrue(d.losses()[0] > 0, "the soft term of an unlabelled sample counts");
         double[] g = new double[3];
         double expected = ReferenceLogitLosses.distillation(new double[] {1, 2, 3}, new double[] {3, 2, 1}, -1, 4, 0.5, g);
@@ -226,7 +226,7 @@ class LogitLossesTest {
     @Test
     void distillationFinalLogitsAreStudentOverTemperature() {
         float[] z = {2, 4, 8};
-        LossResult d = LossSpec.parse("distillation:temperature=2").create().compute(input(z, z.clone(), 1, 3, new int[] {0}));
+        LossResult d = AnyLoss.compute(LossRegistry.create("distillation:temperature=2"), input(z, z.clone(), 1, 3, new int[] {0}));
         assertArrayEquals(new float[] {1, 2, 4}, d.logits());
     }
 
@@ -264,7 +264,7 @@ class LogitLossesTest {
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.probabilities(), spec + " probabilities");
         }
-        LossResult d = LossSpec.parse("distillation").create().compute(input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
+        LossResult d = AnyLoss.compute(LossRegistry.create("distillation"), input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
         assertAllFinite(d.gradLogits(), "distillation grad");
     }
 
@@ -319,11 +319,11 @@ class LogitLossesTest {
         labels[17] = -100;
         labels[20] = 2;
         z[20 * cols + 9] = NEG_INF;
-        Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=sum").create();
-        LossResult batch = loss.compute(input(z, null, rows, cols, labels));
+        Loss loss = LossRegistry.create(spec + (spec.contains(":") ? "," : ":") + "reduction=sum");
+        LossResult batch = AnyLoss.compute(loss, input(z, null, rows, cols, labels));
         for (int n = 0; n < rows; n++) {
             float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);
-            LossResult single = loss.compute(input(row, null, 1, cols, new int[] {labels[n]}));
+            LossResult single = AnyLoss.compute(loss, input(row, null, 1, cols, new int[] {labels[n]}));
             assertEquals(single.losses()[0], batch.losses()[n], spec + " loss of row " + n);
             assertArrayEquals(single.gradLogits(), java.util.Arrays.copyOfRange(batch.gradLogits(), n * cols, (n + 1) * cols),
                     spec + " gradient of row " + n);
@@ -332,7 +332,7 @@ class LogitLossesTest {
         z[21 * cols + cols - 2] = Float.NaN;
         LossResult partial = LossResult.forLogits(rows, cols);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> loss.compute(input(z, null, rows, cols, labels), partial));
+                () -> AnyLoss.compute(loss, input(z, null, rows, cols, labels), partial));
         assertEquals("logits[21][" + (cols - 2) + "] is NaN; inputs must be finite numbers (-Infinity is allowed only to mask a class)",
                 e.getMessage());
         assertArrayEquals(java.util.Arrays.copyOf(batch.gradLogits(), 21 * cols),

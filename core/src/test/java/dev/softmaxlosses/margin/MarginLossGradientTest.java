@@ -4,8 +4,9 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.check.GradientChecker;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 import dev.softmaxlosses.testing.Random2;
 
 import java.util.Random;
@@ -30,11 +31,11 @@ class MarginLossGradientTest {
             "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1"};
 
     private static Loss loss(String spec) {
-        return LossSpec.parse(spec).create();
+        return LossRegistry.create(spec);
     }
 
     private static LossResult compute(Loss loss, float[] x, float[] w, int[] labels, float[] classWeights) {
-        return loss.compute(LossInput.builder().features(new FloatMatrix(x, N, D)).weights(new FloatMatrix(w, C, D))
+        return AnyLoss.compute(loss, LossInput.builder().features(new FloatMatrix(x, N, D)).weights(new FloatMatrix(w, C, D))
                 .labels(labels).classWeights(classWeights).build());
     }
 

@@ -11,7 +11,8 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.AnyLoss;
 import dev.softmaxlosses.testing.Random2;
 
 import java.util.Random;
@@ -24,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MarginLossTest {
 
     private static LossResult run(String spec, float[] x, int n, float[] w, int c, int d, int... labels) {
-        return LossSpec.parse(spec).create().compute(LossInput.builder().features(new FloatMatrix(x, n, d))
+        return AnyLoss.compute(LossRegistry.create(spec), LossInput.builder().features(new FloatMatrix(x, n, d))
                 .weights(new FloatMatrix(w, c, d)).labels(labels).build());
     }
 
@@ -97,7 +98,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) (dot / Math.sqrt(norm));
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = AnyLoss.compute(LossRegistry.create("softmax_cross_entropy"), LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), sphere.loss(), 1e-5, 1e-7, "loss");
         for (int i = 0; i < logits.length; i++) {
             assertClose(logits[i], sphere.logits()[i], 1e-5, 1e-6, "logits[" + i + "]");
@@ -117,7 +118,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) dot;
             }
         }
-        LossResult plain = LossSpec.parse("softmax_cross_entropy").create().compute(LossInput.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = AnyLoss.compute(LossRegistry.create("softmax_cross_entropy"), LossInput.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), l.loss(), 1e-5, 1e-7, "loss");
         // d/dx of W x is W^T g: compare with the plain gradient pushed through W.
         for (int n = 0; n < 6; n++) {
@@ -273,11 +274,11 @@ class MarginLossTest {
 
     @Test
     void classWeightsAndLabelSmoothingWorkAsInTheSoftmaxLoss() {
-        Loss cos = LossSpec.parse("cosface:s=10,label_smoothing=0.1").create();
+        Loss cos = LossRegistry.create("cosface:s=10,label_smoothing=0.1");
         float[] classWeights = {1, 2, 0.5f, 1, 3};
-        LossResult r = cos.compute(LossInput.builder().features(new FloatMatrix(x, 6, 4)).weights(new FloatMatrix(w, 5, 4))
+        LossResult r = AnyLoss.compute(cos, LossInput.builder().features(new FloatMatrix(x, 6, 4)).weights(new FloatMatrix(w, 5, 4))
                 .labels(labels).classWeights(classWeights).build());
-        LossResult plain = LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create().compute(LossInput.builder()
+        LossResult plain = AnyLoss.compute(LossRegistry.create("softmax_cross_entropy:label_smoothing=0.1"), LossInput.builder()
                 .logits(new FloatMatrix(r.logits().clone(), 6, 5)).labels(labels).classWeights(classWeights).build());
         assertClose(plain.loss(), r.loss(), 1e-6, 1e-7, "the same cross-entropy on the final logits");
     }
@@ -291,29 +292,29 @@ class MarginLossTest {
 
     @Test
     void rejectsBadInput() {
-        Loss arc = LossSpec.parse("arcface").create();
-        assertRejected(() -> arc.compute(LossInput.builder().weights(new float[][] {{1, 2}}).labels(0).build()), "arcface needs features");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).labels(0).build()), "arcface needs weights");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}}).build()),
+        Loss arc = LossRegistry.create("arcface");
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().weights(new float[][] {{1, 2}}).labels(0).build()), "arcface needs features");
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).labels(0).build()), "arcface needs weights");
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}}).build()),
                 "arcface needs labels");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2, 3}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2, 3}}).weights(new float[][] {{1, 2}})
                 .labels(0).build()), "features has 3 columns, expected 2 (the columns of weights)");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, Float.NaN}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, Float.NaN}}).weights(new float[][] {{1, 2}})
                 .labels(0).build()), "features[0][1] is NaN");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}})
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2}})
                 .weights(new float[][] {{1, Float.NEGATIVE_INFINITY}}).labels(0).build()), "weights[0][1] is -Infinity");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
                 .labels(1).build()), "labels[0] = 1 is out of range");
-        assertRejected(() -> arc.compute(LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
+        assertRejected(() -> AnyLoss.compute(arc, LossInput.builder().features(new float[][] {{1, 2}}).weights(new float[][] {{1, 2}})
                 .labels(0).logits(new float[][] {{1}}).build()), "arcface does not take logits");
-        assertRejected(() -> LossSpec.parse("arcface:m=4").create(), "m must be in [0, pi), got 4.0");
-        assertRejected(() -> LossSpec.parse("sphereface:m=1.5").create(), "parameter m of sphereface must be an integer, got '1.5'");
-        assertRejected(() -> LossSpec.parse("sphereface:m=0").create(), "m must be an integer >= 1 and <= 4096, got 0");
-        assertRejected(() -> LossSpec.parse("lsoftmax:lambda=-1").create(), "lambda must be a finite number >= 0, got -1.0");
-        assertRejected(() -> LossSpec.parse("cosface:s=0").create(), "s must be a finite number > 0, got 0.0");
-        assertRejected(() -> LossSpec.parse("cosface:gradient=straight_through").create(),
+        assertRejected(() -> LossRegistry.create("arcface:m=4"), "m must be in [0, pi), got 4.0");
+        assertRejected(() -> LossRegistry.create("sphereface:m=1.5"), "parameter m of sphereface must be an integer, got '1.5'");
+        assertRejected(() -> LossRegistry.create("sphereface:m=0"), "m must be an integer >= 1 and <= 4096, got 0");
+        assertRejected(() -> LossRegistry.create("lsoftmax:lambda=-1"), "lambda must be a finite number >= 0, got -1.0");
+        assertRejected(() -> LossRegistry.create("cosface:s=0"), "s must be a finite number > 0, got 0.0");
+        assertRejected(() -> LossRegistry.create("cosface:gradient=straight_through"),
                 "gradient=straight_through is not offered by cosface; it has only gradient=exact");
-        assertRejected(() -> LossSpec.parse("arcface:gradient=sphereface_normalized").create(),
+        assertRejected(() -> LossRegistry.create("arcface:gradient=sphereface_normalized"),
                 "gradient=sphereface_normalized is not offered by arcface; it offers exact and straight_through");
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.Random2;
 
 import java.util.Random;
@@ -36,7 +36,7 @@ class StreamingMarginHeadTest {
         for (int j = 0; j < c; j++) {
             classWeights[j] = Math.abs(classWeights[j]) + 0.1f;
         }
-        MarginLoss loss = (MarginLoss) LossSpec.parse(spec).create();
+        MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
         LossInput input = LossInput.builder().features(new FloatMatrix(x, n, d)).weights(new FloatMatrix(w, c, d))
                 .labels(labels).classWeights(classWeights).build();
         LossResult whole = loss.compute(input);

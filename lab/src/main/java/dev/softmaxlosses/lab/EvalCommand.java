@@ -12,6 +12,7 @@ import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.spec.LossRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -72,7 +73,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            Loss defaultLoss = loss == null ? null : LossSpec.parse(loss).create();
+            Loss defaultLoss = loss == null ? null : LossRegistry.create(loss);
             requireReadableInput();
             requireWritableTarget();
             boolean jsonl = input.getFileName() != null
@@ -162,7 +163,7 @@ final class EvalCommand implements Callable<Integer> {
         Loss chosen = defaultLoss;
         String own = c.loss();
         if (own != null) {
-            chosen = LossSpec.parse(own).create();
+            chosen = LossRegistry.create(own);
         }
         if (chosen == null) {
             throw new BadInputException("no loss given: pass --loss SPEC or give the case a \"loss\" field");

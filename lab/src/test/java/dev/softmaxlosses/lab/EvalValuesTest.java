@@ -5,7 +5,7 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.spec.LossRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -371,7 +371,7 @@ class EvalValuesTest {
         for (int i = 0; i < 20; i++) {
             System.arraycopy(z[i], 0, flat, i * 7, 7);
         }
-        ((LogitLoss) LossSpec.parse(spec).create()).compute(LossInput.of(new FloatMatrix(flat, 20, 7), y), r);
+        ((LogitLoss) LossRegistry.create(spec)).compute(LossInput.of(new FloatMatrix(flat, 20, 7), y), r);
 
         assertEquals(r.loss(), got.get("loss").doubleValue(), "the reduced loss is a double, written exactly");
         assertBits("losses", r.losses(), got.get("losses"));
