@@ -6,6 +6,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import dev.softmaxlosses.logits.DistillationLoss;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;
+import dev.softmaxlosses.logits.Softmax;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
 import dev.softmaxlosses.margin.ArcFaceLoss;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.softmaxlosses.check.GradientChecker;
 import dev.softmaxlosses.logits.FocalLoss;
+import dev.softmaxlosses.logits.Softmax;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.NormFaceLoss;

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.bench;
 
-import dev.softmaxlosses.LossSpec;
-import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.Vectorization;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.LseHingeLoss;
 import dev.softmaxlosses.logits.MaxHingeLoss;
@@ -60,7 +59,7 @@ public class LogitLossBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        System.setProperty(KernelProvider.PROPERTY, "simd");
+        System.setProperty(Vectorization.PROPERTY, "simd");
         int[] dims = Shapes.parse(shape);
         rows = dims[0];
         cols = dims[1];

@@ -4,7 +4,6 @@ import dev.ludovic.netlib.blas.BLAS;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 import dev.softmaxlosses.spec.LossRegistry;

@@ -3,7 +3,6 @@ package dev.softmaxlosses.bench;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 import dev.softmaxlosses.spec.LossRegistry;

@@ -9,7 +9,6 @@ import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.spec.LossRegistry;

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.Loss;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.report.Report;
 import dev.softmaxlosses.lab.report.ReportContext;
