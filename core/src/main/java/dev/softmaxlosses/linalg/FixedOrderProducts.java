@@ -66,7 +66,33 @@ final class FixedOrderProducts implements MatrixProducts {
             int run = run(width, n, k);
             for (int r = 0; r < n; r++) {
                 int aRow = r * k;
-                for (int j = j0; j < j0 + width; j++) {
+                int o = r * m;
+                int j = j0;
+                // Four outputs at a time: four independent chains of additions, each still in order.
+                for (; j + 4 <= j0 + width; j += 4) {
+                    int b0 = bOff + j * k;
+                    float c0 = 0f, c1 = 0f, c2 = 0f, c3 = 0f;
+                    for (int i0 = 0; i0 < k; i0 += run) {
+                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+                        for (int i = i0, end = Math.min(i0 + run, k); i < end; i++) {
+                            float ai = a[aRow + i];
+                            s0 = Math.fma(ai, b[b0 + i], s0);
+                            s1 = Math.fma(ai, b[b0 + k + i], s1);
+                            s2 = Math.fma(ai, b[b0 + 2 * k + i], s2);
+                            s3 = Math.fma(ai, b[b0 + 3 * k + i], s3);
+                        }
+                        if (blocked) {
+                            c0 += s0; c1 += s1; c2 += s2; c3 += s3;
+                        } else {
+                            c0 = s0; c1 = s1; c2 = s2; c3 = s3;
+                        }
+                    }
+                    out[o + j] = c0;
+                    out[o + j + 1] = c1;
+                    out[o + j + 2] = c2;
+                    out[o + j + 3] = c3;
+                }
+                for (; j < j0 + width; j++) {
                     int bRow = bOff + j * k;
                     float c = 0f;
                     if (!blocked) {
@@ -76,7 +102,7 @@ final class FixedOrderProducts implements MatrixProducts {
                             c += dot(a, aRow + i0, b, bRow + i0, Math.min(run, k - i0));
                         }
                     }
-                    out[r * m + j] = c;
+                    out[o + j] = c;
                 }
             }
         }
