@@ -10,8 +10,11 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.jar.JarFile;
 
 import org.junit.jupiter.api.Test;
 
@@ -23,14 +26,20 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
     /** Core's main classes, from where {@link Loss} was loaded (so not simd's, when simd runs this suite). */
-    private static final JavaClasses CORE = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPath(coreClasses());
+    private static final JavaClasses CORE = coreClasses();
 
-    private static Path coreClasses() {
+    /** A directory in a reactor's test phase, core's jar after it is packaged (simd's run under {@code verify}). */
+    private static JavaClasses coreClasses() {
+        ClassFileImporter importer = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS);
         try {
-            return Path.of(Loss.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (URISyntaxException e) {
+            Path location = Path.of(Loss.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isRegularFile(location)) {
+                try (JarFile jar = new JarFile(location.toFile())) {
+                    return importer.importJar(jar);
+                }
+            }
+            return importer.importPath(location);
+        } catch (URISyntaxException | IOException e) {
             throw new IllegalStateException(e);
         }
     }
