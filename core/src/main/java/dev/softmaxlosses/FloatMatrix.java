@@ -1,7 +1,5 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.Checks;
-
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -15,6 +13,13 @@ import java.util.Objects;
  */
 public record FloatMatrix(float[] data, int rows, int cols) {
 
+    /**
+     * The most values one matrix (one Java array) holds, {@code Integer.MAX_VALUE - 8}: a few header
+     * words below {@code Integer.MAX_VALUE}, which the JVM refuses even with memory to spare (as
+     * {@code ArrayList} knows). The library allocates no longer array.
+     */
+    public static final int MAX_VALUES = Integer.MAX_VALUE - 8;
+
     public FloatMatrix {
         checkShape(data, rows, cols);
     }
@@ -27,6 +32,25 @@ public record FloatMatrix(float[] data, int rows, int cols) {
             throw new IllegalArgumentException(
                     "a " + rows + "x" + cols + " matrix needs " + (long) rows * cols + " values, got " + data.length);
         }
+    }
+
+    /**
+     * A count of values that one array must hold: above {@link #MAX_VALUES} it is an error saying what
+     * needed them (with its shape) and how many, before anything is allocated.
+     *
+     * @param what   what needs the values, with its shape: {@code "a 70000x70000 result"}
+     * @param values the count, as a {@code long} product of the shape
+     * @param advice what to do instead, or an empty string
+     * @return the count as an {@code int}
+     * @throws IllegalArgumentException {@code what needs N values, more than a Java array holds (2147483639)},
+     *                                  followed by the advice
+     */
+    public static int requireLength(String what, long values, String advice) {
+        if (values > MAX_VALUES) {
+            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
+                    + MAX_VALUES + ")" + advice);
+        }
+        return (int) values;
     }
 
     /**
@@ -45,7 +69,7 @@ public record FloatMatrix(float[] data, int rows, int cols) {
                         name + "[" + r + "] has " + rows[r].length + " values, expected " + cols + " (the length of " + name + "[0])");
             }
         }
-        float[] data = new float[Checks.requireArrayLength("a " + rows.length + "x" + cols + " " + name,
+        float[] data = new float[requireLength("a " + rows.length + "x" + cols + " " + name,
                 (long) rows.length * cols, "")];
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(rows[r], 0, data, r * cols, cols);
@@ -61,7 +85,7 @@ public record FloatMatrix(float[] data, int rows, int cols) {
     /** A new zero matrix; a negative shape, or more values than a Java array holds, is an error. */
     public static FloatMatrix zeros(int rows, int cols) {
         requireNonNegative(rows, cols);
-        return new FloatMatrix(new float[Checks.requireArrayLength("a " + rows + "x" + cols + " matrix",
+        return new FloatMatrix(new float[requireLength("a " + rows + "x" + cols + " matrix",
                 (long) rows * cols, "")], rows, cols);
     }
 

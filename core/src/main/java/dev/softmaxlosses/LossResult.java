@@ -83,7 +83,7 @@ public final class LossResult {
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols);
         }
-        Checks.requireArrayLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols, "");
+        FloatMatrix.requireLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols, "");
     }
 
     /**

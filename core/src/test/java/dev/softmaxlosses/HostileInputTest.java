@@ -1,11 +1,12 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 
@@ -70,7 +71,7 @@ class HostileInputTest {
             String what = spec + " on " + describe(input);
             List<LossResult> results = new ArrayList<>();
             try {
-                Loss loss = LossSpec.parse(spec).create();
+                Loss loss = LossRegistry.create(spec);
                 if (loss instanceof MarginLoss marginLoss) {
                     FeatureBatch batch = new FeatureBatch(input.features(), input.weights(), input.labels(),
                             input.classWeights());

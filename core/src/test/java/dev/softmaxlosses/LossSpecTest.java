@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.text.Text;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.Map;
@@ -16,10 +17,10 @@ class LossSpecTest {
 
     @Test
     void parsesANameAndParameters() {
-        LossSpec spec = LossSpec.parse(" softmax_cross_entropy:label_smoothing=0.1, ignore_index=-1,reduction=sum ");
+        LossSpec spec = LossRegistry.parse(" softmax_cross_entropy:label_smoothing=0.1, ignore_index=-1,reduction=sum ");
         assertEquals("softmax_cross_entropy", spec.name());
         assertEquals(Map.of("label_smoothing", "0.1", "ignore_index", "-1", "reduction", "sum"), spec.parameters());
-        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) spec.create();
+        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) LossRegistry.create(spec);
         assertEquals(0.1f, loss.labelSmoothing());
         assertEquals(-1, loss.ignoreIndex());
         assertEquals(Reduction.SUM, loss.reduction());
@@ -27,7 +28,7 @@ class LossSpecTest {
 
     @Test
     void aBareNameGivesTheDefaults() {
-        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) LossSpec.parse("softmax_cross_entropy").create();
+        SoftmaxCrossEntropyLoss loss = (SoftmaxCrossEntropyLoss) LossRegistry.create("softmax_cross_entropy");
         assertEquals(1f, loss.temperature());
         assertEquals(-100, loss.ignoreIndex());
         assertEquals(Reduction.MEAN, loss.reduction());
@@ -35,77 +36,77 @@ class LossSpecTest {
 
     @Test
     void aLossSpecReadsBackToAnEqualLoss() {
-        Loss loss = LossSpec.parse("softmax_cross_entropy:temperature=2,class_balance=batch").create();
-        assertEquals(loss.spec(), LossSpec.parse(loss.spec().toString()).create().spec());
+        Loss loss = LossRegistry.create("softmax_cross_entropy:temperature=2,class_balance=batch");
+        assertEquals(loss.spec(), LossRegistry.create(loss.spec().toString()).spec());
     }
 
     @Test
     void rejectsAnUnknownLossListingTheValidOnes() {
-        assertRejected(() -> LossSpec.parse("softmax_entropy"), "unknown loss 'softmax_entropy'; valid losses: softmax_cross_entropy");
+        assertRejected(() -> LossRegistry.parse("softmax_entropy"), "unknown loss 'softmax_entropy'; valid losses: softmax_cross_entropy");
     }
 
     @Test
     void rejectsAnUnknownParameterListingTheValidOnes() {
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:smoothing=0.1"),
+        assertRejected(() -> LossRegistry.parse("softmax_cross_entropy:smoothing=0.1"),
                 "unknown parameter 'smoothing' for softmax_cross_entropy; valid parameters: temperature, label_smoothing, "
                         + "class_balance, ignore_index, reduction");
     }
 
     @Test
     void rejectsMalformedParameters() {
-        assertRejected(() -> LossSpec.parse(""), "empty loss spec");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature"), "parameter 'temperature' of softmax_cross_entropy has no value");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1,temperature=2"), "is given twice");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1,"), "empty parameter");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature="), "has an empty value");
+        assertRejected(() -> LossRegistry.parse(""), "empty loss spec");
+        assertRejected(() -> LossRegistry.parse("softmax_cross_entropy:temperature"), "parameter 'temperature' of softmax_cross_entropy has no value");
+        assertRejected(() -> LossRegistry.parse("softmax_cross_entropy:temperature=1,temperature=2"), "is given twice");
+        assertRejected(() -> LossRegistry.parse("softmax_cross_entropy:temperature=1,"), "empty parameter");
+        assertRejected(() -> LossRegistry.parse("softmax_cross_entropy:temperature="), "has an empty value");
     }
 
     @Test
     void rejectsBadValuesNamingTheParameter() {
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=abc").create(),
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:temperature=abc"),
                 "parameter temperature of softmax_cross_entropy must be a number, got 'abc'");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:reduction=avg").create(),
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:reduction=avg"),
                 "parameter reduction of softmax_cross_entropy must be one of mean, sum, none, got 'avg'");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:ignore_index=1.5").create(),
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:ignore_index=1.5"),
                 "parameter ignore_index of softmax_cross_entropy must be an integer, got '1.5'");
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=-2").create(),
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:temperature=-2"),
                 "temperature must be a finite number > 0, got -2.0");
     }
 
     @Test
     void rejectsControlCharactersShowingThemEscaped() {
-        IllegalArgumentException e = assertRejected(() -> LossSpec.parse("distillation:temperature=1\u001b"),
+        IllegalArgumentException e = assertRejected(() -> LossRegistry.parse("distillation:temperature=1\u001b"),
                 "loss spec 'distillation:temperature=1\\u001b' has the control character \\u001b at index 26; "
                         + "a spec is one line of printable text");
         assertOneLine(e.getMessage());
-        assertOneLine(assertRejected(() -> LossSpec.parse("focal\n:gamma=1"), "\\u000a at index 5").getMessage());
-        assertOneLine(assertRejected(() -> LossSpec.parse("focal:gamma=\t1"), "\\u0009 at index 12").getMessage());
-        assertOneLine(assertRejected(() -> LossSpec.parse("focal:gamma=1\u2028"), "\\u2028 at index 13").getMessage());
+        assertOneLine(assertRejected(() -> LossRegistry.parse("focal\n:gamma=1"), "\\u000a at index 5").getMessage());
+        assertOneLine(assertRejected(() -> LossRegistry.parse("focal:gamma=\t1"), "\\u0009 at index 12").getMessage());
+        assertOneLine(assertRejected(() -> LossRegistry.parse("focal:gamma=1\u2028"), "\\u2028 at index 13").getMessage());
     }
 
     @Test
     void shortensEchoedTextToItsFirstSixtyCharacters() {
         String name = "x".repeat(1 << 20);
-        String message = assertRejected(() -> LossSpec.parse(name),
+        String message = assertRejected(() -> LossRegistry.parse(name),
                 "unknown loss '" + "x".repeat(60) + "... (1048576 characters)'; valid losses: softmax_cross_entropy").getMessage();
         assertTrue(message.length() < 400, message.length() + " characters");
         String key = "k".repeat(100_000);
-        assertTrue(assertRejected(() -> LossSpec.parse("focal:" + key + "=1"),
+        assertTrue(assertRejected(() -> LossRegistry.parse("focal:" + key + "=1"),
                 "unknown parameter '" + "k".repeat(60) + "... (100000 characters)' for focal").getMessage().length() < 400);
-        assertTrue(assertRejected(() -> LossSpec.parse("focal:" + key),
+        assertTrue(assertRejected(() -> LossRegistry.parse("focal:" + key),
                 "parameter '" + "k".repeat(60) + "... (100000 characters)' of focal has no value").getMessage().length() < 400);
         String value = "9".repeat(100_000) + "x";
-        assertTrue(assertRejected(() -> LossSpec.parse("focal:gamma=" + value).create(),
+        assertTrue(assertRejected(() -> LossRegistry.create("focal:gamma=" + value),
                 "parameter gamma of focal must be a number, got '" + "9".repeat(60) + "... (100001 characters)'")
                 .getMessage().length() < 400);
-        assertTrue(assertRejected(() -> LossSpec.parse("focal:gamma=1,," + key),
+        assertTrue(assertRejected(() -> LossRegistry.parse("focal:gamma=1,," + key),
                 "empty parameter in loss spec 'focal:gamma=1,,kkk").getMessage().length() < 400);
     }
 
     @Test
     void escapesInvisibleCharactersInEchoedText() {
-        assertRejected(() -> LossSpec.parse("foc\u202eal"), "unknown loss 'foc\\u202eal'");
-        assertRejected(() -> new LossSpec("a\nb", Map.of()).create(), "unknown loss 'a\\u000ab'");
+        assertRejected(() -> LossRegistry.parse("foc\u202eal"), "unknown loss 'foc\\u202eal'");
+        assertRejected(() -> LossRegistry.create(new LossSpec("a\nb", Map.of())), "unknown loss 'a\\u000ab'");
     }
 
     @Test

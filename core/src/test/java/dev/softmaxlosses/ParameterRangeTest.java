@@ -1,5 +1,7 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.logits.Softmax;
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FeatureBatch;
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
@@ -39,7 +41,7 @@ class ParameterRangeTest {
             "combined_margin:m1=1e39|m1|combined_margin|1e39",
             "focal:gamma=NaN|gamma|focal|NaN"})
     void rejectsSpecNumbersOutsideTheFloat32Range(String spec, String parameter, String loss, String value) {
-        assertRejected(() -> LossSpec.parse(spec).create(), "parameter " + parameter + " of " + loss
+        assertRejected(() -> LossRegistry.create(spec), "parameter " + parameter + " of " + loss
                 + " must be a finite number within the float32 range " + RANGE + ", got '" + value + "'");
     }
 
@@ -68,7 +70,7 @@ class ParameterRangeTest {
         String below = " is below 2^-126 (1.1754944E-38): the logits are multiplied by 1 / temperature, which must be a float32 number";
         assertRejected(() -> SoftmaxCrossEntropyLoss.builder().temperature(1e-40).build(), "temperature = 1.0E-40" + below);
         assertRejected(() -> DistillationLoss.builder().temperature(1e-300).build(), "temperature = 1.0E-300" + below);
-        assertRejected(() -> LossSpec.parse("softmax_cross_entropy:temperature=1e-39").create(), "temperature = 1.0E-39" + below);
+        assertRejected(() -> LossRegistry.create("softmax_cross_entropy:temperature=1e-39"), "temperature = 1.0E-39" + below);
         FloatMatrix logits = new FloatMatrix(new float[] {0, 0, Float.NEGATIVE_INFINITY}, 1, 3);
         assertRejected(() -> Softmax.softmax(logits, 1e-39), "temperature = 1.0E-39" + below);
         assertRejected(() -> Softmax.logSumExp(logits, 1e39), "temperature = 1.0E39 is outside the float32 range");
@@ -78,12 +80,12 @@ class ParameterRangeTest {
 
     @Test
     void theIntegerMarginOfTheMultiplicativeLossesIsAtMost4096() {
-        assertRejected(() -> LossSpec.parse("sphereface:m=2147483647").create(), "m must be an integer >= 1 and <= 4096, got 2147483647");
-        assertRejected(() -> LossSpec.parse("lsoftmax:m=4097").create(), "m must be an integer >= 1 and <= 4096, got 4097");
+        assertRejected(() -> LossRegistry.create("sphereface:m=2147483647"), "m must be an integer >= 1 and <= 4096, got 2147483647");
+        assertRejected(() -> LossRegistry.create("lsoftmax:m=4097"), "m must be an integer >= 1 and <= 4096, got 4097");
         assertRejected(() -> LSoftmaxLoss.builder().margin(-3).build(), "m must be an integer >= 1 and <= 4096, got -3");
         FeatureBatch input = FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 0.5f}, {-0.3f, 2}}), FloatMatrix.of("weights", new float[][] {{1, 0}, {0, 1}, {0.6f, -0.8f}}), new int[] {0, 2});
         for (String spec : new String[] {"sphereface:m=4096", "lsoftmax:m=4096"}) {
-            LossResult r = ((FeatureLoss) LossSpec.parse(spec).create()).compute(input);
+            LossResult r = ((FeatureLoss) LossRegistry.create(spec)).compute(input);
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.gradFeatures(), spec + " grad_features");
             assertAllFinite(r.gradWeights(), spec + " grad_weights");

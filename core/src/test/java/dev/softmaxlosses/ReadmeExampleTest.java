@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,7 @@ class ReadmeExampleTest {
         loss.compute(batch, all);                       // also the final logits() and probabilities()
         float[] probabilities = all.probabilities();
 
-        LogitLoss fromSpec = (LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create();
+        LogitLoss fromSpec = (LogitLoss) LossRegistry.create("softmax_cross_entropy:label_smoothing=0.1");
         // example:end
 
         Expected ref = ReferenceCrossEntropy.compute(new double[][] {{2, 0.5, -1}, {0.1, 0.2, 3}},

@@ -1,5 +1,7 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.logits.Softmax;
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LogitBatch;
 
@@ -55,7 +57,7 @@ class SizeLimitsTest {
     @Test
     void rejectsAMarginBatchWhoseLogitsAreLargerThanAnArray() {
         FeatureBatch input = FeatureBatch.of(FloatMatrix.zeros(70000, 1), FloatMatrix.zeros(70000, 1), new int[70000]);
-        assertRejected(() -> ((FeatureLoss) LossSpec.parse("normface").create()).compute(input),
+        assertRejected(() -> ((FeatureLoss) LossRegistry.create("normface")).compute(input),
                 "70000 features and 70000 classes make 70000x70000 logits: that needs 4900000000 values, " + TOO_MANY
                         + "; compute the loss with a StreamingMarginHead, which holds N x block values");
         MarginLoss loss = NormFaceLoss.builder().build();

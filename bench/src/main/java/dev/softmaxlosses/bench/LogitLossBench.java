@@ -1,13 +1,13 @@
 package dev.softmaxlosses.bench;
 
-import dev.softmaxlosses.LossSpec;
-import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.Vectorization;
 import dev.softmaxlosses.logits.FocalLoss;
 import dev.softmaxlosses.logits.LseHingeLoss;
 import dev.softmaxlosses.logits.MaxHingeLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
+import dev.softmaxlosses.spec.LossRegistry;
 
 import java.util.concurrent.TimeUnit;
 
@@ -59,14 +59,14 @@ public class LogitLossBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        System.setProperty(KernelProvider.PROPERTY, "simd");
+        System.setProperty(Vectorization.PROPERTY, "simd");
         int[] dims = Shapes.parse(shape);
         rows = dims[0];
         cols = dims[1];
         logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
         labels = Shapes.labels(rows, cols, 7);
         grad = new float[logits.length];
-        Object created = LossSpec.parse(loss).create();
+        Object created = LossRegistry.create(loss);
         hotPath = switch (created) {
             case SoftmaxCrossEntropyLoss l -> l::forwardBackward;
             case FocalLoss l -> l::forwardBackward;

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.bench;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureBatch;
@@ -71,7 +72,7 @@ public class MarginHeadBench {
         weights = Shapes.logits(c, d, 2);
         int[] labels = Shapes.labels(n, c, 3);
         input = FeatureBatch.of(new FloatMatrix(features, n, d), new FloatMatrix(weights, c, d), labels);
-        head = (MarginLoss) LossSpec.parse(loss).create();
+        head = (MarginLoss) LossRegistry.create(loss);
         streaming = new StreamingMarginHead(head);
         result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);
         cos = new float[n * c];

@@ -1,6 +1,6 @@
 package dev.softmaxlosses.bench;
 
-import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.Vectorization;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 
 import java.util.concurrent.TimeUnit;
@@ -51,7 +51,7 @@ public class SoftmaxCrossEntropyBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        System.setProperty(KernelProvider.PROPERTY, impl.equals("simd") ? "simd" : "scalar");
+        System.setProperty(Vectorization.PROPERTY, impl.equals("simd") ? "simd" : "scalar");
         int[] dims = Shapes.parse(shape);
         rows = dims[0];
         cols = dims[1];
@@ -59,8 +59,8 @@ public class SoftmaxCrossEntropyBench {
         labels = Shapes.labels(rows, cols, 7);
         grad = new float[logits.length];
         loss = SoftmaxCrossEntropyLoss.create();
-        if (!impl.equals("naive") && !KernelProvider.get().description().startsWith(impl)) {
-            throw new IllegalStateException("asked for " + impl + " kernels, got " + KernelProvider.get().description());
+        if (!impl.equals("naive") && !Vectorization.kernels().startsWith(impl)) {
+            throw new IllegalStateException("asked for " + impl + " kernels, got " + Vectorization.kernels());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.bench;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
@@ -30,7 +31,7 @@ public final class StreamingHeapCheck {
                 n, d, c, block, runtime.maxMemory() / 1e9);
         FeatureBatch input = FeatureBatch.of(new FloatMatrix(Shapes.logits(n, d, 1), n, d),
                 new FloatMatrix(Shapes.logits(c, d, 2), c, d), Shapes.labels(n, c, 3));
-        StreamingMarginHead head = new StreamingMarginHead((MarginLoss) LossSpec.parse("arcface").create(), block);
+        StreamingMarginHead head = new StreamingMarginHead((MarginLoss) LossRegistry.create("arcface"), block);
         LossResult result = LossResult.forStreaming(n, c, d);
         long peak = 0;
         for (int pass = 1; pass <= 3; pass++) {

@@ -11,29 +11,14 @@ import dev.softmaxlosses.kernel.KernelProvider;
  */
 public final class Checks {
 
-    /**
-     * The longest array this library allocates: a few header words below {@code Integer.MAX_VALUE},
-     * which the JVM refuses even with memory to spare (as {@code ArrayList} knows).
-     */
-    public static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+    /** The longest array this library allocates: {@link FloatMatrix#MAX_VALUES}. */
+    public static final int MAX_ARRAY_LENGTH = FloatMatrix.MAX_VALUES;
 
     private Checks() {}
 
-    /**
-     * A count of values that one array must hold: above {@link #MAX_ARRAY_LENGTH} it is an error
-     * saying what needed them (with its shape) and how many, before anything is allocated.
-     *
-     * @param what   what needs the values, with its shape: {@code "a 70000x70000 result"}
-     * @param values the count, as a {@code long} product of the shape
-     * @param advice what to do instead, or an empty string
-     * @return the count as an {@code int}
-     */
+    /** {@link FloatMatrix#requireLength}: the one rule for the length of an array, with its message. */
     public static int requireArrayLength(String what, long values, String advice) {
-        if (values > MAX_ARRAY_LENGTH) {
-            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
-                    + MAX_ARRAY_LENGTH + ")" + advice);
-        }
-        return (int) values;
+        return FloatMatrix.requireLength(what, values, advice);
     }
 
     /**

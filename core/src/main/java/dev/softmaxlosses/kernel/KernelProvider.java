@@ -1,13 +1,16 @@
 package dev.softmaxlosses.kernel;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.lang.System.Logger.Level;
 import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
  * Picks the kernels once, at first use: the Vector API twin when the {@code jdk.incubator.vector}
- * module is readable and {@code softmax-losses-simd} is on the class path, the scalar one otherwise,
+ * module is readable and {@code softmax-losses-simd} is present (on the class path, or on the module
+ * path as the module {@code dev.softmaxlosses.simd}, which provides them as a service), the scalar one otherwise,
  * logging one line that says which and how to enable SIMD (as Lucene's VectorizationProvider does).
  *
  * <p>The system property {@value #PROPERTY} chooses: {@code auto} (default), {@code scalar}, or
@@ -91,9 +94,23 @@ public final class KernelProvider {
         }
     }
 
+    /**
+     * The SIMD kernels: on the module path, the service that {@code dev.softmaxlosses.simd} provides
+     * (its presence there is what resolves it); on the class path, the class by its name.
+     */
     private static KernelSupport loadPanama() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             throw new UnsupportedOperationException("the Vector API is not enabled: " + ENABLE_HINT);
+        }
+        if (KernelProvider.class.getModule().isNamed()) {
+            try {
+                for (KernelSupport kernels : ServiceLoader.load(KernelSupport.class, KernelProvider.class.getClassLoader())) {
+                    return kernels;
+                }
+            } catch (ServiceConfigurationError e) {
+                throw started(e.getCause() == null ? e : e.getCause());
+            }
+            throw new UnsupportedOperationException("the module dev.softmaxlosses.simd is not on the module path");
         }
         Class<?> type;
         try {
@@ -104,13 +121,17 @@ public final class KernelProvider {
         try {
             return (KernelSupport) type.getMethod("create").invoke(null);
         } catch (java.lang.reflect.InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof UnsupportedOperationException unsupported) {
-                throw unsupported;
-            }
-            throw new UnsupportedOperationException("the SIMD kernels failed to start: " + cause, cause);
+            throw started(e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new UnsupportedOperationException("the SIMD kernels failed to load: " + e, e);
         }
+    }
+
+    /** Why the SIMD kernels did not start: their own UnsupportedOperationException, or what failed. */
+    private static UnsupportedOperationException started(Throwable cause) {
+        if (cause instanceof UnsupportedOperationException unsupported) {
+            return unsupported;
+        }
+        return new UnsupportedOperationException("the SIMD kernels failed to start: " + cause, cause);
     }
 }

@@ -7,7 +7,8 @@ package dev.softmaxlosses.linalg;
  *
  * <p>Implementations: {@link #netlib()} (the default: netlib's own choice, a native BLAS when the
  * machine has one, its Vector API kernels when {@code jdk.incubator.vector} is enabled, Java
- * otherwise). Implementations are stateless and safe to share between threads; they check nothing
+ * otherwise), {@link #of} (a netlib BLAS of the caller's choosing) and {@link #fixedOrder()} (plain
+ * Java whose bits do not change from run to run). Implementations are stateless and safe to share between threads; they check nothing
  * (the losses validate their inputs first).
  */
 public interface MatrixProducts {
@@ -40,6 +41,19 @@ public interface MatrixProducts {
     /** netlib's own choice of BLAS, loaded once: today's default for the margin family. */
     static MatrixProducts netlib() {
         return NetlibProducts.standard();
+    }
+
+    /**
+     * Products whose every sum is taken in one fixed order with {@link Math#fma(float, float, float)},
+     * in plain Java: the same inputs give the same bits on every run and every machine, whatever the
+     * JIT has compiled so far (netlib's Vector API kernels sum a vector's lanes in one order while
+     * interpreted and in another once compiled; a native BLAS brings its own threads and blocking).
+     * The order is that of netlib's scalar Java kernels ({@code Java11BLAS}) under {@link #of}, so
+     * the two give equal bits; about half as fast as netlib's Vector API kernels on a large product.
+     * For training runs that a seed must repeat.
+     */
+    static MatrixProducts fixedOrder() {
+        return FixedOrderProducts.INSTANCE;
     }
 
     /** The products through a netlib implementation of the caller's choosing. */

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LogitBatch;
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
@@ -47,15 +46,6 @@ public final class DistillationLoss extends LogitLossBase {
 
     public static final String NAME = "distillation";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "knowledge distillation: alpha T^2 KL(teacher || student at temperature T) + (1 - alpha) CE",
-            List.of("temperature", "alpha", "ignore_index", "reduction"),
-            p -> builder()
-                    .temperature(p.getDouble("temperature", 4))
-                    .alpha(p.getDouble("alpha", 0.9))
-                    .ignoreIndex(p.getInt("ignore_index", -100))
-                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
-                    .build());
 
     private final float temperature;
     private final double alpha;

@@ -1,13 +1,11 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,16 +35,6 @@ import java.util.Map;
 public final class FocalLoss extends LogitLossBase {
 
     public static final String NAME = "focal";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "focal loss: cross-entropy scaled by (1 - p_y)^gamma",
-            List.of("gamma", "alpha", "ignore_index", "reduction"),
-            p -> builder()
-                    .gamma(p.getDouble("gamma", 2))
-                    .alpha(p.getDouble("alpha", 1))
-                    .ignoreIndex(p.getInt("ignore_index", -100))
-                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
-                    .build());
 
     private final double gamma;
     private final double alpha;

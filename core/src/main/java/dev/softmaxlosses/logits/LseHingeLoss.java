@@ -1,6 +1,5 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -28,11 +27,6 @@ public final class LseHingeLoss extends HingeLoss {
 
     public static final String NAME = "lse_hinge";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "log-sum-exp hinge: max(0, LSE over i != y of z_i - z_y + m)",
-            List.of("margin", "ignore_index", "reduction"),
-            p -> new LseHingeLoss(p.getFloat("margin", 0f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
 
     /** The loss with margin {@code m} (finite). */

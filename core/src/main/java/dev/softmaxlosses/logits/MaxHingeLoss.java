@@ -1,6 +1,5 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -27,11 +26,6 @@ public final class MaxHingeLoss extends HingeLoss {
 
     public static final String NAME = "max_hinge";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "Crammer-Singer hinge: max(0, max over i != y of z_i - z_y + m)",
-            List.of("margin", "ignore_index", "reduction"),
-            p -> new MaxHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
 
     /** The loss with margin {@code m} (finite). */

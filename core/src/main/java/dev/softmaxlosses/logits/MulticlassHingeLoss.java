@@ -1,6 +1,5 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.kernel.KernelSupport;
 
@@ -28,11 +27,6 @@ public final class MulticlassHingeLoss extends HingeLoss {
 
     public static final String NAME = "multiclass_hinge";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "Weston-Watkins multi-class hinge: sum over i != y of max(0, z_i - z_y + m)",
-            List.of("margin", "ignore_index", "reduction"),
-            p -> new MulticlassHingeLoss(p.getFloat("margin", 1f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
 
     /** The loss with margin {@code m} (finite). */

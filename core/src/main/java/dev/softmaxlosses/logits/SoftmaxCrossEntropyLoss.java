@@ -1,7 +1,6 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LogitBatch;
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
@@ -62,17 +61,6 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
     /** The spec name. */
     public static final String NAME = "softmax_cross_entropy";
 
-    /** The registry entry of this loss. */
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "softmax cross-entropy with temperature, label smoothing, class weights and soft targets",
-            List.of("temperature", "label_smoothing", "class_balance", "ignore_index", "reduction"),
-            p -> builder()
-                    .temperature(p.getDouble("temperature", 1.0))
-                    .labelSmoothing(p.getDouble("label_smoothing", 0.0))
-                    .classBalance(p.getEnum("class_balance", ClassBalance.class, ClassBalance.NONE))
-                    .ignoreIndex(p.getInt("ignore_index", -100))
-                    .reduction(p.getEnum("reduction", Reduction.class, Reduction.MEAN))
-                    .build());
 
     /** How the per-class weights adapt to the batch. */
     public enum ClassBalance {

@@ -1,11 +1,8 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
-
-import java.util.List;
 
 /**
  * The softplus of the log-sum-exp hinge: the survey's last step, where the hinge {@code max(0, u)}
@@ -30,12 +27,6 @@ import java.util.List;
 public final class SoftplusLseLoss extends HingeLoss {
 
     public static final String NAME = "softplus_lse";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "softplus(LSE over i != y of s z_i - s (z_y - m)): the softmax loss with scale and margin",
-            List.of("margin", "scale", "ignore_index", "reduction"),
-            p -> new SoftplusLseLoss(p.getFloat("margin", 0f), p.getFloat("scale", 1f), p.getInt("ignore_index", -100),
-                    p.getEnum("reduction", Reduction.class, Reduction.MEAN)));
 
     private final float scale;
 

@@ -57,8 +57,5 @@ abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits CosFac
         /** The additive cosine margin m (default 0.35). */
         @SuppressWarnings("unchecked")
         public B margin(double margin) { this.margin = margin; return (B) this; }
-
-        @SuppressWarnings("unchecked")
-        B options(Options o) { NormFaceLoss.copy(o, options); return (B) this; }
     }
 }

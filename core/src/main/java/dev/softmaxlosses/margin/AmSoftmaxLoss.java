@@ -1,7 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
-
 /**
  * AM-Softmax (Wang, Cheng, Liu and Liu 2018, "Additive Margin Softmax for Face Verification"): an additive margin in cosine space on normalised features and class weights.
  *
@@ -14,11 +12,6 @@ import dev.softmaxlosses.LossRegistry.LossDefinition;
 public final class AmSoftmaxLoss extends AdditiveCosineMarginLoss {
 
     public static final String NAME = "am_softmax";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "additive cosine margin: s (cos_y - m)", NormFaceLoss.parameters("s", "m"),
-            p -> builder().scale(p.getDouble("s", 30)).margin(p.getDouble("m", 0.35))
-                    .options(Options.read(p).allow(NAME)).build());
 
     private AmSoftmaxLoss(Builder b) {
         super(b.options, b.scale, b.margin);

@@ -1,6 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
@@ -28,12 +27,6 @@ public final class ArcFaceLoss extends MarginLoss {
 
     public static final String NAME = "arcface";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "additive angular margin: s cos(theta + m)", NormFaceLoss.parameters("s", "m", "easy_margin"),
-            p -> builder().scale(p.getDouble("s", 64)).margin(p.getDouble("m", 0.5))
-                    .easyMargin(p.getBoolean("easy_margin", false))
-                    .options(Options.read(p).allow(NAME, Gradient.STRAIGHT_THROUGH)).build());
-
     private final double scale;
     private final double margin;
     private final boolean easyMargin;
@@ -43,7 +36,7 @@ public final class ArcFaceLoss extends MarginLoss {
     private final double fallbackShift;
 
     private ArcFaceLoss(Builder b) {
-        super(b.options, Gradient.STRAIGHT_THROUGH);
+        super(b.options);
         this.scale = Checks.requirePositive("s", b.scale);
         if (!(b.margin >= 0 && b.margin < Math.PI)) {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
@@ -65,6 +58,7 @@ public final class ArcFaceLoss extends MarginLoss {
     public boolean easyMargin() { return easyMargin; }
 
     @Override String name() { return NAME; }
+    @Override Gradient offeredGradient() { return Gradient.STRAIGHT_THROUGH; }
     @Override public double scale() { return scale; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }
@@ -119,8 +113,6 @@ public final class ArcFaceLoss extends MarginLoss {
 
         /** Use {@code phi} only where {@code cos > 0} (default false). */
         public Builder easyMargin(boolean easyMargin) { this.easyMargin = easyMargin; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
 
         public ArcFaceLoss build() { return new ArcFaceLoss(this); }
     }

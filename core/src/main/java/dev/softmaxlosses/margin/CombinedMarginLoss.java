@@ -1,6 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
@@ -24,18 +23,13 @@ public final class CombinedMarginLoss extends MarginLoss {
 
     public static final String NAME = "combined_margin";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "combined margin: s (cos(m1 theta + m2) - m3)", NormFaceLoss.parameters("s", "m1", "m2", "m3"),
-            p -> builder().scale(p.getDouble("s", 64)).margins(p.getDouble("m1", 1), p.getDouble("m2", 0.5),
-                    p.getDouble("m3", 0)).options(Options.read(p).allow(NAME, Gradient.STRAIGHT_THROUGH)).build());
-
     private final double scale;
     private final double m1;
     private final double m2;
     private final double m3;
 
     private CombinedMarginLoss(Builder b) {
-        super(b.options, Gradient.STRAIGHT_THROUGH);
+        super(b.options);
         this.scale = Checks.requirePositive("s", b.scale);
         this.m1 = Checks.requireFinite("m1", b.m1);
         this.m2 = Checks.requireFinite("m2", b.m2);
@@ -48,6 +42,7 @@ public final class CombinedMarginLoss extends MarginLoss {
     }
 
     @Override String name() { return NAME; }
+    @Override Gradient offeredGradient() { return Gradient.STRAIGHT_THROUGH; }
     @Override public double scale() { return scale; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }
@@ -103,7 +98,14 @@ public final class CombinedMarginLoss extends MarginLoss {
             return this;
         }
 
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
+        /** The multiplicative angular margin m1 (default 1). */
+        public Builder m1(double m1) { this.m1 = m1; return this; }
+
+        /** The additive angular margin m2 in radians (default 0.5). */
+        public Builder m2(double m2Radians) { this.m2 = m2Radians; return this; }
+
+        /** The additive cosine margin m3 (default 0). */
+        public Builder m3(double m3) { this.m3 = m3; return this; }
 
         public CombinedMarginLoss build() { return new CombinedMarginLoss(this); }
     }

@@ -1,7 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
-
 /**
  * CosFace (Wang et al. 2018, "CosFace: Large Margin Cosine Loss for Deep Face Recognition"): an additive margin in cosine space on normalised features and class weights.
  *
@@ -14,11 +12,6 @@ import dev.softmaxlosses.LossRegistry.LossDefinition;
 public final class CosFaceLoss extends AdditiveCosineMarginLoss {
 
     public static final String NAME = "cosface";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "additive cosine margin: s (cos_y - m)", NormFaceLoss.parameters("s", "m"),
-            p -> builder().scale(p.getDouble("s", 64)).margin(p.getDouble("m", 0.35))
-                    .options(Options.read(p).allow(NAME)).build());
 
     private CosFaceLoss(Builder b) {
         super(b.options, b.scale, b.margin);

@@ -1,6 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
@@ -19,10 +18,6 @@ import java.util.Map;
 public final class L2SoftmaxLoss extends MarginLoss {
 
     public static final String NAME = "l2_softmax";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "L2-constrained softmax: alpha x_hat . W_j", NormFaceLoss.parameters("alpha"),
-            p -> builder().alpha(p.getDouble("alpha", 16)).options(Options.read(p).allow(NAME)).build());
 
     private final double alpha;
 
@@ -59,8 +54,6 @@ public final class L2SoftmaxLoss extends MarginLoss {
 
         /** The radius alpha of the features (default 16). */
         public Builder alpha(double alpha) { this.alpha = alpha; return this; }
-
-        Builder options(Options o) { NormFaceLoss.copy(o, options); return this; }
 
         public L2SoftmaxLoss build() { return new L2SoftmaxLoss(this); }
     }

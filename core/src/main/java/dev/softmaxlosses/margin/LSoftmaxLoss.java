@@ -1,7 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
-
 /**
  * L-Softmax (Liu et al. 2016, "Large-Margin Softmax Loss for Convolutional Neural Networks"): the
  * multiplicative angular margin on the plain inner products, nothing normalised.
@@ -16,11 +14,6 @@ import dev.softmaxlosses.LossRegistry.LossDefinition;
 public final class LSoftmaxLoss extends MultiplicativeMarginLoss {
 
     public static final String NAME = "lsoftmax";
-
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "L-Softmax: ||W_y|| ||x|| (lambda c + psi(theta)) / (1 + lambda)", NormFaceLoss.parameters("m", "lambda"),
-            p -> builder().margin(p.getInt("m", 2)).lambda(p.getDouble("lambda", 0))
-                    .options(Options.read(p).allow(NAME)).build());
 
     private LSoftmaxLoss(Builder b) {
         super(b.options, b.margin, b.lambda);

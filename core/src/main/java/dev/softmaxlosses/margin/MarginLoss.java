@@ -3,7 +3,6 @@ package dev.softmaxlosses.margin;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossParameters;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
@@ -71,11 +70,11 @@ public abstract sealed class MarginLoss implements FeatureLoss
     private final Reduction reduction;
     private final Gradient gradient;
 
-    MarginLoss(Options options, Gradient... allowed) {
+    MarginLoss(Options options) {
+        requireOffered(options.gradient);
         if (options.reduction == null || options.gradient == null) {
             throw new IllegalArgumentException("reduction and gradient must not be null");
         }
-        options.allow(name(), allowed);
         Checks.requireInRange("label_smoothing", options.labelSmoothing, 0, 1);
         this.labelSmoothing = (float) options.labelSmoothing;
         this.ignoreIndex = options.ignoreIndex;
@@ -85,6 +84,25 @@ public abstract sealed class MarginLoss implements FeatureLoss
 
     /** The spec name. */
     abstract String name();
+
+    /**
+     * The gradient convention this loss offers besides {@link Gradient#EXACT}, or null for none. The
+     * constructor asks for it before the subclass is initialised: return a constant.
+     */
+    Gradient offeredGradient() {
+        return null;
+    }
+
+    /** A gradient convention the loss does not offer is an error, before any other parameter is checked. */
+    private void requireOffered(Gradient chosen) {
+        Gradient offered = offeredGradient();
+        if (chosen == null || chosen == Gradient.EXACT || chosen == offered) {
+            return;
+        }
+        throw new IllegalArgumentException("gradient=" + chosen.name().toLowerCase(Locale.ROOT)
+                + " is not offered by " + name() + (offered == null ? "; it has only gradient=exact"
+                : "; it offers exact and " + offered.name().toLowerCase(Locale.ROOT)));
+    }
 
     /** The factor {@code s} (or alpha) of every logit; 1 for the losses that have none. */
     abstract double scale();
@@ -225,25 +243,6 @@ public abstract sealed class MarginLoss implements FeatureLoss
         Gradient gradient = Gradient.EXACT;
 
         Options() {}
-
-        static Options read(LossParameters p) {
-            Options o = new Options();
-            o.labelSmoothing = p.getDouble("label_smoothing", 0);
-            o.ignoreIndex = p.getInt("ignore_index", -100);
-            o.reduction = p.getEnum("reduction", Reduction.class, Reduction.MEAN);
-            o.gradient = p.getEnum("gradient", Gradient.class, Gradient.EXACT);
-            return o;
-        }
-
-        /** The gradient conventions a loss allows besides {@link Gradient#EXACT}. */
-        Options allow(String loss, Gradient... allowed) {
-            if (gradient == Gradient.EXACT || List.of(allowed).contains(gradient)) {
-                return this;
-            }
-            throw new IllegalArgumentException("gradient=" + gradient.name().toLowerCase(Locale.ROOT)
-                    + " is not offered by " + loss + (allowed.length == 0 ? "; it has only gradient=exact"
-                    : "; it offers exact and " + allowed[0].name().toLowerCase(Locale.ROOT)));
-        }
     }
 
     /** Setters every margin loss's builder shares. */

@@ -17,8 +17,8 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     final MultiplicativeAngle angle;
     final double lambda;
 
-    MultiplicativeMarginLoss(Options options, int margin, double lambda, Gradient... allowed) {
-        super(options, allowed);
+    MultiplicativeMarginLoss(Options options, int margin, double lambda) {
+        super(options);
         this.angle = new MultiplicativeAngle(margin);
         this.lambda = Checks.requireNonNegative("lambda", lambda);
         MarginChecks.requireParametersInRange(this);
@@ -61,8 +61,5 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
         /** The annealing weight lambda &gt;= 0 of the plain cosine (default 0); see {@link LambdaSchedule}. */
         @SuppressWarnings("unchecked")
         public B lambda(double lambda) { this.lambda = lambda; return (B) this; }
-
-        @SuppressWarnings("unchecked")
-        B options(Options o) { NormFaceLoss.copy(o, options); return (B) this; }
     }
 }

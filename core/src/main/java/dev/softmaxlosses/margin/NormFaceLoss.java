@@ -1,12 +1,9 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,10 +21,6 @@ public final class NormFaceLoss extends MarginLoss {
 
     public static final String NAME = "normface";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "normalised softmax: s cos", parameters("s"),
-            p -> builder().scale(p.getDouble("s", 16)).options(Options.read(p).allow(NAME)).build());
-
     private final double scale;
 
     private NormFaceLoss(Builder b) {
@@ -38,13 +31,6 @@ public final class NormFaceLoss extends MarginLoss {
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    static List<String> parameters(String... own) {
-        List<String> all = new ArrayList<>(List.of(own));
-        all.addAll(COMMON_PARAMETERS);
-        all.add("gradient");
-        return all;
     }
 
     @Override String name() { return NAME; }
@@ -71,15 +57,7 @@ public final class NormFaceLoss extends MarginLoss {
         /** The scale s of the cosines (default 16). */
         public Builder scale(double scale) { this.scale = scale; return this; }
 
-        Builder options(Options o) { copy(o, options); return this; }
-
         public NormFaceLoss build() { return new NormFaceLoss(this); }
     }
 
-    static void copy(Options from, Options to) {
-        to.labelSmoothing = from.labelSmoothing;
-        to.ignoreIndex = from.ignoreIndex;
-        to.reduction = from.reduction;
-        to.gradient = from.gradient;
-    }
 }

@@ -1,7 +1,5 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossRegistry.LossDefinition;
-
 /**
  * A-Softmax, SphereFace (Liu et al. 2017, "SphereFace: Deep Hypersphere Embedding for Face
  * Recognition"): a multiplicative angular margin with normalised class weights and raw features.
@@ -23,14 +21,8 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
 
     public static final String NAME = "sphereface";
 
-    public static final LossDefinition DEFINITION = new LossDefinition(NAME,
-            "A-Softmax: ||x|| (lambda c + psi(theta)) / (1 + lambda) with normalised weights",
-            NormFaceLoss.parameters("m", "lambda"),
-            p -> builder().margin(p.getInt("m", 4)).lambda(p.getDouble("lambda", 0))
-                    .options(Options.read(p).allow(NAME, Gradient.SPHEREFACE_NORMALIZED)).build());
-
     private SphereFaceLoss(Builder b) {
-        super(b.options, b.margin, b.lambda, Gradient.SPHEREFACE_NORMALIZED);
+        super(b.options, b.margin, b.lambda);
     }
 
     /** m = 4, lambda = 0 unless set. */
@@ -39,6 +31,7 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
     }
 
     @Override String name() { return NAME; }
+    @Override Gradient offeredGradient() { return Gradient.SPHEREFACE_NORMALIZED; }
     @Override boolean scalesByWeightNorm() { return false; }
 
     /**

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
@@ -62,8 +63,8 @@ class DistillationTemperatureTest {
         student[3 * COLS + 1] += 0.5f;
         student[4 * COLS] = 30;
         teacher[4 * COLS + 5] = -30;
-        DistillationLoss loss = (DistillationLoss) LossSpec.parse("distillation:alpha=1,reduction=none,temperature="
-                + temperature).create();
+        DistillationLoss loss = (DistillationLoss) LossRegistry.create("distillation:alpha=1,reduction=none,temperature="
+                + temperature);
         double t = loss.temperature();
         LossResult r = LogitCases.compute(loss, LossInput.builder().logits(new FloatMatrix(student, ROWS, COLS))
                 .teacherLogits(new FloatMatrix(teacher, ROWS, COLS)).build());
@@ -86,7 +87,7 @@ class DistillationTemperatureTest {
     @ValueSource(doubles = {0.5, 1, 4, 1e5, 1e10, 3e38})
     void aStudentEqualToItsTeacherHasExactlyNoSoftLossOrGradient(double temperature) {
         float[] z = {3, -1, NEG_INF, 0.5f, 1e-30f, 80, -80, 0, 7, NEG_INF};
-        LossResult r = LogitCases.compute(LossSpec.parse("distillation:alpha=1,reduction=sum,temperature=" + temperature).create(), LossInput.builder().logits(new FloatMatrix(z, 2, 5)).teacherLogits(new FloatMatrix(z.clone(), 2, 5)).build());
+        LossResult r = LogitCases.compute(LossRegistry.create("distillation:alpha=1,reduction=sum,temperature=" + temperature), LossInput.builder().logits(new FloatMatrix(z, 2, 5)).teacherLogits(new FloatMatrix(z.clone(), 2, 5)).build());
         assertEquals(0.0, r.loss());
         for (float g : r.gradLogits()) {
             assertEquals(0f, g);
@@ -98,13 +99,13 @@ class DistillationTemperatureTest {
         LossInput input = LossInput.builder().logits(new float[][] {{1, 2, 3}}).teacherLogits(new float[][] {{1, 2, NEG_INF}})
                 .build();
         // As T grows qs becomes uniform over 3 classes and pt over 2: KL tends to log(3 / 2).
-        LossResult r = LogitCases.compute(LossSpec.parse("distillation:alpha=1,temperature=1e15").create(), input);
+        LossResult r = LogitCases.compute(LossRegistry.create("distillation:alpha=1,temperature=1e15"), input);
         assertRelative(1e30 * Math.log(1.5), r.loss(), 1e-6, 0, "T^2 log(3/2)");
-        assertRejected(() -> LogitCases.compute(LossSpec.parse("distillation:alpha=1,temperature=1e20").create(), input),
+        assertRejected(() -> LogitCases.compute(LossRegistry.create("distillation:alpha=1,temperature=1e20"), input),
                 "the loss of sample 0 is 4.0546512E39, beyond the float32 range (3.4028235E38): teacher_logits[0][2] "
                         + "masks a class that logits[0] does not, so KL stays away from 0 and the soft term alpha T^2 KL "
                         + "grows like T^2: lower temperature = 1.0E20 or mask the class in logits too");
-        assertRejected(() -> LogitCases.compute(LossSpec.parse("distillation:alpha=1,temperature=1e30").create(), LossInput.builder()
+        assertRejected(() -> LogitCases.compute(LossRegistry.create("distillation:alpha=1,temperature=1e30"), LossInput.builder()
                         .logits(new float[][] {{-1e20f, 2, 3}}).teacherLogits(new float[][] {{1, 2, 1e20f}}).build()),
                 "beyond the float32 range (3.4028235E38): lower the spread of logits[0] (1.0E20, from -1.0E20 to 3.0), the "
                         + "spread of teacher_logits[0] (1.0E20, from 1.0 to 1.0E20) or temperature = 1.0E30 (the soft term is "

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
@@ -25,7 +26,7 @@ class FloatOverflowTest {
     private static final String BEYOND = ", beyond the float32 range (3.4028235E38): ";
 
     private static LossResult compute(String spec, float[][] logits, int... labels) {
-        return LogitCases.compute(LossSpec.parse(spec).create(), LossInput.builder().logits(logits).labels(labels).build());
+        return LogitCases.compute(LossRegistry.create(spec), LossInput.builder().logits(logits).labels(labels).build());
     }
 
     @Test
@@ -139,7 +140,7 @@ class FloatOverflowTest {
 
     @Test
     void aLossThatFitsWithAGradientThatFitsIsComputed() {
-        Loss loss = LossSpec.parse("softmax_cross_entropy:reduction=sum").create();
+        Loss loss = LossRegistry.create("softmax_cross_entropy:reduction=sum");
         LossResult r = LogitCases.compute(loss, LossInput.builder().logits(new float[][] {{1.7e38f, -1.7e38f}}).labels(1).build());
         assertEquals(3.4e38, r.loss(), 1e33);
         assertAllFinite(r.gradLogits(), "gradient");

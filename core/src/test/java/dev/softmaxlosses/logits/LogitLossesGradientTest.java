@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import dev.softmaxlosses.FloatMatrix;
@@ -37,7 +38,7 @@ class LogitLossesGradientTest {
         float[] teacher = Random2.uniform(random, rows, cols, 2);
         int[] labels = {3, -100, 0, 3};
         float[] classWeights = spec.startsWith("focal") ? new float[] {1, 0.5f, 2, 1.5f, 0.75f} : null;
-        Loss loss = LossSpec.parse(spec).create();
+        Loss loss = LossRegistry.create(spec);
         boolean hinge = spec.contains("hinge");
         GradientChecker checker = GradientChecker.builder().step(hinge ? 1e-3 : 1e-2).threshold(2e-3).floor(0.05)
                 .skipKinks(hinge).build();

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import static dev.softmaxlosses.testing.Assertions2.assertAllFinite;
@@ -45,7 +46,7 @@ class LogitLossesTest {
     private static void assertMatches(String spec, float[] z, float[] teacher, int rows, int cols, int[] labels,
                                       boolean normaliseByAll, RowReference ref, double abs) {
         for (Reduction reduction : Reduction.values()) {
-            Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName()).create();
+            Loss loss = LossRegistry.create(spec + (spec.contains(":") ? "," : ":") + "reduction=" + reduction.specName());
             LossResult r = LogitCases.compute(loss, input(z, teacher, rows, cols, labels));
             double total = 0;
             int counted = 0;
@@ -123,7 +124,7 @@ class LogitLossesTest {
     }
 
     private static LossResult run(String spec, float[] z, int rows, int cols, int... labels) {
-        return LogitCases.compute(LossSpec.parse(spec).create(), input(z, null, rows, cols, labels));
+        return LogitCases.compute(LossRegistry.create(spec), input(z, null, rows, cols, labels));
     }
 
     @Test
@@ -191,7 +192,7 @@ class LogitLossesTest {
         float[] z = Random2.uniform(random, 5, 6, 3);
         float[] t = Random2.uniform(random, 5, 6, 3);
         int[] labels = Random2.labels(random, 5, 6);
-        LossResult d = LogitCases.compute(LossSpec.parse("distillation:alpha=0").create(), input(z, t, 5, 6, labels));
+        LossResult d = LogitCases.compute(LossRegistry.create("distillation:alpha=0"), input(z, t, 5, 6, labels));
         LossResult ce = run("softmax_cross_entropy", z, 5, 6, labels);
         assertClose(ce.loss(), d.loss(), 1e-6, 1e-7, "loss");
         for (int i = 0; i < z.length; i++) {
@@ -203,7 +204,7 @@ class LogitLossesTest {
     void distillationSoftTermVanishesWhenStudentEqualsTeacher() {
         Random random = new Random(14);
         float[] z = Random2.uniform(random, 4, 7, 20);
-        LossResult d = LogitCases.compute(LossSpec.parse("distillation:alpha=1,temperature=3").create(), LossInput.builder()
+        LossResult d = LogitCases.compute(LossRegistry.create("distillation:alpha=1,temperature=3"), LossInput.builder()
                 .logits(new FloatMatrix(z, 4, 7)).teacherLogits(new FloatMatrix(z.clone(), 4, 7)).build());
         assertEquals(0.0, d.loss(), 1e-12);
         for (float g : d.gradLogits()) {
@@ -215,7 +216,7 @@ class LogitLossesTest {
     void distillationKeepsTheSoftTermOfIgnoredSamples() {
         float[] z = {1, 2, 3, 3, 2, 1};
         float[] t = {3, 2, 1, 3, 2, 1};
-        LossResult d = LogitCases.compute(LossSpec.parse("distillation:alpha=0.5,reduction=none").create(), input(z, t, 2, 3, new int[] {-100, 0}));
+        LossResult d = LogitCases.compute(LossRegistry.create("distillation:alpha=0.5,reduction=none"), input(z, t, 2, 3, new int[] {-100, 0}));
         assertTrue(d.losses()[0] > 0, "the soft term of an unlabelled sample counts");
         double[] g = new double[3];
         double expected = ReferenceLogitLosses.distillation(new double[] {1, 2, 3}, new double[] {3, 2, 1}, -1, 4, 0.5, g);
@@ -227,7 +228,7 @@ class LogitLossesTest {
     @Test
     void distillationFinalLogitsAreStudentOverTemperature() {
         float[] z = {2, 4, 8};
-        LossResult d = LogitCases.compute(LossSpec.parse("distillation:temperature=2").create(), input(z, z.clone(), 1, 3, new int[] {0}));
+        LossResult d = LogitCases.compute(LossRegistry.create("distillation:temperature=2"), input(z, z.clone(), 1, 3, new int[] {0}));
         assertArrayEquals(new float[] {1, 2, 4}, d.logits());
     }
 
@@ -265,7 +266,7 @@ class LogitLossesTest {
             assertAllFinite(r.losses(), spec + " losses");
             assertAllFinite(r.probabilities(), spec + " probabilities");
         }
-        LossResult d = LogitCases.compute(LossSpec.parse("distillation").create(), input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
+        LossResult d = LogitCases.compute(LossRegistry.create("distillation"), input(z, z.clone(), 3, 3, new int[] {1, 0, 2}));
         assertAllFinite(d.gradLogits(), "distillation grad");
     }
 
@@ -320,7 +321,7 @@ class LogitLossesTest {
         labels[17] = -100;
         labels[20] = 2;
         z[20 * cols + 9] = NEG_INF;
-        Loss loss = LossSpec.parse(spec + (spec.contains(":") ? "," : ":") + "reduction=sum").create();
+        Loss loss = LossRegistry.create(spec + (spec.contains(":") ? "," : ":") + "reduction=sum");
         LossResult batch = LogitCases.compute(loss, input(z, null, rows, cols, labels));
         for (int n = 0; n < rows; n++) {
             float[] row = java.util.Arrays.copyOfRange(z, n * cols, (n + 1) * cols);

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.LogitCases;
 
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
@@ -16,20 +17,20 @@ class LogitLossesValidationTest {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     private static void compute(String spec, LossInput input) {
-        LogitCases.compute(LossSpec.parse(spec).create(), input);
+        LogitCases.compute(LossRegistry.create(spec), input);
     }
 
     @Test
     void rejectsBadParameters() {
-        assertRejected(() -> LossSpec.parse("focal:gamma=-1").create(), "gamma must be a finite number >= 0, got -1.0");
-        assertRejected(() -> LossSpec.parse("focal:alpha=0").create(), "alpha must be a finite number > 0, got 0.0");
-        assertRejected(() -> LossSpec.parse("distillation:alpha=1.5").create(), "alpha must be in [0, 1], got 1.5");
-        assertRejected(() -> LossSpec.parse("distillation:temperature=0").create(), "temperature must be a finite number > 0");
-        assertRejected(() -> LossSpec.parse("softplus_lse:scale=0").create(), "scale must be a finite number > 0, got 0.0");
-        assertRejected(() -> LossSpec.parse("max_hinge:margin=NaN").create(),
+        assertRejected(() -> LossRegistry.create("focal:gamma=-1"), "gamma must be a finite number >= 0, got -1.0");
+        assertRejected(() -> LossRegistry.create("focal:alpha=0"), "alpha must be a finite number > 0, got 0.0");
+        assertRejected(() -> LossRegistry.create("distillation:alpha=1.5"), "alpha must be in [0, 1], got 1.5");
+        assertRejected(() -> LossRegistry.create("distillation:temperature=0"), "temperature must be a finite number > 0");
+        assertRejected(() -> LossRegistry.create("softplus_lse:scale=0"), "scale must be a finite number > 0, got 0.0");
+        assertRejected(() -> LossRegistry.create("max_hinge:margin=NaN"),
                 "parameter margin of max_hinge must be a finite number within the float32 range [-3.4028235E38, 3.4028235E38], got 'NaN'");
         assertRejected(() -> new MaxHingeLoss(Float.NaN, -100, Reduction.MEAN), "margin must be a finite number, got NaN");
-        assertRejected(() -> LossSpec.parse("multiclass_hinge:scale=2"), "unknown parameter 'scale' for multiclass_hinge; "
+        assertRejected(() -> LossRegistry.parse("multiclass_hinge:scale=2"), "unknown parameter 'scale' for multiclass_hinge; "
                 + "valid parameters: margin, ignore_index, reduction");
     }
 

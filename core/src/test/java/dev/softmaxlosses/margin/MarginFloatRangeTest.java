@@ -8,7 +8,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.spec.LossRegistry;
 
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +23,7 @@ class MarginFloatRangeTest {
     private static final float[][] W = {{1, 0}, {0, 1}};
 
     private static MarginLoss loss(String spec) {
-        return (MarginLoss) LossSpec.parse(spec).create();
+        return (MarginLoss) LossRegistry.create(spec);
     }
 
     private static FeatureBatch input(float[][] features, float[][] weights, int... labels) {

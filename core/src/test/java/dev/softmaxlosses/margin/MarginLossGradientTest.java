@@ -1,5 +1,6 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
@@ -32,7 +33,7 @@ class MarginLossGradientTest {
             "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1"};
 
     private static FeatureLoss loss(String spec) {
-        return ((FeatureLoss) LossSpec.parse(spec).create());
+        return ((FeatureLoss) LossRegistry.create(spec));
     }
 
     private static LossResult compute(FeatureLoss loss, float[] x, float[] w, int[] labels, float[] classWeights) {

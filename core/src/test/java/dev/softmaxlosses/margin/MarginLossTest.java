@@ -1,5 +1,6 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MarginLossTest {
 
     private static LossResult run(String spec, float[] x, int n, float[] w, int c, int d, int... labels) {
-        return ((FeatureLoss) LossSpec.parse(spec).create()).compute(FeatureBatch.of(new FloatMatrix(x, n, d), new FloatMatrix(w, c, d), labels));
+        return ((FeatureLoss) LossRegistry.create(spec)).compute(FeatureBatch.of(new FloatMatrix(x, n, d), new FloatMatrix(w, c, d), labels));
     }
 
     private static void assertSameResult(LossResult a, LossResult b, double rel, String what) {
@@ -100,7 +101,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) (dot / Math.sqrt(norm));
             }
         }
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossRegistry.create("softmax_cross_entropy")).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), sphere.loss(), 1e-5, 1e-7, "loss");
         for (int i = 0; i < logits.length; i++) {
             assertClose(logits[i], sphere.logits()[i], 1e-5, 1e-6, "logits[" + i + "]");
@@ -120,7 +121,7 @@ class MarginLossTest {
                 logits[n * 5 + j] = (float) dot;
             }
         }
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy").create()).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
+        LossResult plain = ((LogitLoss) LossRegistry.create("softmax_cross_entropy")).compute(LogitBatch.of(new FloatMatrix(logits, 6, 5), labels));
         assertClose(plain.loss(), l.loss(), 1e-5, 1e-7, "loss");
         // d/dx of W x is W^T g: compare with the plain gradient pushed through W.
         for (int n = 0; n < 6; n++) {
@@ -276,10 +277,10 @@ class MarginLossTest {
 
     @Test
     void classWeightsAndLabelSmoothingWorkAsInTheSoftmaxLoss() {
-        FeatureLoss cos = ((FeatureLoss) LossSpec.parse("cosface:s=10,label_smoothing=0.1").create());
+        FeatureLoss cos = ((FeatureLoss) LossRegistry.create("cosface:s=10,label_smoothing=0.1"));
         float[] classWeights = {1, 2, 0.5f, 1, 3};
         LossResult r = cos.compute(new FeatureBatch(new FloatMatrix(x, 6, 4), new FloatMatrix(w, 5, 4), labels, classWeights));
-        LossResult plain = ((LogitLoss) LossSpec.parse("softmax_cross_entropy:label_smoothing=0.1").create()).compute(
+        LossResult plain = ((LogitLoss) LossRegistry.create("softmax_cross_entropy:label_smoothing=0.1")).compute(
                 LogitBatch.of(new FloatMatrix(r.logits().clone(), 6, 5), labels).classWeights(classWeights));
         assertClose(plain.loss(), r.loss(), 1e-6, 1e-7, "the same cross-entropy on the final logits");
     }
@@ -293,19 +294,19 @@ class MarginLossTest {
 
     @Test
     void rejectsBadInput() {
-        FeatureLoss arc = ((FeatureLoss) LossSpec.parse("arcface").create());
+        FeatureLoss arc = ((FeatureLoss) LossRegistry.create("arcface"));
         assertRejected(() -> arc.compute(FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 2, 3}}), FloatMatrix.of("weights", new float[][] {{1, 2}}), new int[] {0})), "features has 3 columns, expected 2 (the columns of weights)");
         assertRejected(() -> arc.compute(FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, Float.NaN}}), FloatMatrix.of("weights", new float[][] {{1, 2}}), new int[] {0})), "features[0][1] is NaN");
         assertRejected(() -> arc.compute(FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 2}}), FloatMatrix.of("weights", new float[][] {{1, Float.NEGATIVE_INFINITY}}), new int[] {0})), "weights[0][1] is -Infinity");
         assertRejected(() -> arc.compute(FeatureBatch.of(FloatMatrix.of("features", new float[][] {{1, 2}}), FloatMatrix.of("weights", new float[][] {{1, 2}}), new int[] {1})), "labels[0] = 1 is out of range");
-        assertRejected(() -> LossSpec.parse("arcface:m=4").create(), "m must be in [0, pi), got 4.0");
-        assertRejected(() -> LossSpec.parse("sphereface:m=1.5").create(), "parameter m of sphereface must be an integer, got '1.5'");
-        assertRejected(() -> LossSpec.parse("sphereface:m=0").create(), "m must be an integer >= 1 and <= 4096, got 0");
-        assertRejected(() -> LossSpec.parse("lsoftmax:lambda=-1").create(), "lambda must be a finite number >= 0, got -1.0");
-        assertRejected(() -> LossSpec.parse("cosface:s=0").create(), "s must be a finite number > 0, got 0.0");
-        assertRejected(() -> LossSpec.parse("cosface:gradient=straight_through").create(),
+        assertRejected(() -> LossRegistry.create("arcface:m=4"), "m must be in [0, pi), got 4.0");
+        assertRejected(() -> LossRegistry.create("sphereface:m=1.5"), "parameter m of sphereface must be an integer, got '1.5'");
+        assertRejected(() -> LossRegistry.create("sphereface:m=0"), "m must be an integer >= 1 and <= 4096, got 0");
+        assertRejected(() -> LossRegistry.create("lsoftmax:lambda=-1"), "lambda must be a finite number >= 0, got -1.0");
+        assertRejected(() -> LossRegistry.create("cosface:s=0"), "s must be a finite number > 0, got 0.0");
+        assertRejected(() -> LossRegistry.create("cosface:gradient=straight_through"),
                 "gradient=straight_through is not offered by cosface; it has only gradient=exact");
-        assertRejected(() -> LossSpec.parse("arcface:gradient=sphereface_normalized").create(),
+        assertRejected(() -> LossRegistry.create("arcface:gradient=sphereface_normalized"),
                 "gradient=sphereface_normalized is not offered by arcface; it offers exact and straight_through");
     }
 

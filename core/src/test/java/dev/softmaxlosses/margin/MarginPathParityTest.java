@@ -1,5 +1,6 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossRegistry;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.linalg.MatrixProducts;
@@ -45,7 +45,7 @@ class MarginPathParityTest {
     static Stream<String> specs() {
         List<String> specs = new ArrayList<>();
         for (String name : LossRegistry.names()) {
-            if (!(LossSpec.parse(name).create() instanceof MarginLoss)) {
+            if (!(LossRegistry.create(name) instanceof MarginLoss)) {
                 continue;
             }
             for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
@@ -61,7 +61,7 @@ class MarginPathParityTest {
 
     private static boolean offers(String spec) {
         try {
-            LossSpec.parse(spec).create();
+            LossRegistry.create(spec);
             return true;
         } catch (IllegalArgumentException e) {
             return false;
@@ -81,7 +81,7 @@ class MarginPathParityTest {
     @MethodSource("specs")
     void everyPathGivesTheSameResults(String spec) {
         Random random = new Random(spec.hashCode());
-        MarginLoss loss = (MarginLoss) LossSpec.parse(spec).create();
+        MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
         FeatureBatch batch = batch(random, spec.contains("label_smoothing"));
         LossResult whole = loss.compute(batch);
         for (int block : new int[] {1, 7, C - 1, C, C + 5}) {
@@ -102,8 +102,8 @@ class MarginPathParityTest {
     void sphereFaceNormalisedGradientAppliesOnEveryPath() {
         Random random = new Random(5);
         FeatureBatch batch = batch(random, false);
-        MarginLoss exact = (MarginLoss) LossSpec.parse("sphereface:m=4").create();
-        MarginLoss normalised = (MarginLoss) LossSpec.parse("sphereface:m=4,gradient=sphereface_normalized").create();
+        MarginLoss exact = (MarginLoss) LossRegistry.create("sphereface:m=4");
+        MarginLoss normalised = (MarginLoss) LossRegistry.create("sphereface:m=4,gradient=sphereface_normalized");
         float[] exactStreamed = new StreamingMarginHead(exact, 3).compute(batch).gradFeatures();
         float[] normalisedStreamed = new StreamingMarginHead(normalised, 3).compute(batch).gradFeatures();
         assertFalse(Arrays.equals(exactStreamed, normalisedStreamed), "the option changes the streaming head's gradient");
@@ -113,7 +113,7 @@ class MarginPathParityTest {
     @Test
     void shardsExchangeTheirStatesAsBytes() throws IOException {
         Random random = new Random(11);
-        MarginLoss loss = (MarginLoss) LossSpec.parse("arcface:s=16,m=0.3,label_smoothing=0.1").create();
+        MarginLoss loss = (MarginLoss) LossRegistry.create("arcface:s=16,m=0.3,label_smoothing=0.1");
         FeatureBatch batch = batch(random, true);
         LossResult whole = loss.compute(batch);
         int[] bounds = {0, 4, 4, 13};
@@ -153,7 +153,7 @@ class MarginPathParityTest {
 
     @Test
     void rejectsShardsThatDoNotFit() {
-        MarginLoss loss = (MarginLoss) LossSpec.parse("normface").create();
+        MarginLoss loss = (MarginLoss) LossRegistry.create("normface");
         assertRejected(() -> new ClassShard(loss, 3, 2, 5), "a class shard needs 0 <= lo <= hi <= classes");
         assertRejected(() -> new ClassShard(loss, 0, 6, 5), "hi = 6, classes = 5");
         FeatureBatch wrong = FeatureBatch.of(new float[][] {{1, 0}}, new float[][] {{1, 0}}, new int[] {0});

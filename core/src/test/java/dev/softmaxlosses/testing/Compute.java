@@ -1,5 +1,6 @@
 package dev.softmaxlosses.testing;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitLoss;
@@ -70,7 +71,7 @@ public final class Compute {
      */
     public static Result margin(String spec, float[][] x, float[][] w, int[] labels, float[] classWeights, int block,
                                 int shards) {
-        MarginLoss loss = (MarginLoss) LossSpec.parse(spec).create();
+        MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
         int d = w.length == 0 ? 0 : w[0].length;
         FloatMatrix features = x.length == 0 ? new FloatMatrix(new float[0], 0, d) : FloatMatrix.of("features", x);
         FeatureBatch batch = new FeatureBatch(features, FloatMatrix.of("weights", w), labels, classWeights);
@@ -91,7 +92,7 @@ public final class Compute {
     // ---------------------------------------------------------------- today's API
 
     private static Result onLogits(String spec, LossInput input) {
-        LossResult r = LogitCases.compute((LogitLoss) LossSpec.parse(spec).create(), input);
+        LossResult r = LogitCases.compute((LogitLoss) LossRegistry.create(spec), input);
         return new Result(loss(r), toDouble(r.losses()), matrix(r.logits(), r.rows(), r.cols()),
                 matrix(r.probabilities(), r.rows(), r.cols()), toDouble(r.logSumExp()),
                 matrix(r.gradLogits(), r.rows(), r.cols()), null, null);

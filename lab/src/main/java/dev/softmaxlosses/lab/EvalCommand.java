@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab;
 
+import dev.softmaxlosses.spec.LossRegistry;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,7 +10,6 @@ import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            Loss defaultLoss = loss == null ? null : LossSpec.parse(loss).create();
+            Loss defaultLoss = loss == null ? null : LossRegistry.create(loss);
             requireReadableInput();
             requireWritableTarget();
             boolean jsonl = input.getFileName() != null
@@ -161,7 +161,7 @@ final class EvalCommand implements Callable<Integer> {
         Loss chosen = defaultLoss;
         String own = c.loss();
         if (own != null) {
-            chosen = LossSpec.parse(own).create();
+            chosen = LossRegistry.create(own);
         }
         if (chosen == null) {
             throw new BadInputException("no loss given: pass --loss SPEC or give the case a \"loss\" field");

@@ -1,7 +1,6 @@
 package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.Loss;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.report.Report;
 import dev.softmaxlosses.lab.report.ReportContext;
@@ -12,6 +11,7 @@ import dev.softmaxlosses.lab.run.Progress;
 import dev.softmaxlosses.lab.run.RunResult;
 import dev.softmaxlosses.lab.train.Trainer;
 import dev.softmaxlosses.lab.train.TrainingSettings;
+import dev.softmaxlosses.spec.LossRegistry;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
@@ -120,7 +120,7 @@ abstract class LabCommand implements Callable<Integer> {
             if (!seen.add(s.strip())) {
                 throw new BadInputException("--loss " + s + " is given twice");
             }
-            Loss loss = LossSpec.parse(s).create();
+            Loss loss = LossRegistry.create(s);
             if (loss.spec().name().equals("distillation")) {
                 throw new BadInputException("--loss " + s + ": distillation needs a teacher's logits, and the lab trains"
                         + " one network at a time; pick a loss on labels");

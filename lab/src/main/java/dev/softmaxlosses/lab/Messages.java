@@ -1,6 +1,6 @@
 package dev.softmaxlosses.lab;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;

@@ -1,6 +1,6 @@
 package dev.softmaxlosses.lab;
 
-import dev.softmaxlosses.kernel.KernelProvider;
+import dev.softmaxlosses.Vectorization;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -195,11 +195,11 @@ public final class SoftmaxLab implements Runnable {
      * (the kernels then always load, falling back to the scalar ones) or the kernels load.
      */
     private static String kernelProblem() {
-        if (System.getProperty(KernelProvider.PROPERTY) == null) {
+        if (System.getProperty(Vectorization.PROPERTY) == null) {
             return null;
         }
         try {
-            KernelProvider.get();
+            Vectorization.kernels();
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();

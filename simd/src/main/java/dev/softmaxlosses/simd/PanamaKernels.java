@@ -40,6 +40,11 @@ public final class PanamaKernels implements KernelSupport {
         return new PanamaKernels();
     }
 
+    /** The service provider's entry on the module path ({@code provides KernelSupport}): {@link #create()}. */
+    public static PanamaKernels provider() {
+        return create();
+    }
+
     @Override
     public String description() {
         return "simd (" + F.vectorBitSize() + "-bit)";

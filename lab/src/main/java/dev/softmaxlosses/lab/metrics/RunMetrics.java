@@ -1,7 +1,7 @@
 package dev.softmaxlosses.lab.metrics;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Softmax;
+import dev.softmaxlosses.logits.Softmax;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.train.Head;
 import dev.softmaxlosses.lab.train.TrainedModel;

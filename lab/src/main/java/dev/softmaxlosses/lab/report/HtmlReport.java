@@ -113,8 +113,8 @@ final class HtmlReport {
         }
         h.append("<footer><p>Made by <code>").append(esc(context.commandLine())).append("</code>. ")
                 .append(credit(data.name()))
-                .append(" Matrix products: netlib BLAS (").append(esc(dev.softmaxlosses.lab.train.RowMajor.implementation()))
-                .append(") in the trainer; the losses are softmax-losses' own fused kernels.</p></footer>\n");
+                .append(" Matrix products: ").append(esc(dev.softmaxlosses.lab.train.RowMajor.implementation()))
+                .append(" in the trainer; the losses are softmax-losses' own fused kernels.</p></footer>\n");
         h.append("</body>\n</html>\n");
         return h.toString();
     }

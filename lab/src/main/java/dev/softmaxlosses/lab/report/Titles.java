@@ -1,6 +1,7 @@
 package dev.softmaxlosses.lab.report;
 
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.spec.LossRegistry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ final class Titles {
 
     /** The title of the loss {@code spec}: its paper's name, then its parameters as given. */
     static String of(String spec) {
-        LossSpec parsed = LossSpec.parse(spec);
+        LossSpec parsed = LossRegistry.parse(spec);
         String name = NAMES.getOrDefault(parsed.name(), parsed.name());
         List<String> parameters = new ArrayList<>();
         parsed.parameters().forEach((k, v) -> parameters.add(k.equals("label_smoothing") ? "label smoothing " + v : k + "=" + v));

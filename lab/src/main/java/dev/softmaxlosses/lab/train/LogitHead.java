@@ -4,7 +4,7 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.Softmax;
+import dev.softmaxlosses.logits.Softmax;
 
 import java.util.List;
 import java.util.Random;

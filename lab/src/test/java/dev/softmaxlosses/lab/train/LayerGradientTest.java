@@ -1,7 +1,7 @@
 package dev.softmaxlosses.lab.train;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.check.GradientChecker;
+import dev.softmaxlosses.spec.LossRegistry;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -117,7 +117,7 @@ class LayerGradientTest {
         Random random = new Random(5);
         int classes = 3;
         Mlp network = new Mlp(4, new int[] {6}, 2, Activation.PRELU, true, random);
-        Head head = Head.forLoss(LossSpec.parse(spec).create(), 2, classes, random);
+        Head head = Head.forLoss(LossRegistry.create(spec), 2, classes, random);
         float[] input = random(N * 4, random);
         int[] labels = {0, 1, 2, 1, 0};
         List<Parameter> parameters = new java.util.ArrayList<>(network.parameters());

@@ -1,10 +1,10 @@
 package dev.softmaxlosses.lab.train;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.lab.data.IdxDatasets;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.data.SyntheticData;
 import dev.softmaxlosses.lab.data.TrainTestSplit;
+import dev.softmaxlosses.spec.LossRegistry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +40,7 @@ class TrainerTest {
     }
 
     private static TrainedModel train(String spec, TrainingSettings s) {
-        return Trainer.train(LossSpec.parse(spec).create(), data.train(), data.knownTest(), s, (done, total) -> {});
+        return Trainer.train(LossRegistry.create(spec), data.train(), data.knownTest(), s, (done, total) -> {});
     }
 
     @ParameterizedTest

@@ -1,10 +1,14 @@
-package dev.softmaxlosses.internal;
+package dev.softmaxlosses.text;
 
 /**
- * User text echoed in error messages. <b>Internal.</b> A message is one line of bounded length
+ * The rule by which the library's error messages repeat user text, public so that a tool built on
+ * the library (the lab) words its own messages the same way. A message is one line of bounded length
  * whatever the user gave: echoed text is cut to its first {@value #ECHO_CHARS} characters, and
  * characters that would break the line or hide in it (controls, line separators, invisible format
  * characters, halves of surrogate pairs) are written as {@code \}{@code uXXXX}.
+ *
+ * <p>An escape character (code 27) comes back as {@code \}{@code u001b}; a text of 100 characters
+ * comes back as its first 60 followed by {@code ... (100 characters)}.
  */
 public final class Text {
 

@@ -1,8 +1,10 @@
-package dev.softmaxlosses;
+package dev.softmaxlosses.logits;
 
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.softmaxlosses.FloatMatrix;
 
 import org.junit.jupiter.api.Test;
 

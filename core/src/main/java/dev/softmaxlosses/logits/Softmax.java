@@ -1,5 +1,6 @@
-package dev.softmaxlosses;
+package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.kernel.KernelSupport;

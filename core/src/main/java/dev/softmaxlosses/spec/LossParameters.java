@@ -1,14 +1,27 @@
-package dev.softmaxlosses;
+package dev.softmaxlosses.spec;
 
-import dev.softmaxlosses.internal.Text;
+import dev.softmaxlosses.text.Text;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 
 /**
- * Typed reads of a spec's parameter values, for the factories of the {@link LossRegistry}. A value
- * that does not parse is an error naming the loss, the parameter and the value, and so is a number
- * that is not finite or lies outside the float32 range, which every kernel computes in.
+ * Typed reads of a spec's parameter values, for the factories of the {@link LossRegistry}. Each read
+ * gives the value when the spec gives one and is empty otherwise, so that a factory sets only what
+ * the spec gives and the loss's builder keeps the one written default:
+ *
+ * <pre>{@code
+ *   ArcFaceLoss.Builder b = ArcFaceLoss.builder();
+ *   p.getDouble("s").ifPresent(b::scale);
+ * }</pre>
+ *
+ * A value is parsed when it is read, so the order of the reads is the order in which a spec's bad
+ * values are reported. A value that does not parse is an error naming the loss, the parameter and
+ * the value, and so is a number that is not finite or lies outside the float32 range, which every
+ * kernel computes in.
  */
 public final class LossParameters {
     private final String loss;
@@ -19,14 +32,16 @@ public final class LossParameters {
         this.values = values;
     }
 
+    /** Whether the spec gives {@code key}. */
     public boolean has(String key) {
         return values.containsKey(key);
     }
 
-    public double getDouble(String key, double defaultValue) {
+    /** A finite number within the float32 range. */
+    public OptionalDouble getDouble(String key) {
         String value = values.get(key);
         if (value == null) {
-            return defaultValue;
+            return OptionalDouble.empty();
         }
         double number;
         try {
@@ -38,46 +53,44 @@ public final class LossParameters {
             throw bad(key, value, "a finite number within the float32 range [-" + Float.MAX_VALUE + ", "
                     + Float.MAX_VALUE + "]");
         }
-        return number;
+        return OptionalDouble.of(number);
     }
 
-    public float getFloat(String key, float defaultValue) {
-        return (float) getDouble(key, defaultValue);
-    }
-
-    public int getInt(String key, int defaultValue) {
+    /** An integer ({@code int}). */
+    public OptionalInt getInt(String key) {
         String value = values.get(key);
         if (value == null) {
-            return defaultValue;
+            return OptionalInt.empty();
         }
         try {
-            return Integer.parseInt(value);
+            return OptionalInt.of(Integer.parseInt(value));
         } catch (NumberFormatException e) {
             throw bad(key, value, "an integer");
         }
     }
 
-    public boolean getBoolean(String key, boolean defaultValue) {
+    /** {@code true}, {@code false}, {@code 1} or {@code 0}, in any case. */
+    public Optional<Boolean> getBoolean(String key) {
         String value = values.get(key);
         if (value == null) {
-            return defaultValue;
+            return Optional.empty();
         }
-        return switch (value.toLowerCase(Locale.ROOT)) {
+        return Optional.of(switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "1" -> true;
             case "false", "0" -> false;
             default -> throw bad(key, value, "true or false");
-        };
+        });
     }
 
-    /** Reads an enum constant by its lower-case spelling ({@code mean}, {@code batch}). */
-    public <E extends Enum<E>> E getEnum(String key, Class<E> type, E defaultValue) {
+    /** An enum constant by its lower-case spelling ({@code mean}, {@code batch}), in any case. */
+    public <E extends Enum<E>> Optional<E> getEnum(String key, Class<E> type) {
         String value = values.get(key);
         if (value == null) {
-            return defaultValue;
+            return Optional.empty();
         }
         for (E constant : type.getEnumConstants()) {
             if (constant.name().equalsIgnoreCase(value)) {
-                return constant;
+                return Optional.of(constant);
             }
         }
         StringBuilder valid = new StringBuilder();
