@@ -1,6 +1,5 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.Checks;
 
 /**
  * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
@@ -96,7 +95,7 @@ public final class LossResult {
         if (rows < 0 || cols < 0 || dim < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
-        Checks.requireArrayLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols,
+        FloatMatrix.requireLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols,
                 "; a StreamingMarginHead holds no N x C array");
         requireGradientLengths(rows, cols, dim);
         return new LossResult(rows, cols, dim);
@@ -116,8 +115,8 @@ public final class LossResult {
     }
 
     private static void requireGradientLengths(int rows, int cols, int dim) {
-        Checks.requireArrayLength("a feature gradient of " + rows + "x" + dim, (long) rows * dim, "");
-        Checks.requireArrayLength("a weight gradient of " + cols + "x" + dim, (long) cols * dim, "");
+        FloatMatrix.requireLength("a feature gradient of " + rows + "x" + dim, (long) rows * dim, "");
+        FloatMatrix.requireLength("a weight gradient of " + cols + "x" + dim, (long) cols * dim, "");
     }
 
     /** Whether {@link #logits()}, {@link #probabilities()} and {@link #gradLogits()} are held ({@code N x C}). */
