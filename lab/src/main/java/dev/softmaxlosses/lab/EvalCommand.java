@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.Loss;
-import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import picocli.CommandLine.Command;
@@ -166,7 +165,7 @@ final class EvalCommand implements Callable<Integer> {
         if (chosen == null) {
             throw new BadInputException("no loss given: pass --loss SPEC or give the case a \"loss\" field");
         }
-        LossInput in = c.input();
+        EvalInput in = c.input();
         requireMemory(chosen, c, in);
         if (c.hasRunOptions() && !(chosen instanceof FeatureLoss)) {
             throw new BadInputException("\"block\" and \"shards\" choose how a loss of the margin family is run; "
@@ -185,7 +184,7 @@ final class EvalCommand implements Callable<Integer> {
      * {@code N x C} outputs (final logits, probabilities and a gradient, and for the margin family the
      * products and their gradient) are several times the size of its input.
      */
-    private static void requireMemory(Loss loss, JsonCases.Case c, LossInput in) {
+    private static void requireMemory(Loss loss, JsonCases.Case c, EvalInput in) {
         int rows;
         int columns;
         if (in.logits() != null) {

@@ -2,7 +2,6 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FeatureLoss;
-import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.ShardedMarginHead;
@@ -20,7 +19,7 @@ final class FeatureCases {
 
     private FeatureCases() {}
 
-    static LossResult compute(FeatureLoss loss, JsonCases.Case c, LossInput in) {
+    static LossResult compute(FeatureLoss loss, JsonCases.Case c, EvalInput in) {
         String name = loss.spec().name();
         require(name, "features", in.features());
         require(name, "weights", in.weights());

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossInput;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +19,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads the JSON of one {@code eval} case into a {@link LossInput}, streaming: numbers go straight
+ * Reads the JSON of one {@code eval} case into a {@link EvalInput}, streaming: numbers go straight
  * into {@code float} arrays (4 bytes each), never into a tree of boxed nodes, so a large case costs
  * little more memory than its arrays.
  *
@@ -123,7 +122,7 @@ final class JsonCases {
          * {@code teacher_logits} takes it from {@code class_weights} when they are given: an empty
          * batch with class weights is valid and gives a loss of 0, as {@code LOSSES.md} asks.
          */
-        LossInput input() {
+        EvalInput input() {
             for (String name : ARRAYS) {
                 BadInputException e = errors.get(name);
                 if (e != null) {
@@ -132,15 +131,9 @@ final class JsonCases {
             }
             float[] classWeights = (float[]) arrays.get("class_weights");
             int classes = classWeights == null ? 0 : classWeights.length;
-            return LossInput.builder()
-                    .logits(emptyWithClasses(matrix("logits"), classes))
-                    .labels((int[]) arrays.get("labels"))
-                    .targets(emptyWithClasses(matrix("targets"), classes))
-                    .teacherLogits(emptyWithClasses(matrix("teacher_logits"), classes))
-                    .classWeights(classWeights)
-                    .features(matrix("features"))
-                    .weights(matrix("weights"))
-                    .build();
+            return new EvalInput(emptyWithClasses(matrix("logits"), classes), (int[]) arrays.get("labels"),
+                    emptyWithClasses(matrix("targets"), classes), emptyWithClasses(matrix("teacher_logits"), classes),
+                    classWeights, matrix("features"), matrix("weights"));
         }
 
         private FloatMatrix matrix(String name) {

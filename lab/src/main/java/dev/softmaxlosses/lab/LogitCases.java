@@ -3,7 +3,6 @@ package dev.softmaxlosses.lab;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
-import dev.softmaxlosses.LossInput;
 import dev.softmaxlosses.LossResult;
 
 /**
@@ -17,7 +16,7 @@ final class LogitCases {
     private LogitCases() {}
 
     /** Computes a logit loss on a case, with the diagnostics {@code eval} prints. */
-    static LossResult compute(LogitLoss loss, LossInput in) {
+    static LossResult compute(LogitLoss loss, EvalInput in) {
         LogitBatch batch = batch(loss, in);
         LossResult result = LossResult.withDiagnostics(batch.rows(), batch.cols());
         loss.compute(batch, result);
@@ -25,7 +24,7 @@ final class LogitCases {
     }
 
     /** The case as the loss's batch. */
-    static LogitBatch batch(LogitLoss loss, LossInput in) {
+    static LogitBatch batch(LogitLoss loss, EvalInput in) {
         String name = loss.spec().name();
         FloatMatrix logits = require(name, "logits", in.logits());
         boolean soft = loss.takes(LogitBatch.SoftTargets.class);

@@ -1,10 +1,10 @@
 package dev.softmaxlosses;
 
 /**
- * The arrays a loss is computed on, named as in {@code LOSSES.md}. Each loss says which it needs;
- * the others stay {@code null}, and giving one that a loss does not take is an error.
- *
- * <p>Arrays are shared with the caller, not copied.
+ * A test fixture: every array an {@code eval} case may carry, named as in {@code LOSSES.md}, the
+ * others {@code null}, as the tests written before the typed inputs ({@link LogitBatch},
+ * {@link FeatureBatch}) build their cases; {@code testing.LogitCases} maps one to a loss's batch as
+ * the lab does. Not part of the library.
  *
  * @param logits        {@code N x C} logits
  * @param labels        {@code N} hard labels in {@code [0, C)} or the ignore index
