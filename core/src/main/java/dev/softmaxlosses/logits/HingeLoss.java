@@ -3,6 +3,7 @@ package dev.softmaxlosses.logits;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.kernel.KernelSupport;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,6 +47,21 @@ abstract sealed class HingeLoss extends LogitLossBase
     String overflowCause(RowPass p, int n, int label, double loss) {
         return Math.abs(margin) >= Checks.spread(p.z, p.cols, n) ? "lower margin = " + margin
                 : super.overflowCause(p, n, label, loss);
+    }
+
+    /**
+     * Row n: the next row's maximum handed on in a pass of its own ({@link #handOn}), then the step's
+     * own {@link #hingeRow}. {@link SoftplusLseLoss} reads that maximum inside its passes instead.
+     */
+    @Override
+    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
+        handOn(p, k, n, carried);
+        return hingeRow(p, k, p.z, n * p.cols, p.cols, label, rowMax);
+    }
+
+    /** The loss of the row at {@code off}, and its gradient times the reduction's scale into {@code p.grad}. */
+    double hingeRow(RowPass p, KernelSupport k, float[] z, int off, int cols, int label, float rowMax) {
+        throw new UnsupportedOperationException(name() + " computes its rows in row()");
     }
 
     /** Parameters besides the margin, in spec order; none by default. */

@@ -27,8 +27,6 @@ public final class LseHingeLoss extends HingeLoss {
 
     public static final String NAME = "lse_hinge";
 
-
-
     /** The loss with margin {@code m} (finite). */
     public LseHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(NAME, margin, ignoreIndex, reduction);
@@ -40,11 +38,7 @@ public final class LseHingeLoss extends HingeLoss {
     }
 
     @Override
-    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
-        handOn(p, k, n, carried);
-        float[] z = p.z;
-        int cols = p.cols;
-        int off = n * cols;
+    double hingeRow(RowPass p, KernelSupport k, float[] z, int off, int cols, int label, float rowMax) {
         float shift = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         if (shift == Float.NEGATIVE_INFINITY) {
             // Every other class is masked: LSE is -Infinity and the hinge is inactive.

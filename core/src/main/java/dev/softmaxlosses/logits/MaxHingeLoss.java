@@ -26,8 +26,6 @@ public final class MaxHingeLoss extends HingeLoss {
 
     public static final String NAME = "max_hinge";
 
-
-
     /** The loss with margin {@code m} (finite). */
     public MaxHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(NAME, margin, ignoreIndex, reduction);
@@ -39,12 +37,9 @@ public final class MaxHingeLoss extends HingeLoss {
     }
 
     @Override
-    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
-        handOn(p, k, n, carried);
-        float[] z = p.z;
-        int off = n * p.cols;
-        HingeSupport.inactive(p.grad, off, p.cols);
-        float rival = HingeSupport.maxOfOthers(k, z, off, p.cols, label, rowMax);
+    double hingeRow(RowPass p, KernelSupport k, float[] z, int off, int cols, int label, float rowMax) {
+        HingeSupport.inactive(p.grad, off, cols);
+        float rival = HingeSupport.maxOfOthers(k, z, off, cols, label, rowMax);
         double argument = ((double) rival - z[off + label]) + margin;
         if (!(argument > 0)) {
             return 0;

@@ -27,8 +27,6 @@ public final class MulticlassHingeLoss extends HingeLoss {
 
     public static final String NAME = "multiclass_hinge";
 
-
-
     /** The loss with margin {@code m} (finite). */
     public MulticlassHingeLoss(float margin, int ignoreIndex, Reduction reduction) {
         super(NAME, margin, ignoreIndex, reduction);
@@ -52,13 +50,9 @@ public final class MulticlassHingeLoss extends HingeLoss {
     }
 
     @Override
-    double row(RowPass p, KernelSupport k, int n, float rowMax, int label, float[] carried) {
-        handOn(p, k, n, carried);
-        float[] z = p.z;
+    double hingeRow(RowPass p, KernelSupport k, float[] z, int off, int cols, int label, float rowMax) {
         float[] grad = p.grad;
         float gradScale = p.gradScale;
-        int cols = p.cols;
-        int off = n * cols;
         float target = z[off + label];
         double loss = k.hingeSum(z, off, cols, target, margin, grad, off);
         // The kernel also counted the target's own term, max(0, m): take it back out.

@@ -13,28 +13,8 @@ public final class AmSoftmaxLoss extends AdditiveCosineMarginLoss {
 
     public static final String NAME = "am_softmax";
 
-    private AmSoftmaxLoss(Builder b) {
-        super(b.options, b.scale, b.margin);
-    }
+    private AmSoftmaxLoss(Builder<AmSoftmaxLoss> b) { super(b); }
 
     /** s = 30, m = 0.35 unless set. */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    /** Builds a {@link AmSoftmaxLoss}. */
-    public static final class Builder extends AdditiveCosineMarginLoss.Builder<Builder> {
-        private Builder() {
-            super(30);
-        }
-
-        public AmSoftmaxLoss build() {
-            return new AmSoftmaxLoss(this);
-        }
-    }
+    public static Builder<AmSoftmaxLoss> builder() { return new Builder<>(30, AmSoftmaxLoss::new); }
 }

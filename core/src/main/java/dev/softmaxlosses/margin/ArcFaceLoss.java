@@ -1,9 +1,7 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -88,13 +86,10 @@ public final class ArcFaceLoss extends MarginLoss {
     }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("s", Double.toString(scale));
         p.put("m", Double.toString(margin));
         p.put("easy_margin", Boolean.toString(easyMargin));
-        putCommon(p);
-        return new LossSpec(NAME, p);
     }
 
     /** Builds an {@link ArcFaceLoss}. */

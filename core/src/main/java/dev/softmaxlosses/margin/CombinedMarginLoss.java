@@ -1,9 +1,7 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -68,14 +66,11 @@ public final class CombinedMarginLoss extends MarginLoss {
     }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("s", Double.toString(scale));
         p.put("m1", Double.toString(m1));
         p.put("m2", Double.toString(m2));
         p.put("m3", Double.toString(m3));
-        putCommon(p);
-        return new LossSpec(NAME, p);
     }
 
     /** Builds a {@link CombinedMarginLoss}. */

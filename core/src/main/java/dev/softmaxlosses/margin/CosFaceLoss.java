@@ -13,28 +13,8 @@ public final class CosFaceLoss extends AdditiveCosineMarginLoss {
 
     public static final String NAME = "cosface";
 
-    private CosFaceLoss(Builder b) {
-        super(b.options, b.scale, b.margin);
-    }
+    private CosFaceLoss(Builder<CosFaceLoss> b) { super(b); }
 
     /** s = 64, m = 0.35 unless set. */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    /** Builds a {@link CosFaceLoss}. */
-    public static final class Builder extends AdditiveCosineMarginLoss.Builder<Builder> {
-        private Builder() {
-            super(64);
-        }
-
-        public CosFaceLoss build() {
-            return new CosFaceLoss(this);
-        }
-    }
+    public static Builder<CosFaceLoss> builder() { return new Builder<>(64, CosFaceLoss::new); }
 }

@@ -1,9 +1,7 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -39,11 +37,8 @@ public final class L2SoftmaxLoss extends MarginLoss {
     @Override double targetSlope(double c) { return 1; }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("alpha", Double.toString(alpha));
-        putCommon(p);
-        return new LossSpec(NAME, p);
     }
 
     /** Builds an {@link L2SoftmaxLoss}. */

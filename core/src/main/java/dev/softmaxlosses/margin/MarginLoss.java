@@ -4,9 +4,11 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -214,14 +216,23 @@ public abstract sealed class MarginLoss implements FeatureLoss
         return new StreamingMarginHead(this, Math.max(1, b.c())).logits(b);
     }
 
+    /** The loss's own parameters as a spec writes them, in the spec's order (not the common ones). */
+    abstract void putOwnParameters(Map<String, String> p);
+
+    @Override
+    public final LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        putOwnParameters(p);
+        putCommon(p);
+        return new LossSpec(name(), p);
+    }
+
     /** The loss's own parameters, for messages: {@code s = 64.0, m = 0.35}. */
     String ownParameters() {
+        Map<String, String> own = new LinkedHashMap<>();
+        putOwnParameters(own);
         StringJoiner joined = new StringJoiner(", ");
-        spec().parameters().forEach((key, value) -> {
-            if (!COMMON_PARAMETERS.contains(key) && !key.equals("gradient")) {
-                joined.add(key + " = " + value);
-            }
-        });
+        own.forEach((key, value) -> joined.add(key + " = " + value));
         return joined.toString();
     }
 

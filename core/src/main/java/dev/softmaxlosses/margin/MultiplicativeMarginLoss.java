@@ -1,9 +1,7 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -37,12 +35,9 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     @Override double targetSlopeBound() { return (double) margin() * margin(); }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("m", Integer.toString(angle.m()));
         p.put("lambda", Double.toString(lambda));
-        putCommon(p);
-        return new LossSpec(name(), p);
     }
 
     /** The builder of both: the integer margin m and lambda, with each loss's default m. */

@@ -1,9 +1,7 @@
 package dev.softmaxlosses.margin;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -41,11 +39,8 @@ public final class NormFaceLoss extends MarginLoss {
     @Override double targetSlope(double c) { return 1; }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("s", Double.toString(scale));
-        putCommon(p);
-        return new LossSpec(NAME, p);
     }
 
     /** Builds a {@link NormFaceLoss}. */

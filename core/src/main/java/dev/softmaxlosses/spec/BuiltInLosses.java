@@ -8,6 +8,7 @@ import dev.softmaxlosses.logits.MaxHingeLoss;
 import dev.softmaxlosses.logits.MulticlassHingeLoss;
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
+import dev.softmaxlosses.margin.AdditiveCosineMarginLoss;
 import dev.softmaxlosses.margin.AmSoftmaxLoss;
 import dev.softmaxlosses.margin.ArcFaceLoss;
 import dev.softmaxlosses.margin.CombinedMarginLoss;
@@ -117,19 +118,9 @@ final class BuiltInLosses {
                             return common(p, b).build();
                         }),
                 new LossDefinition(CosFaceLoss.NAME, "additive cosine margin: s (cos_y - m)", margin("s", "m"),
-                        p -> {
-                            CosFaceLoss.Builder b = CosFaceLoss.builder();
-                            p.getDouble("s").ifPresent(b::scale);
-                            p.getDouble("m").ifPresent(b::margin);
-                            return common(p, b).build();
-                        }),
+                        p -> additiveCosine(p, CosFaceLoss.builder())),
                 new LossDefinition(AmSoftmaxLoss.NAME, "additive cosine margin: s (cos_y - m)", margin("s", "m"),
-                        p -> {
-                            AmSoftmaxLoss.Builder b = AmSoftmaxLoss.builder();
-                            p.getDouble("s").ifPresent(b::scale);
-                            p.getDouble("m").ifPresent(b::margin);
-                            return common(p, b).build();
-                        }),
+                        p -> additiveCosine(p, AmSoftmaxLoss.builder())),
                 new LossDefinition(ArcFaceLoss.NAME, "additive angular margin: s cos(theta + m)",
                         margin("s", "m", "easy_margin"),
                         p -> {
@@ -182,6 +173,14 @@ final class BuiltInLosses {
     }
 
     /** Reads the parameters every margin loss shares, in the order of {@link #MARGIN_COMMON}, into {@code b}. */
+    /** CosFace and AM-Softmax: {@code s} and {@code m}, then the common parameters. */
+    private static <L extends AdditiveCosineMarginLoss> L additiveCosine(LossParameters p,
+                                                                          AdditiveCosineMarginLoss.Builder<L> b) {
+        p.getDouble("s").ifPresent(b::scale);
+        p.getDouble("m").ifPresent(b::margin);
+        return common(p, b).build();
+    }
+
     private static <B extends MarginLoss.Builder<B>> B common(LossParameters p, B b) {
         p.getDouble("label_smoothing").ifPresent(b::labelSmoothing);
         p.getInt("ignore_index").ifPresent(b::ignoreIndex);
