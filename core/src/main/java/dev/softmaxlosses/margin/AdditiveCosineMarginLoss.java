@@ -16,7 +16,7 @@ public abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits
     private final double margin;
 
     AdditiveCosineMarginLoss(Builder<?> b) {
-        super(b.options);
+        super(b);
         this.scale = Checks.requirePositive("s", b.scale);
         this.margin = Checks.requireFinite("m", b.margin);
         MarginChecks.requireParametersInRange(this);
@@ -41,7 +41,7 @@ public abstract sealed class AdditiveCosineMarginLoss extends MarginLoss permits
     }
 
     /** The builder of both: the scale s and the margin m, with each loss's default scale. */
-    public static final class Builder<L extends AdditiveCosineMarginLoss> extends MarginLoss.Builder<Builder<L>> {
+    public static final class Builder<L extends AdditiveCosineMarginLoss> extends MarginLossBuilder<Builder<L>> {
         private final java.util.function.Function<Builder<L>, L> constructor;
         private double scale;
         private double margin = 0.35;

@@ -34,7 +34,7 @@ public final class ArcFaceLoss extends MarginLoss {
     private final double fallbackShift;
 
     private ArcFaceLoss(Builder b) {
-        super(b.options);
+        super(b);
         this.scale = Checks.requirePositive("s", b.scale);
         if (!(b.margin >= 0 && b.margin < Math.PI)) {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
@@ -93,7 +93,7 @@ public final class ArcFaceLoss extends MarginLoss {
     }
 
     /** Builds an {@link ArcFaceLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
+    public static final class Builder extends MarginLossBuilder<Builder> {
         private double scale = 64;
         private double margin = 0.5;
         private boolean easyMargin;

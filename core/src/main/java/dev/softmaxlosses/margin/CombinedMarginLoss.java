@@ -27,7 +27,7 @@ public final class CombinedMarginLoss extends MarginLoss {
     private final double m3;
 
     private CombinedMarginLoss(Builder b) {
-        super(b.options);
+        super(b);
         this.scale = Checks.requirePositive("s", b.scale);
         this.m1 = Checks.requireFinite("m1", b.m1);
         this.m2 = Checks.requireFinite("m2", b.m2);
@@ -74,7 +74,7 @@ public final class CombinedMarginLoss extends MarginLoss {
     }
 
     /** Builds a {@link CombinedMarginLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
+    public static final class Builder extends MarginLossBuilder<Builder> {
         private double scale = 64;
         private double m1 = 1;
         private double m2 = 0.5;

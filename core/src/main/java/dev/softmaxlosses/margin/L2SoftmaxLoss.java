@@ -20,7 +20,7 @@ public final class L2SoftmaxLoss extends MarginLoss {
     private final double alpha;
 
     private L2SoftmaxLoss(Builder b) {
-        super(b.options);
+        super(b);
         this.alpha = Checks.requirePositive("alpha", b.alpha);
         MarginChecks.requireParametersInRange(this);
     }
@@ -42,7 +42,7 @@ public final class L2SoftmaxLoss extends MarginLoss {
     }
 
     /** Builds an {@link L2SoftmaxLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
+    public static final class Builder extends MarginLossBuilder<Builder> {
         private double alpha = 16;
 
         private Builder() {}

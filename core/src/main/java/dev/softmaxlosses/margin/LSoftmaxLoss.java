@@ -16,7 +16,7 @@ public final class LSoftmaxLoss extends MultiplicativeMarginLoss {
     public static final String NAME = "lsoftmax";
 
     private LSoftmaxLoss(Builder b) {
-        super(b.options, b.margin, b.lambda);
+        super(b, b.margin, b.lambda);
     }
 
     /** m = 2, lambda = 0 unless set. */

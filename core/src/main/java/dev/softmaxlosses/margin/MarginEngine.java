@@ -168,7 +168,7 @@ final class MarginEngine {
             if (y != ignore && range.holds(y)) {
                 int local = y - range.lo();
                 p.targetCos[r] = Normalisation.cosine(f.x, r, f.norms[r], range.w(), local, range.norms()[local], f.d);
-                p.state.setTargetLogit(r, (float) loss.targetLogit(p.targetCos[r], f.norms[r], range.norms()[local]));
+                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norms()[local]));
             }
         }
         KernelSupport k = KernelProvider.get();
@@ -296,7 +296,7 @@ final class MarginEngine {
                 }
                 gradScale -= gradProducts[off + local] / s * p.products[off + local];
                 int yr = local + j0;
-                loss.targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norms()[yr], target);
+                targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norms()[yr], target);
                 // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
                 // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
                 gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
@@ -321,7 +321,7 @@ final class MarginEngine {
             }
             int local = f.labels[r] - range.lo();
             if (normalised) {
-                loss.targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norms()[local], target);
+                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norms()[local], target);
                 Normalisation.addCosineGradient(target[0] - targetGrad[r] * s, f.x, r, f.norms[r], range.w(), local,
                         range.norms()[local], p.targetCos[r], d, out.gradFeatures, out.gradWeights);
             }
@@ -329,6 +329,33 @@ final class MarginEngine {
                     range.norms()[local], d, out.gradFeatures);
         }
         out.gradScale = loss.hasScale() ? gradScale : 0;
+    }
+
+    /** {@code f_y = s A B T(c)}: the target's final logit. */
+    private double targetLogit(double c, double featureNorm, double weightNorm) {
+        return loss.scale() * (loss.scalesByFeatureNorm() ? featureNorm : 1)
+                * (loss.scalesByWeightNorm() ? weightNorm : 1) * loss.target(c);
+    }
+
+    /**
+     * The target's share of the backward pass for {@code G = dL/df_y}: into {@code out[0]}
+     * {@code dL/dK_ny} (the target's {@code K} is {@code A B c}), into {@code out[1]} and {@code out[2]}
+     * the gradients of the norms {@code A} and {@code B} (0 when the logit does not carry them), into
+     * {@code out[3]} the gradient of the scale.
+     */
+    private void targetBackward(double dLdf, double c, double featureNorm, double weightNorm, double[] out) {
+        boolean byFeature = loss.scalesByFeatureNorm();
+        boolean byWeight = loss.scalesByWeightNorm();
+        double a = byFeature ? featureNorm : 1;
+        double b = byWeight ? weightNorm : 1;
+        double s = loss.scale();
+        double t = loss.target(c);
+        double slope = loss.gradient() == MarginLoss.Gradient.STRAIGHT_THROUGH ? 1.0 : loss.targetSlope(c);
+        // f_y = s A B T(K / (A B)): df_y/dK = s T'(c); below the norm floor c does not depend on the norm.
+        out[0] = dLdf * s * slope;
+        out[1] = byFeature ? dLdf * s * b * (t - (featureNorm >= MarginLoss.NORM_EPS ? c * slope : 0)) : 0;
+        out[2] = byWeight ? dLdf * s * a * (t - (weightNorm >= MarginLoss.NORM_EPS ? c * slope : 0)) : 0;
+        out[3] = dLdf * a * b * t;
     }
 
     /** Row r's final logits and probabilities over the block, from its exponentials {@code e} (times {@code 1 / S}). */

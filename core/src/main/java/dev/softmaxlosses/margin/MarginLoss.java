@@ -72,7 +72,7 @@ public abstract sealed class MarginLoss implements FeatureLoss
     private final Reduction reduction;
     private final Gradient gradient;
 
-    MarginLoss(Options options) {
+    MarginLoss(MarginLossBuilder<?> options) {
         requireOffered(options.gradient);
         if (options.reduction == null || options.gradient == null) {
             throw new IllegalArgumentException("reduction and gradient must not be null");
@@ -150,32 +150,6 @@ public abstract sealed class MarginLoss implements FeatureLoss
     public Reduction reduction() { return reduction; }
     public Gradient gradient() { return gradient; }
 
-    /** {@code f_y = s A B T(c)}. */
-    double targetLogit(double c, double featureNorm, double weightNorm) {
-        return scale() * (scalesByFeatureNorm() ? featureNorm : 1) * (scalesByWeightNorm() ? weightNorm : 1) * target(c);
-    }
-
-    /**
-     * The target's share of the backward pass for {@code G = dL/df_y}: into {@code out[0]}
-     * {@code dL/dK_ny} (the target's {@code K} is {@code A B c}), into {@code out[1]} and {@code out[2]}
-     * the gradients of the norms {@code A} and {@code B} (0 when the logit does not carry them), into
-     * {@code out[3]} the gradient of the scale.
-     */
-    void targetBackward(double dLdf, double c, double featureNorm, double weightNorm, double[] out) {
-        boolean byFeature = scalesByFeatureNorm();
-        boolean byWeight = scalesByWeightNorm();
-        double a = byFeature ? featureNorm : 1;
-        double b = byWeight ? weightNorm : 1;
-        double s = scale();
-        double t = target(c);
-        double slope = gradient == Gradient.STRAIGHT_THROUGH ? 1.0 : targetSlope(c);
-        // f_y = s A B T(K / (A B)): df_y/dK = s T'(c); below the norm floor c does not depend on the norm.
-        out[0] = dLdf * s * slope;
-        out[1] = byFeature ? dLdf * s * b * (t - (featureNorm >= NORM_EPS ? c * slope : 0)) : 0;
-        out[2] = byWeight ? dLdf * s * a * (t - (weightNorm >= NORM_EPS ? c * slope : 0)) : 0;
-        out[3] = dLdf * a * b * t;
-    }
-
     /** Computes into new buffers, with the {@code N x C} outputs. */
     @Override
     public LossResult compute(FeatureBatch batch) {
@@ -244,32 +218,5 @@ public abstract sealed class MarginLoss implements FeatureLoss
         if (gradient != Gradient.EXACT) {
             p.put("gradient", gradient.name().toLowerCase(Locale.ROOT));
         }
-    }
-
-    /** The options every margin loss shares. */
-    public static final class Options {
-        double labelSmoothing = 0;
-        int ignoreIndex = -100;
-        Reduction reduction = Reduction.MEAN;
-        Gradient gradient = Gradient.EXACT;
-
-        Options() {}
-    }
-
-    /** Setters every margin loss's builder shares. */
-    @SuppressWarnings("unchecked")
-    public abstract static class Builder<B extends Builder<B>> {
-        final Options options = new Options();
-
-        /** Mixes eps in [0, 1) of the uniform distribution into the target (default 0). */
-        public B labelSmoothing(double labelSmoothing) { options.labelSmoothing = labelSmoothing; return (B) this; }
-
-        /** The label that marks a sample to ignore (default -100). */
-        public B ignoreIndex(int ignoreIndex) { options.ignoreIndex = ignoreIndex; return (B) this; }
-
-        public B reduction(Reduction reduction) { options.reduction = reduction; return (B) this; }
-
-        /** How the target logit's derivative is taken (default {@link Gradient#EXACT}). */
-        public B gradient(Gradient gradient) { options.gradient = gradient; return (B) this; }
     }
 }

@@ -15,7 +15,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     final MultiplicativeAngle angle;
     final double lambda;
 
-    MultiplicativeMarginLoss(Options options, int margin, double lambda) {
+    MultiplicativeMarginLoss(MarginLossBuilder<?> options, int margin, double lambda) {
         super(options);
         this.angle = new MultiplicativeAngle(margin);
         this.lambda = Checks.requireNonNegative("lambda", lambda);
@@ -41,7 +41,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     }
 
     /** The builder of both: the integer margin m and lambda, with each loss's default m. */
-    abstract static class Builder<B extends Builder<B>> extends MarginLoss.Builder<B> {
+    abstract static class Builder<B extends Builder<B>> extends MarginLossBuilder<B> {
         int margin;
         double lambda = 0;
 

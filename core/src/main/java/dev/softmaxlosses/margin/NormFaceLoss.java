@@ -22,7 +22,7 @@ public final class NormFaceLoss extends MarginLoss {
     private final double scale;
 
     private NormFaceLoss(Builder b) {
-        super(b.options);
+        super(b);
         this.scale = Checks.requirePositive("s", b.scale);
         MarginChecks.requireParametersInRange(this);
     }
@@ -44,7 +44,7 @@ public final class NormFaceLoss extends MarginLoss {
     }
 
     /** Builds a {@link NormFaceLoss}. */
-    public static final class Builder extends MarginLoss.Builder<Builder> {
+    public static final class Builder extends MarginLossBuilder<Builder> {
         private double scale = 16;
 
         private Builder() {}

@@ -22,7 +22,7 @@ public final class SphereFaceLoss extends MultiplicativeMarginLoss {
     public static final String NAME = "sphereface";
 
     private SphereFaceLoss(Builder b) {
-        super(b.options, b.margin, b.lambda);
+        super(b, b.margin, b.lambda);
     }
 
     /** m = 4, lambda = 0 unless set. */

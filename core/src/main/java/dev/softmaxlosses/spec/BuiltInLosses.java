@@ -16,6 +16,7 @@ import dev.softmaxlosses.margin.CosFaceLoss;
 import dev.softmaxlosses.margin.L2SoftmaxLoss;
 import dev.softmaxlosses.margin.LSoftmaxLoss;
 import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.margin.MarginLossBuilder;
 import dev.softmaxlosses.margin.NormFaceLoss;
 import dev.softmaxlosses.margin.SphereFaceLoss;
 import dev.softmaxlosses.spec.LossRegistry.LossDefinition;
@@ -181,7 +182,7 @@ final class BuiltInLosses {
         return common(p, b).build();
     }
 
-    private static <B extends MarginLoss.Builder<B>> B common(LossParameters p, B b) {
+    private static <B extends MarginLossBuilder<B>> B common(LossParameters p, B b) {
         p.getDouble("label_smoothing").ifPresent(b::labelSmoothing);
         p.getInt("ignore_index").ifPresent(b::ignoreIndex);
         p.getEnum("reduction", Reduction.class).ifPresent(b::reduction);
