@@ -9,7 +9,6 @@ import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -63,9 +62,6 @@ public abstract sealed class MarginLoss implements FeatureLoss
         /** The original SphereFace Caffe layer's unit-normalised feature gradient of the target (sphereface). */
         SPHEREFACE_NORMALIZED
     }
-
-    /** The spec parameters every margin loss takes, besides its own. */
-    static final List<String> COMMON_PARAMETERS = List.of("label_smoothing", "ignore_index", "reduction");
 
     private final float labelSmoothing;
     private final int ignoreIndex;
