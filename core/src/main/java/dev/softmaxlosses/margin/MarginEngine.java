@@ -245,7 +245,9 @@ final class MarginEngine {
         boolean normalised = !loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm();
         KernelSupport k = KernelProvider.get();
         float[] gradProducts = new float[n * p.b];
-        float[] gradWeightsBlock = new float[p.b * d];
+        // One block: its weight gradient is the range's, written in place.
+        boolean oneBlock = p.b >= range.width();
+        float[] gradWeightsBlock = oneBlock ? out.gradWeights : new float[p.b * d];
         double[] gradFeatureNorm = new double[n];
         double[] gradWeightNorm = new double[p.b];
         double[] targetGrad = new double[n];
@@ -311,7 +313,9 @@ final class MarginEngine {
             matrices.transposedTimes(gradProducts, n, width, f.operand, d, gradWeightsBlock);
             Normalisation.finishOperandGradient(gradWeightsBlock, p.weightsHat, range.norms(), j0, gradWeightNorm, width, d,
                     rawWeights);
-            System.arraycopy(gradWeightsBlock, 0, out.gradWeights, j0 * d, width * d);
+            if (!oneBlock) {
+                System.arraycopy(gradWeightsBlock, 0, out.gradWeights, j0 * d, width * d);
+            }
         }
         Normalisation.finishOperandGradient(out.gradFeatures, f.hat, f.norms, 0, gradFeatureNorm, n, d,
                 loss.scalesByFeatureNorm());
