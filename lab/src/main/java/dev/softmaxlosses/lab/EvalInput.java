@@ -9,4 +9,19 @@ import dev.softmaxlosses.FloatMatrix;
  */
 record EvalInput(FloatMatrix logits, int[] labels, FloatMatrix targets, FloatMatrix teacherLogits,
                  float[] classWeights, FloatMatrix features, FloatMatrix weights) {
+
+    /** A field the loss needs: its absence is the contract's error. */
+    static <T> T require(String loss, String field, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException(loss + " needs " + field);
+        }
+        return value;
+    }
+
+    /** A field the loss does not take: its presence is the contract's error. */
+    static void forbid(String loss, String field, Object value) {
+        if (value != null) {
+            throw new IllegalArgumentException(loss + " does not take " + field);
+        }
+    }
 }

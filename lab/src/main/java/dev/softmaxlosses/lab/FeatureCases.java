@@ -21,8 +21,8 @@ final class FeatureCases {
 
     static LossResult compute(FeatureLoss loss, JsonCases.Case c, EvalInput in) {
         String name = loss.spec().name();
-        require(name, "features", in.features());
-        require(name, "weights", in.weights());
+        EvalInput.require(name, "features", in.features());
+        EvalInput.require(name, "weights", in.weights());
         int block = c.option("block");
         int shards = c.option("shards");
         int n = in.features().rows();
@@ -32,10 +32,10 @@ final class FeatureCases {
             requireFits((long) n * classes, n + " features and " + classes + " classes make " + n + "x" + classes
                     + " logits: that", "; compute the loss with a StreamingMarginHead, which holds N x block values");
         }
-        require(name, "labels", in.labels());
-        forbid(name, "logits", in.logits());
-        forbid(name, "targets", in.targets());
-        forbid(name, "teacher_logits", in.teacherLogits());
+        EvalInput.require(name, "labels", in.labels());
+        EvalInput.forbid(name, "logits", in.logits());
+        EvalInput.forbid(name, "targets", in.targets());
+        EvalInput.forbid(name, "teacher_logits", in.teacherLogits());
         FeatureBatch batch = new FeatureBatch(in.features(), in.weights(), in.labels(), in.classWeights());
         if (shards == 0) {
             return perClass ? loss.compute(batch) : new StreamingMarginHead((MarginLoss) loss, block).compute(batch);
@@ -51,18 +51,6 @@ final class FeatureCases {
     static long resultValues(JsonCases.Case c, int rows, int classes) {
         int block = c.option("block");
         return 5L * rows * (block == 0 ? classes : Math.min(block, classes));
-    }
-
-    private static void require(String loss, String name, Object value) {
-        if (value == null) {
-            throw new IllegalArgumentException(loss + " needs " + name);
-        }
-    }
-
-    private static void forbid(String loss, String name, Object value) {
-        if (value != null) {
-            throw new IllegalArgumentException(loss + " does not take " + name);
-        }
     }
 
     private static void requireFits(long values, String what, String advice) {

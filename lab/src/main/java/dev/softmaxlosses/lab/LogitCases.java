@@ -26,28 +26,28 @@ final class LogitCases {
     /** The case as the loss's batch. */
     static LogitBatch batch(LogitLoss loss, EvalInput in) {
         String name = loss.spec().name();
-        FloatMatrix logits = require(name, "logits", in.logits());
+        FloatMatrix logits = EvalInput.require(name, "logits", in.logits());
         boolean soft = loss.takes(LogitBatch.SoftTargets.class);
         boolean teacher = loss.takes(LogitBatch.Teacher.class);
         if (soft) {
-            forbid(name, "teacher_logits", in.teacherLogits());
-            forbid(name, "features", in.features());
-            forbid(name, "weights", in.weights());
+            EvalInput.forbid(name, "teacher_logits", in.teacherLogits());
+            EvalInput.forbid(name, "features", in.features());
+            EvalInput.forbid(name, "weights", in.weights());
         } else {
-            forbid(name, "targets", in.targets());
-            forbid(name, "features", in.features());
-            forbid(name, "weights", in.weights());
+            EvalInput.forbid(name, "targets", in.targets());
+            EvalInput.forbid(name, "features", in.features());
+            EvalInput.forbid(name, "weights", in.weights());
             if (!teacher) {
-                forbid(name, "teacher_logits", in.teacherLogits());
+                EvalInput.forbid(name, "teacher_logits", in.teacherLogits());
             }
             if (!loss.takesClassWeights()) {
-                forbid(name, "class_weights", in.classWeights());
+                EvalInput.forbid(name, "class_weights", in.classWeights());
             }
         }
         int[] labels = in.labels();
         FloatMatrix targets = in.targets();
         if (teacher) {
-            return LogitBatch.withTeacher(logits, require(name, "teacher_logits", in.teacherLogits()), labels);
+            return LogitBatch.withTeacher(logits, EvalInput.require(name, "teacher_logits", in.teacherLogits()), labels);
         }
         if (labels != null && targets == null) {
             return LogitBatch.of(logits, labels).classWeights(in.classWeights());
@@ -65,18 +65,5 @@ final class LogitCases {
         }
         throw new IllegalArgumentException(!soft ? name + " needs labels"
                 : labels == null ? name + " needs labels or targets" : name + " takes labels or targets, not both");
-    }
-
-    private static <T> T require(String loss, String field, T value) {
-        if (value == null) {
-            throw new IllegalArgumentException(loss + " needs " + field);
-        }
-        return value;
-    }
-
-    private static void forbid(String loss, String field, Object value) {
-        if (value != null) {
-            throw new IllegalArgumentException(loss + " does not take " + field);
-        }
     }
 }
