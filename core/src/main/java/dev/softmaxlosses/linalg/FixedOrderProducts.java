@@ -62,59 +62,8 @@ final class FixedOrderProducts implements MatrixProducts {
         }
         for (int j0 = 0; j0 < m; j0 += NetlibProducts.BLOCK) {
             int width = Math.min(NetlibProducts.BLOCK, m - j0);
-            boolean blocked = blocked(width, n, k);
-            int run = run(width, n, k);
-            for (int r = 0; r < n; r++) {
-                int aRow = r * k;
-                int o = r * m;
-                int j = j0;
-                // Four outputs at a time: four independent chains of additions, each still in order.
-                for (; j + 4 <= j0 + width; j += 4) {
-                    int b0 = bOff + j * k;
-                    float c0 = 0f, c1 = 0f, c2 = 0f, c3 = 0f;
-                    for (int i0 = 0; i0 < k; i0 += run) {
-                        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-                        for (int i = i0, end = Math.min(i0 + run, k); i < end; i++) {
-                            float ai = a[aRow + i];
-                            s0 = Math.fma(ai, b[b0 + i], s0);
-                            s1 = Math.fma(ai, b[b0 + k + i], s1);
-                            s2 = Math.fma(ai, b[b0 + 2 * k + i], s2);
-                            s3 = Math.fma(ai, b[b0 + 3 * k + i], s3);
-                        }
-                        if (blocked) {
-                            c0 += s0; c1 += s1; c2 += s2; c3 += s3;
-                        } else {
-                            c0 = s0; c1 = s1; c2 = s2; c3 = s3;
-                        }
-                    }
-                    out[o + j] = c0;
-                    out[o + j + 1] = c1;
-                    out[o + j + 2] = c2;
-                    out[o + j + 3] = c3;
-                }
-                for (; j < j0 + width; j++) {
-                    int bRow = bOff + j * k;
-                    float c = 0f;
-                    if (!blocked) {
-                        c = dot(a, aRow, b, bRow, k);
-                    } else {
-                        for (int i0 = 0; i0 < k; i0 += run) {
-                            c += dot(a, aRow + i0, b, bRow + i0, Math.min(run, k - i0));
-                        }
-                    }
-                    out[o + j] = c;
-                }
-            }
+            dots(a, 0, k, n, b, bOff + j0 * k, k, width, k, run(width, n, k), blocked(width, n, k), false, out, j0, m);
         }
-    }
-
-    /** Sum of {@code x[xOff + i] y[yOff + i]} over {@code i < len}, term after term from 0. */
-    private static float dot(float[] x, int xOff, float[] y, int yOff, int len) {
-        float s = 0f;
-        for (int i = 0; i < len; i++) {
-            s = Math.fma(x[xOff + i], y[yOff + i], s);
-        }
-        return s;
     }
 
     /** {@code out (n x m) (+)= a (n x k) . b (k x m)}: netlib's {@code sgemm("N", "N")} on slices of {@code k}. */
@@ -126,29 +75,18 @@ final class FixedOrderProducts implements MatrixProducts {
             }
             return;
         }
-        float[] acc = scratch(m);
         for (int k0 = 0; k0 < k; k0 += NetlibProducts.BLOCK) {
             int depth = Math.min(NetlibProducts.BLOCK, k - k0);
-            boolean add = k0 > 0 || accumulate;
-            boolean blocked = blocked(m, n, depth);
-            int run = run(m, n, depth);
-            for (int r = 0; r < n; r++) {
-                int o = r * m;
-                if (blocked && !add) {
-                    Arrays.fill(out, o, o + m, 0f);
-                }
-                for (int i0 = k0; i0 < k0 + depth; i0 += run) {
-                    Arrays.fill(acc, 0, m, 0f);
-                    for (int i = i0, end = Math.min(i0 + run, k0 + depth); i < end; i++) {
-                        float ari = a[r * k + i];
-                        int bRow = bOff + i * m;
-                        for (int j = 0; j < m; j++) {
-                            acc[j] = Math.fma(ari, b[bRow + j], acc[j]);
-                        }
-                    }
-                    store(acc, out, o, m, blocked || add);
+            // b's columns, each made contiguous over the slice's depth: the sums become dot products.
+            float[] columns = scratch(m * depth);
+            for (int i = 0; i < depth; i++) {
+                int row = bOff + (k0 + i) * m;
+                for (int j = 0; j < m; j++) {
+                    columns[j * depth + i] = b[row + j];
                 }
             }
+            dots(a, k0, k, n, columns, 0, depth, m, depth, run(m, n, depth), blocked(m, n, depth), k0 > 0 || accumulate,
+                    out, 0, m);
         }
     }
 
@@ -159,42 +97,122 @@ final class FixedOrderProducts implements MatrixProducts {
             Arrays.fill(out, 0, k * m, 0f);
             return;
         }
-        float[] acc = scratch(m);
+        // Both operands with their sums over n made contiguous: the columns of a and of b.
+        float[] columnsOfB = transpose(b, n, m, SCRATCH_B);
         for (int k0 = 0; k0 < k; k0 += NetlibProducts.BLOCK) {
             int rows = Math.min(NetlibProducts.BLOCK, k - k0);
-            boolean blocked = blocked(m, rows, n);
-            int run = run(m, rows, n);
-            for (int i = k0; i < k0 + rows; i++) {
-                int o = i * m;
-                if (blocked) {
-                    Arrays.fill(out, o, o + m, 0f);
+            float[] columnsOfA = scratch(rows * n);
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < rows; i++) {
+                    columnsOfA[i * n + r] = a[r * k + k0 + i];
                 }
-                for (int r0 = 0; r0 < n; r0 += run) {
-                    Arrays.fill(acc, 0, m, 0f);
-                    for (int r = r0, end = Math.min(r0 + run, n); r < end; r++) {
-                        float ari = a[r * k + i];
-                        int bRow = r * m;
-                        for (int j = 0; j < m; j++) {
-                            acc[j] = Math.fma(ari, b[bRow + j], acc[j]);
-                        }
-                    }
-                    store(acc, out, o, m, blocked);
-                }
+            }
+            dots(columnsOfA, 0, n, rows, columnsOfB, 0, n, m, n, run(m, rows, n), blocked(m, rows, n), false, out,
+                    k0 * m, m);
+        }
+    }
+
+    /** A second scratch per thread, for the second operand of {@link #transposedTimes}. */
+    private static final ThreadLocal<float[][]> SCRATCH_B = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] transpose(float[] b, int n, int m, ThreadLocal<float[][]> holder) {
+        float[][] h = holder.get();
+        if (h[0].length < n * m) {
+            h[0] = new float[n * m];
+        }
+        float[] t = h[0];
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < m; j++) {
+                t[j * n + r] = b[r * m + j];
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Every entry {@code (r, j)} of an {@code rows x cols} block of the output: the sum over
+     * {@code len} terms of {@code x[xAt + r xStride + i] y[yAt + j yStride + i]}, each term added with
+     * one FMA in order from the first, in runs of {@code run} terms when {@code blocked}. The entry is
+     * written at {@code out[outAt + r m + j]}: the sum itself, or added to what is there when {@code add}.
+     * Two rows by four columns at a time: eight independent chains, each still in order.
+     */
+    private static void dots(float[] x, int xAt, int xStride, int rows, float[] y, int yAt, int yStride, int cols, int len,
+                             int run, boolean blocked, boolean add, float[] out, int outAt, int m) {
+        int r = 0;
+        for (; r + 2 <= rows; r += 2) {
+            int j = 0;
+            for (; j + 4 <= cols; j += 4) {
+                tile2x4(x, xAt + r * xStride, xStride, y, yAt + j * yStride, yStride, len, run, blocked, add, out,
+                        outAt + r * m + j, m);
+            }
+            for (; j < cols; j++) {
+                entry(x, xAt + r * xStride, y, yAt + j * yStride, len, run, blocked, add, out, outAt + r * m + j);
+                entry(x, xAt + (r + 1) * xStride, y, yAt + j * yStride, len, run, blocked, add, out, outAt + (r + 1) * m + j);
+            }
+        }
+        for (; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                entry(x, xAt + r * xStride, y, yAt + j * yStride, len, run, blocked, add, out, outAt + r * m + j);
             }
         }
     }
 
-    /**
-     * A run's sums into the output row: added to what is there ({@code fma(1, s, c)}, as netlib's
-     * blocked path and its accumulating calls do), or written as they are (its plain path, {@code beta = 0}).
-     */
-    private static void store(float[] acc, float[] out, int o, int m, boolean add) {
-        if (add) {
-            for (int j = 0; j < m; j++) {
-                out[o + j] += acc[j];
-            }
-        } else {
-            System.arraycopy(acc, 0, out, o, m);
+    private static void tile2x4(float[] x, int x0, int xs, float[] y, int y0, int ys, int len, int run, boolean blocked,
+                                boolean add, float[] out, int o, int m) {
+        float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
+        if (blocked && add) {
+            c00 = out[o]; c01 = out[o + 1]; c02 = out[o + 2]; c03 = out[o + 3];
+            c10 = out[o + m]; c11 = out[o + m + 1]; c12 = out[o + m + 2]; c13 = out[o + m + 3];
         }
+        for (int i0 = 0; i0 < len; i0 += run) {
+            float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f, s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f;
+            for (int i = i0, end = Math.min(i0 + run, len); i < end; i++) {
+                float a0 = x[x0 + i];
+                float a1 = x[x0 + xs + i];
+                float b0 = y[y0 + i];
+                float b1 = y[y0 + ys + i];
+                float b2 = y[y0 + 2 * ys + i];
+                float b3 = y[y0 + 3 * ys + i];
+                s00 = Math.fma(a0, b0, s00);
+                s01 = Math.fma(a0, b1, s01);
+                s02 = Math.fma(a0, b2, s02);
+                s03 = Math.fma(a0, b3, s03);
+                s10 = Math.fma(a1, b0, s10);
+                s11 = Math.fma(a1, b1, s11);
+                s12 = Math.fma(a1, b2, s12);
+                s13 = Math.fma(a1, b3, s13);
+            }
+            if (blocked) {
+                c00 += s00; c01 += s01; c02 += s02; c03 += s03; c10 += s10; c11 += s11; c12 += s12; c13 += s13;
+            } else {
+                c00 = s00; c01 = s01; c02 = s02; c03 = s03; c10 = s10; c11 = s11; c12 = s12; c13 = s13;
+            }
+        }
+        if (add && !blocked) {
+            c00 += out[o]; c01 += out[o + 1]; c02 += out[o + 2]; c03 += out[o + 3];
+            c10 += out[o + m]; c11 += out[o + m + 1]; c12 += out[o + m + 2]; c13 += out[o + m + 3];
+        }
+        out[o] = c00;
+        out[o + 1] = c01;
+        out[o + 2] = c02;
+        out[o + 3] = c03;
+        out[o + m] = c10;
+        out[o + m + 1] = c11;
+        out[o + m + 2] = c12;
+        out[o + m + 3] = c13;
+    }
+
+    /** One entry, as {@link #tile2x4} computes each of its eight. */
+    private static void entry(float[] x, int x0, float[] y, int y0, int len, int run, boolean blocked, boolean add,
+                              float[] out, int o) {
+        float c = blocked && add ? out[o] : 0f;
+        for (int i0 = 0; i0 < len; i0 += run) {
+            float s = 0f;
+            for (int i = i0, end = Math.min(i0 + run, len); i < end; i++) {
+                s = Math.fma(x[x0 + i], y[y0 + i], s);
+            }
+            c = blocked ? c + s : s;
+        }
+        out[o] = add && !blocked ? out[o] + c : c;
     }
 }

@@ -177,13 +177,8 @@ public abstract sealed class MarginLoss implements FeatureLoss
      *                                  {@code N x C} logits that are more than a Java array holds
      */
     public FloatMatrix inferenceLogits(FloatMatrix features, FloatMatrix weights) {
-        Objects.requireNonNull(features, "features");
         Objects.requireNonNull(weights, "weights");
-        MarginChecks.requireLogitsFit(features.rows(), weights.rows(), "; compute the logits of fewer features at a time");
-        int[] labels = new int[features.rows()];
-        java.util.Arrays.fill(labels, ignoreIndex);
-        MarginChecks.Batch b = MarginChecks.validate(this, FeatureBatch.of(features, weights, labels), null);
-        return new StreamingMarginHead(this, Math.max(1, b.c())).logits(b);
+        return new StreamingMarginHead(this, Math.max(1, weights.rows())).inferenceLogits(features, weights);
     }
 
     /** The loss's own parameters as a spec writes them, in the spec's order (not the common ones). */

@@ -7,6 +7,7 @@ import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelProvider;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -87,8 +88,23 @@ public final class StreamingMarginHead {
                 b.weightNorms(), b.d());
     }
 
-    /** {@code s A_n B_j cos_nj} for every class of a validated batch, no margin. */
-    FloatMatrix logits(MarginChecks.Batch b) {
+    /**
+     * The logits a trained model predicts with: {@code s A_n B_j cos_nj} for every class, no margin,
+     * through this head's products.
+     *
+     * @throws IllegalArgumentException for mismatched columns, a value that is not finite, or
+     *                                  {@code N x C} logits that are more than a Java array holds
+     */
+    public FloatMatrix inferenceLogits(FloatMatrix features, FloatMatrix weights) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(weights, "weights");
+        MarginChecks.requireLogitsFit(features.rows(), weights.rows(), "; compute the logits of fewer features at a time");
+        int[] labels = new int[features.rows()];
+        Arrays.fill(labels, loss.ignoreIndex());
+        return logits(MarginChecks.validate(loss, FeatureBatch.of(features, weights, labels), null));
+    }
+
+    private FloatMatrix logits(MarginChecks.Batch b) {
         MarginEngine engine = new MarginEngine(loss, products, block);
         MarginEngine.Pass pass = engine.new Pass(b.prepare(loss), b.range());
         float[] f = new float[b.n() * b.c()];

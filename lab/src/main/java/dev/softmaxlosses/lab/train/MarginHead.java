@@ -3,7 +3,9 @@ package dev.softmaxlosses.lab.train;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.margin.StreamingMarginHead;
 
 import java.util.List;
 import java.util.Random;
@@ -16,13 +18,14 @@ import java.util.Random;
  */
 public final class MarginHead implements Head {
 
-    private final MarginLoss loss;
+    private final StreamingMarginHead head;
     private final Parameter weights;
     private final int dim;
     private final int classes;
 
     MarginHead(MarginLoss loss, int dim, int classes, Random random) {
-        this.loss = loss;
+        // One block of every class, with the products whose bits do not depend on the run (as RowMajor's).
+        this.head = new StreamingMarginHead(loss, classes, MatrixProducts.fixedOrder());
         this.dim = dim;
         this.classes = classes;
         float[] w = new float[Math.multiplyExact(classes, dim)];
@@ -35,8 +38,9 @@ public final class MarginHead implements Head {
 
     @Override
     public Step train(float[] embedding, int n, int[] labels) {
-        LossResult result = loss.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim),
-                new FloatMatrix(weights.value(), classes, dim), labels));
+        LossResult result = LossResult.forFeatures(n, classes, dim);
+        head.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), classes, dim),
+                labels), result);
         System.arraycopy(result.gradWeights(), 0, weights.grad(), 0, weights.grad().length);
         float[] p = result.probabilities();
         float[] plain = inferenceLogits(embedding, n);
@@ -53,7 +57,7 @@ public final class MarginHead implements Head {
 
     @Override
     public float[] inferenceLogits(float[] embedding, int n) {
-        return loss.inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), classes, dim)).data();
+        return head.inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), classes, dim)).data();
     }
 
     @Override
