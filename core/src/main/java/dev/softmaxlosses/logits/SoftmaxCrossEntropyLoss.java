@@ -6,7 +6,6 @@ import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,7 +60,6 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
     /** The spec name. */
     public static final String NAME = "softmax_cross_entropy";
 
-
     /** How the per-class weights adapt to the batch. */
     public enum ClassBalance {
         /** The weights as given. */
@@ -92,10 +90,8 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
         return new Builder();
     }
 
-    @Override
-    public double temperature() { return temperature; }
-    @Override
-    public float labelSmoothing() { return labelSmoothing; }
+    @Override public double temperature() { return temperature; }
+    @Override public float labelSmoothing() { return labelSmoothing; }
     public ClassBalance classBalance() { return classBalance; }
 
     @Override
@@ -109,25 +105,17 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
         return new LossSpec(NAME, p);
     }
 
-    @Override
-    String name() { return NAME; }
+    @Override String name() { return NAME; }
 
     @Override
     public boolean takes(Class<? extends LogitBatch.Target> kind) {
         return kind == LogitBatch.Labels.class || kind == LogitBatch.SoftTargets.class;
     }
 
-    @Override
-    public boolean takesClassWeights() { return true; }
-
-    @Override
-    float[] builderClassWeights() { return classWeights; }
-
-    @Override
-    boolean namesMinClasses() { return false; }
-
-    @Override
-    boolean trainsWithoutLabel(RowPass p) { return p.targets != null; }
+    @Override public boolean takesClassWeights() { return true; }
+    @Override float[] builderClassWeights() { return classWeights; }
+    @Override boolean namesMinClasses() { return false; }
+    @Override boolean trainsWithoutLabel(RowPass p) { return p.targets != null; }
 
     @Override
     void checkSoftTargets() {
@@ -150,19 +138,9 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
 
     /** With hard labels the sum of the labels' class weights, as in PyTorch; with soft targets N. */
     @Override
-    double normaliser(RowPass p) {
-        if (p.targets != null) {
-            return p.rows;
-        }
-        double s = 0;
-        for (int y : p.labels) {
-            s += y == ignoreIndex ? 0 : p.weights == null ? 1.0 : p.weights[y];
-        }
-        return s;
-    }
+    double normaliser(RowPass p) { return SoftmaxCrossEntropyRows.normaliser(p, ignoreIndex); }
 
-    @Override
-    float gradScale(double scale) { return (float) (scale / temperature); }
+    @Override float gradScale(double scale) { return (float) (scale / temperature); }
 
     /** |gradient entry| <= 2 max(w) / T with hard labels; soft targets are not bounded, so their rows are scanned. */
     @Override
@@ -200,12 +178,7 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
 
     @Override
     String gradientCause(RowPass p, int n) {
-        return (p.targets == null ? "" : "targets[" + n + "] summing to " + Checks.show(sum(p.targets, n * p.cols, p.cols))
-                + ", ") + "temperature = " + temperature + (p.weights == null ? "" : ", class weights up to "
-                + Checks.show(Checks.maxWeight(p.weights))) + " and the reduction's scale " + Checks.show(p.scale)
-                + (reduction != Reduction.MEAN ? "" : p.targets != null ? " (1 / N)" : p.weights == null
-                ? " (1 / the count of labelled samples)" : " (1 / the sum of the labels' class weights)")
-                + " make it overflow; lower them";
+        return SoftmaxCrossEntropyRows.gradientCause(p, n, temperature, reduction);
     }
 
     /** Builds a {@link SoftmaxCrossEntropyLoss}; invalid values fail in {@link #build()}. */

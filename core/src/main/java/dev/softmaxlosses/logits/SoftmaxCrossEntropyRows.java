@@ -1,5 +1,6 @@
 package dev.softmaxlosses.logits;
 
+import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.CrossEntropyRow;
 import dev.softmaxlosses.kernel.CrossEntropyTerms;
@@ -176,5 +177,27 @@ final class SoftmaxCrossEntropyRows {
             balanced[c] = (float) ((givenWeights == null ? 1.0 : givenWeights[c]) * (1.0 - share));
         }
         return balanced;
+    }
+
+    /** The normaliser of {@code mean}: the sum of the labels' class weights, or N with soft targets. */
+    static double normaliser(RowPass p, int ignoreIndex) {
+        if (p.targets != null) {
+            return p.rows;
+        }
+        double s = 0;
+        for (int y : p.labels) {
+            s += y == ignoreIndex ? 0 : p.weights == null ? 1.0 : p.weights[y];
+        }
+        return s;
+    }
+
+    /** What makes row n's gradient overflow, for the error. */
+    static String gradientCause(RowPass p, int n, float temperature, Reduction reduction) {
+        return (p.targets == null ? "" : "targets[" + n + "] summing to " + Checks.show(LogitLossBase.sum(p.targets, n * p.cols, p.cols))
+                + ", ") + "temperature = " + temperature + (p.weights == null ? "" : ", class weights up to "
+                + Checks.show(Checks.maxWeight(p.weights))) + " and the reduction's scale " + Checks.show(p.scale)
+                + (reduction != Reduction.MEAN ? "" : p.targets != null ? " (1 / N)" : p.weights == null
+                ? " (1 / the count of labelled samples)" : " (1 / the sum of the labels' class weights)")
+                + " make it overflow; lower them";
     }
 }
