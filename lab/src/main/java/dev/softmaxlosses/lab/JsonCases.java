@@ -89,7 +89,7 @@ final class JsonCases {
                 return 0;
             }
             if (!value.canConvertToExactIntegral() || !value.canConvertToInt() || value.asInt() < 1) {
-                throw new BadInputException("\"" + name + "\" must be a positive integer, found "
+                throw new BadInputException("\"" + name + "\" must be an integer from 1 to " + Integer.MAX_VALUE + ", found "
                         + Messages.quote(value.toString()));
             }
             return value.asInt();

@@ -175,10 +175,12 @@ class EvalMarginLossesTest {
 
     @Test
     void badBlockOrShardsAreRefused() {
-        rejects("arcface", "{\"block\": 0, " + GOOD.substring(1), "\"block\" must be a positive integer, found 0");
-        rejects("arcface", "{\"block\": 2.5, " + GOOD.substring(1), "\"block\" must be a positive integer, found 2.5");
-        rejects("arcface", "{\"shards\": \"2\", " + GOOD.substring(1), "\"shards\" must be a positive integer, found \"2\"");
-        rejects("arcface", "{\"shards\": -1, " + GOOD.substring(1), "\"shards\" must be a positive integer, found -1");
+        rejects("arcface", "{\"block\": 0, " + GOOD.substring(1), "\"block\" must be an integer from 1 to 2147483647, found 0");
+        rejects("arcface", "{\"block\": 2.5, " + GOOD.substring(1), "\"block\" must be an integer from 1 to 2147483647, found 2.5");
+        rejects("arcface", "{\"shards\": \"2\", " + GOOD.substring(1), "\"shards\" must be an integer from 1 to 2147483647, found \"2\"");
+        rejects("arcface", "{\"shards\": 99999999999, " + GOOD.substring(1),
+                "\"shards\" must be an integer from 1 to 2147483647, found 99999999999");
+        rejects("arcface", "{\"shards\": -1, " + GOOD.substring(1), "\"shards\" must be an integer from 1 to 2147483647, found -1");
         rejects("softmax_cross_entropy", "{\"block\": 2, \"logits\": [[1, 2]], \"labels\": [0]}",
                 "\"block\" and \"shards\" choose how a loss of the margin family is run; softmax_cross_entropy is a loss on logits");
     }
