@@ -1,12 +1,10 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LogitBatch;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -46,7 +44,6 @@ public final class DistillationLoss extends LogitLossBase {
 
     public static final String NAME = "distillation";
 
-
     private final float temperature;
     private final double alpha;
     private final SoftSoftmaxTerm softTerm;
@@ -67,35 +64,17 @@ public final class DistillationLoss extends LogitLossBase {
 
     public double alpha() { return alpha; }
 
-    @Override
-    String name() {
-        return NAME;
-    }
+    @Override String name() { return NAME; }
 
-    @Override
-    public boolean takes(Class<? extends LogitBatch.Target> kind) {
-        return kind == LogitBatch.Teacher.class;
-    }
+    @Override public boolean takes(Class<? extends LogitBatch.Target> kind) { return kind == LogitBatch.Teacher.class; }
 
-    @Override
-    boolean trainsWithoutLabel(RowPass p) {
-        return true;
-    }
+    @Override boolean trainsWithoutLabel(RowPass p) { return true; }
 
-    @Override
-    boolean labelsOptional() {
-        return alpha == 1;
-    }
+    @Override boolean labelsOptional() { return alpha == 1; }
 
-    @Override
-    double normaliser(RowPass p) {
-        return p.rows;
-    }
+    @Override double normaliser(RowPass p) { return p.rows; }
 
-    @Override
-    double gradientBound(RowPass p) {
-        return alpha * temperature + (1 - alpha);
-    }
+    @Override double gradientBound(RowPass p) { return alpha * temperature + (1 - alpha); }
 
     @Override
     String overflowCause(RowPass p, int n, int label, double loss) {
@@ -114,13 +93,9 @@ public final class DistillationLoss extends LogitLossBase {
     }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("temperature", show(temperature));
         p.put("alpha", show(alpha));
-        p.put("ignore_index", Integer.toString(ignoreIndex));
-        p.put("reduction", reduction.specName());
-        return new LossSpec(NAME, p);
     }
 
     @Override

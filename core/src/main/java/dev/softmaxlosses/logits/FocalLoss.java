@@ -1,11 +1,9 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -54,20 +52,11 @@ public final class FocalLoss extends LogitLossBase {
     public double gamma() { return gamma; }
     public double alpha() { return alpha; }
 
-    @Override
-    String name() {
-        return NAME;
-    }
+    @Override String name() { return NAME; }
 
-    @Override
-    public boolean takesClassWeights() {
-        return true;
-    }
+    @Override public boolean takesClassWeights() { return true; }
 
-    @Override
-    float[] builderClassWeights() {
-        return classWeights;
-    }
+    @Override float[] builderClassWeights() { return classWeights; }
 
     @Override
     double gradientBound(RowPass p) {
@@ -87,13 +76,9 @@ public final class FocalLoss extends LogitLossBase {
     }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("gamma", show(gamma));
         p.put("alpha", show(alpha));
-        p.put("ignore_index", Integer.toString(ignoreIndex));
-        p.put("reduction", reduction.specName());
-        return new LossSpec(NAME, p);
     }
 
     @Override

@@ -1,11 +1,9 @@
 package dev.softmaxlosses.logits;
 
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelSupport;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -27,20 +25,11 @@ abstract sealed class HingeLoss extends LogitLossBase
 
     public float margin() { return margin; }
 
-    @Override
-    String name() {
-        return name;
-    }
+    @Override String name() { return name; }
 
-    @Override
-    public int minClasses() {
-        return 2;
-    }
+    @Override public int minClasses() { return 2; }
 
-    @Override
-    double gradientBound(RowPass p) {
-        return 1;
-    }
+    @Override double gradientBound(RowPass p) { return 1; }
 
     /** The margin when it outweighs the row's spread, else the spread. */
     @Override
@@ -68,12 +57,8 @@ abstract sealed class HingeLoss extends LogitLossBase
     void putParameters(Map<String, String> p) {}
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("margin", Float.toString(margin));
         putParameters(p);
-        p.put("ignore_index", Integer.toString(ignoreIndex));
-        p.put("reduction", reduction.specName());
-        return new LossSpec(name(), p);
     }
 }

@@ -4,6 +4,7 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.KernelProvider;
@@ -11,6 +12,8 @@ import dev.softmaxlosses.kernel.KernelSupport;
 import dev.softmaxlosses.kernel.RowParallel;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -48,6 +51,18 @@ abstract sealed class LogitLossBase implements LogitLoss
 
     /** The spec name, for messages. */
     abstract String name();
+
+    /** The loss's own parameters as a spec writes them, in order, before {@code ignore_index} and {@code reduction}. */
+    abstract void putOwnParameters(Map<String, String> p);
+
+    @Override
+    public final LossSpec spec() {
+        Map<String, String> p = new LinkedHashMap<>();
+        putOwnParameters(p);
+        p.put("ignore_index", Integer.toString(ignoreIndex));
+        p.put("reduction", reduction.specName());
+        return new LossSpec(name(), p);
+    }
 
     /**
      * Row n's loss, and its gradient times {@code p.gradScale} into {@code p.grad}. When {@code carried}
@@ -94,15 +109,9 @@ abstract sealed class LogitLossBase implements LogitLoss
         return null;
     }
 
-    @Override
-    public boolean takesClassWeights() {
-        return false;
-    }
+    @Override public boolean takesClassWeights() { return false; }
 
-    @Override
-    public boolean takes(Class<? extends LogitBatch.Target> kind) {
-        return kind == LogitBatch.Labels.class;
-    }
+    @Override public boolean takes(Class<? extends LogitBatch.Target> kind) { return kind == LogitBatch.Labels.class; }
 
     /** The temperature that divides the logits before any exponential, checked against overflow. */
     double temperature() {

@@ -38,10 +38,7 @@ public final class MulticlassHingeLoss extends HingeLoss {
     }
 
     /** The target's entry is minus the count of active terms. */
-    @Override
-    double gradientBound(RowPass p) {
-        return Math.max(1, p.cols - 1);
-    }
+    @Override double gradientBound(RowPass p) { return Math.max(1, p.cols - 1); }
 
     @Override
     String overflowCause(RowPass p, int n, int label, double loss) {

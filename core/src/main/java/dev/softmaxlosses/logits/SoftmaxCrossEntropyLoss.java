@@ -1,11 +1,9 @@
 package dev.softmaxlosses.logits;
 
 import dev.softmaxlosses.LogitBatch;
-import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -95,14 +93,10 @@ public final class SoftmaxCrossEntropyLoss extends LogitLossBase {
     public ClassBalance classBalance() { return classBalance; }
 
     @Override
-    public LossSpec spec() {
-        Map<String, String> p = new LinkedHashMap<>();
+    void putOwnParameters(Map<String, String> p) {
         p.put("temperature", Float.toString(temperature));
         p.put("label_smoothing", Float.toString(labelSmoothing));
         p.put("class_balance", classBalance.name().toLowerCase(java.util.Locale.ROOT));
-        p.put("ignore_index", Integer.toString(ignoreIndex));
-        p.put("reduction", reduction.specName());
-        return new LossSpec(NAME, p);
     }
 
     @Override String name() { return NAME; }

@@ -42,10 +42,7 @@ public final class SoftplusLseLoss extends HingeLoss {
     }
 
     public float scale() { return scale; }
-    @Override
-    double gradientBound(RowPass p) {
-        return scale;
-    }
+    @Override double gradientBound(RowPass p) { return scale; }
 
     @Override
     String overflowCause(RowPass p, int n, int label, double loss) {
@@ -53,10 +50,7 @@ public final class SoftplusLseLoss extends HingeLoss {
                 + (scale > 1 ? ", which scale = " + scale + " multiplies" : "");
     }
 
-    @Override
-    double temperature() {
-        return 1.0 / scale;
-    }
+    @Override double temperature() { return 1.0 / scale; }
 
     @Override
     void putParameters(java.util.Map<String, String> p) {
