@@ -31,21 +31,21 @@ import org.junit.jupiter.api.Test;
  * {@code |got - expected| <= 1e-6 + 1e-5 |expected|}. Core's suite runs on the scalar kernels and
  * again on the SIMD ones, so this does too. Every call into the library goes through {@link Compute}.
  */
-class LogitLossesContractTest {
+public class LogitLossesContractTest {
 
     private static final double ABS = 1e-6;
     private static final double REL = 1e-5;
 
     // ---------------------------------------------------------------- a case and its expected values
 
-    /** One case: the spec, its arrays, and the reference options that mean the same. */
-    static final class Case {
-        final String spec;
-        final float[][] logits;
-        final int[] labels;
-        float[][] teacher;
-        float[] classWeights;
-        final ReferenceLogitLosses.Options options = new ReferenceLogitLosses.Options();
+    /** One case: the spec, its arrays, and the reference options that mean the same (the lab's eval tests send them as JSON). */
+    public static final class Case {
+        public final String spec;
+        public final float[][] logits;
+        public final int[] labels;
+        public float[][] teacher;
+        public float[] classWeights;
+        public final ReferenceLogitLosses.Options options = new ReferenceLogitLosses.Options();
 
         Case(String spec, float[][] logits, int[] labels) {
             this.spec = spec;
@@ -477,7 +477,7 @@ class LogitLossesContractTest {
     }
 
     /** {@code count} random cases, cycling through the six losses, with random parameters, masks and ignored labels. */
-    static List<Case> randomCases(Random random, int count) {
+    public static List<Case> randomCases(Random random, int count) {
         List<Case> cases = new ArrayList<>();
         String[] reductions = {"mean", "sum", "none"};
         for (int i = 0; i < count; i++) {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * Core's suite runs on the scalar kernels and again on the SIMD ones, so this does too. Every call
  * into the library goes through {@link Compute}.
  */
-class MarginLossesContractTest {
+public class MarginLossesContractTest {
 
     static final List<String> NAMES = List.of("normface", "cosface", "am_softmax", "arcface", "combined_margin",
             "sphereface", "lsoftmax", "l2_softmax");
@@ -39,7 +39,7 @@ class MarginLossesContractTest {
     // ---------------------------------------------------------------- a case and its expected values
 
     /** One case: the spec and its arrays. */
-    record Case(String spec, float[][] features, float[][] weights, int[] labels, float[] classWeights) {
+    public record Case(String spec, float[][] features, float[][] weights, int[] labels, float[] classWeights) {
 
         Case(String spec, float[][] features, float[][] weights, int[] labels) {
             this(spec, features, weights, labels, null);
@@ -520,7 +520,7 @@ class MarginLossesContractTest {
     }
 
     /** {@code count} random cases, cycling through the family, away from the kinks of the loss. */
-    static List<Case> randomCases(Random random, int count) {
+    public static List<Case> randomCases(Random random, int count) {
         List<Case> cases = new ArrayList<>();
         while (cases.size() < count) {
             String name = NAMES.get(cases.size() % NAMES.size());

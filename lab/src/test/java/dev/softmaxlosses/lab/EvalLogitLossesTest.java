@@ -1,6 +1,7 @@
 package dev.softmaxlosses.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.softmaxlosses.contract.LogitLossesContractTest;
 import dev.softmaxlosses.testing.Expected;
 import dev.softmaxlosses.testing.Mismatches;
 import dev.softmaxlosses.testing.ReferenceLogitLosses;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
 
-import static dev.softmaxlosses.testing.ContractData.MASK;
 import static dev.softmaxlosses.testing.ContractData.labels;
 import static dev.softmaxlosses.testing.ContractData.logits;
 import static dev.softmaxlosses.testing.ContractData.mask;
@@ -51,12 +51,20 @@ class EvalLogitLossesTest {
         final int[] labels;
         float[][] teacher;
         float[] classWeights;
-        final ReferenceLogitLosses.Options options = new ReferenceLogitLosses.Options();
+        ReferenceLogitLosses.Options options = new ReferenceLogitLosses.Options();
 
         Case(String spec, float[][] logits, int[] labels) {
             this.spec = spec;
             this.logits = logits;
             this.labels = labels;
+        }
+
+        /** A case of core's contract tests, to be sent as JSON. */
+        Case(LogitLossesContractTest.Case k) {
+            this(k.spec, k.logits, k.labels);
+            teacher = k.teacher;
+            classWeights = k.classWeights;
+            options = k.options;
         }
 
         Case teacher(float[][] t) { teacher = t; return this; }
@@ -179,69 +187,7 @@ class EvalLogitLossesTest {
     /** Random cases of every loss and parameter, one {@code .jsonl} run, each line checked and in order. */
     @Test
     void randomCasesOfEveryLossMatchTheReferenceThroughJsonl() {
-        Random random = new Random(400);
-        List<Case> cases = new ArrayList<>();
-        String[] reductions = {"mean", "sum", "none"};
-        for (int i = 0; i < 36; i++) {
-            String name = ALL.get(i % ALL.size());
-            int n = random.nextInt(12);
-            int c = 2 + random.nextInt(9);
-            String reduction = reductions[random.nextInt(3)];
-            int ignore = random.nextBoolean() ? -100 : random.nextInt(c);
-            double ignoredShare = random.nextInt(4) * 0.15;
-            int[] y = labels(random, n, c, ignoredShare, ignore);
-            boolean hinge = name.endsWith("hinge");
-            float[][] z = hinge ? quarterLogits(random, n, c, 3) : logits(random, n, c, 0.1 + 3 * random.nextDouble());
-            if (random.nextInt(3) == 0) {
-                mask(random, z, y, 0.3);
-            }
-            Case k;
-            StringBuilder spec = new StringBuilder(name).append(":reduction=").append(reduction)
-                    .append(",ignore_index=").append(ignore);
-            switch (name) {
-                case "focal" -> {
-                    double gamma = new double[] {0, 0.5, 1, 2, 5}[random.nextInt(5)];
-                    double alpha = new double[] {1, 0.25, 2}[random.nextInt(3)];
-                    spec.append(",gamma=").append(gamma).append(",alpha=").append(alpha);
-                    k = new Case(spec.toString(), z, y).with(o -> o.gamma(gamma).alpha(alpha));
-                    if (random.nextBoolean()) {
-                        float[] w = new float[c];
-                        for (int j = 0; j < c; j++) {
-                            w[j] = random.nextInt(5) * 0.5f;
-                        }
-                        k.classWeights(w);
-                    }
-                }
-                case "distillation" -> {
-                    double alpha = new double[] {0, 0.3, 0.9, 1}[random.nextInt(4)];
-                    double t = new double[] {0.5, 1, 4}[random.nextInt(3)];
-                    spec.append(",alpha=").append(alpha).append(",temperature=").append(t);
-                    float[][] teacher = near(random, z, 1);
-                    for (int r = 0; r < n; r++) {
-                        for (int j = 0; j < c; j++) {
-                            if (z[r][j] == MASK) {
-                                teacher[r][j] = MASK;   // the student's masks are the teacher's too
-                            }
-                        }
-                    }
-                    int[] labels = alpha == 1 && random.nextBoolean() ? null : y;
-                    k = new Case(spec.toString(), z, labels).teacher(teacher).with(o -> o.alpha(alpha).temperature(t));
-                }
-                case "softplus_lse" -> {
-                    double scale = new double[] {1, 0.5, 2, 4}[random.nextInt(4)];
-                    double margin = new double[] {0, 0.25, 1, -0.5}[random.nextInt(4)];
-                    spec.append(",scale=").append(scale).append(",margin=").append(margin);
-                    k = new Case(spec.toString(), z, y).with(o -> o.scale(scale).margin(margin));
-                }
-                default -> {
-                    double margin = new double[] {0, 0.5, 1, 2, -0.5}[random.nextInt(5)];
-                    spec.append(",margin=").append(margin);
-                    k = new Case(spec.toString(), z, y).with(o -> o.margin(margin));
-                }
-            }
-            k.options.reduction(reduction).ignoreIndex(ignore);
-            cases.add(k);
-        }
+        List<Case> cases = LogitLossesContractTest.randomCases(new Random(400), 36).stream().map(Case::new).toList();
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < cases.size(); i++) {
             lines.append(cases.get(i).json(Integer.toString(i))).append('\n');

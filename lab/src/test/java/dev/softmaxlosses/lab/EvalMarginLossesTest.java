@@ -1,6 +1,7 @@
 package dev.softmaxlosses.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.softmaxlosses.contract.MarginLossesContractTest;
 import dev.softmaxlosses.testing.Mismatches;
 import dev.softmaxlosses.testing.ReferenceMargin;
 import org.junit.jupiter.api.Test;
@@ -189,54 +190,8 @@ class EvalMarginLossesTest {
 
     @Test
     void randomCasesOfEveryLossMatchTheReferenceThroughJsonl() {
-        Random random = new Random(314);
-        List<Case> cases = new ArrayList<>();
-        while (cases.size() < 24) {
-            String name = NAMES.get(cases.size() % NAMES.size());
-            StringBuilder spec = new StringBuilder(name).append(":reduction=")
-                    .append(List.of("mean", "sum", "none").get(random.nextInt(3)));
-            switch (name) {
-                case "normface" -> spec.append(",s=").append(new double[] {1, 16, 64}[random.nextInt(3)]);
-                case "cosface", "am_softmax" -> spec.append(",s=").append(new double[] {8, 30, 64}[random.nextInt(3)])
-                        .append(",m=").append(new double[] {0, 0.35, 0.8}[random.nextInt(3)]);
-                case "arcface" -> {
-                    spec.append(",s=").append(new double[] {8, 64}[random.nextInt(2)])
-                            .append(",m=").append(new double[] {0.2, 0.5, 1.5}[random.nextInt(3)]);
-                    if (random.nextBoolean()) {
-                        spec.append(",easy_margin=true");
-                    }
-                }
-                case "combined_margin" -> spec.append(",m1=").append(new double[] {1, 1.35, 0.8}[random.nextInt(3)])
-                        .append(",m2=").append(new double[] {0, 0.3}[random.nextInt(2)])
-                        .append(",m3=").append(new double[] {0, 0.2}[random.nextInt(2)]);
-                case "sphereface", "lsoftmax" -> spec.append(",m=").append(1 + random.nextInt(5))
-                        .append(",lambda=").append(new double[] {0, 1, 10}[random.nextInt(3)]);
-                default -> spec.append(",alpha=").append(new double[] {1, 16, 48}[random.nextInt(3)]);
-            }
-            if (random.nextInt(3) == 0) {
-                spec.append(",label_smoothing=0.1");
-            }
-            int ignore = random.nextBoolean() ? -100 : 1;
-            if (ignore != -100) {
-                spec.append(",ignore_index=").append(ignore);
-            }
-            int n = random.nextInt(9);
-            int c = 1 + random.nextInt(8);
-            int d = 2 + random.nextInt(7);
-            double lo = new double[] {0.01, 0.5, 10}[random.nextInt(3)];
-            Case k = new Case(spec.toString(), vectors(random, n, d, lo, lo * 20), vectors(random, c, d, 0.3, 5),
-                    labels(random, n, c, 0.2, ignore));
-            if (random.nextInt(4) == 0) {
-                float[] cw = new float[c];
-                for (int j = 0; j < c; j++) {
-                    cw[j] = new float[] {0, 0.5f, 1, 2.5f}[random.nextInt(4)];
-                }
-                k = k.classWeights(cw);
-            }
-            if (awayFromKinks(k)) {
-                cases.add(k);
-            }
-        }
+        List<Case> cases = MarginLossesContractTest.randomCases(new Random(314), 24).stream()
+                .map(k -> new Case(k.spec(), k.features(), k.weights(), k.labels(), k.classWeights())).toList();
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < cases.size(); i++) {
             lines.append(cases.get(i).json(Integer.toString(i))).append('\n');
@@ -256,29 +211,6 @@ class EvalMarginLossesTest {
             }
         }
         Mismatches.assertNone("the .jsonl run", errors);
-    }
-
-    /** No target cosine within 1e-3 of a point where the loss is not differentiable (or is ill-conditioned). */
-    private static boolean awayFromKinks(Case k) {
-        ReferenceMargin.Params p = new ReferenceMargin.Params(k.spec());
-        double[][] cos = ReferenceMargin.cosines(toDouble(k.features()), toDouble(k.weights()));
-        for (int i = 0; i < k.labels().length; i++) {
-            int y = k.labels()[i];
-            if (y == p.ce.ignoreIndex) {
-                continue;
-            }
-            double c = cos[i][y];
-            if (p.name.equals("arcface")) {
-                double threshold = p.easyMargin ? 0 : Math.cos(Math.PI - p.m);
-                if (Math.abs(c - threshold) < 1e-3 || Math.abs(c) > 1 - 1e-3) {
-                    return false;
-                }
-            }
-            if (p.name.equals("combined_margin") && Math.abs(c) > 1 - 1e-3) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---------------------------------------------------------------- error paths
