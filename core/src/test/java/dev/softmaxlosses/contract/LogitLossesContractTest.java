@@ -47,26 +47,26 @@ public class LogitLossesContractTest {
         public float[] classWeights;
         public final ReferenceLogitLosses.Options options = new ReferenceLogitLosses.Options();
 
-        Case(String spec, float[][] logits, int[] labels) {
+        public Case(String spec, float[][] logits, int[] labels) {
             this.spec = spec;
             this.logits = logits;
             this.labels = labels;
         }
 
-        Case teacher(float[][] t) { teacher = t; return this; }
+        public Case teacher(float[][] t) { teacher = t; return this; }
 
-        Case classWeights(float... w) {
+        public Case classWeights(float... w) {
             classWeights = w;
             options.classWeights(toDouble(w));
             return this;
         }
 
-        Case with(Consumer<ReferenceLogitLosses.Options> set) {
+        public Case with(Consumer<ReferenceLogitLosses.Options> set) {
             set.accept(options);
             return this;
         }
 
-        String name() {
+        public String name() {
             int colon = spec.indexOf(':');
             return colon < 0 ? spec : spec.substring(0, colon);
         }
@@ -76,7 +76,7 @@ public class LogitLossesContractTest {
                     : Compute.logits(spec, logits, labels, classWeights);
         }
 
-        Expected expected() {
+        public Expected expected() {
             return ReferenceLogitLosses.of(name(), toDouble(logits), toDouble(teacher), labels, options);
         }
     }

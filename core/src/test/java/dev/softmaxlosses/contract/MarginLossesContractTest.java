@@ -38,18 +38,18 @@ public class MarginLossesContractTest {
 
     // ---------------------------------------------------------------- a case and its expected values
 
-    /** One case: the spec and its arrays. */
+    /** One case: the spec and its arrays (the lab's eval tests send them as JSON). */
     public record Case(String spec, float[][] features, float[][] weights, int[] labels, float[] classWeights) {
 
-        Case(String spec, float[][] features, float[][] weights, int[] labels) {
+        public Case(String spec, float[][] features, float[][] weights, int[] labels) {
             this(spec, features, weights, labels, null);
         }
 
-        Case spec(String other) {
+        public Case spec(String other) {
             return new Case(other, features, weights, labels, classWeights);
         }
 
-        Case classWeights(float... w) {
+        public Case classWeights(float... w) {
             return new Case(spec, features, weights, labels, w);
         }
 
@@ -57,7 +57,7 @@ public class MarginLossesContractTest {
             return Compute.margin(spec, features, weights, labels, classWeights);
         }
 
-        ReferenceMargin.Result expected() {
+        public ReferenceMargin.Result expected() {
             return ReferenceMargin.compute(spec, toDouble(features), toDouble(weights), labels, toDouble(classWeights));
         }
     }
