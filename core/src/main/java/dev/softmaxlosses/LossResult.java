@@ -35,23 +35,24 @@ public final class LossResult {
     private double loss;
     private double gradScale;
 
-    private final boolean diagnostics;
+    private final boolean perClassOutputs;
 
     private LossResult(int rows, int cols, int dim) {
         this(rows, cols, dim, true, true);
     }
 
-    private LossResult(int rows, int cols, int dim, boolean perClassOutputs, boolean diagnostics) {
+    /** With {@code logitGradient} the {@code N x C} gradient, with {@code perClassOutputs} the final logits and probabilities too. */
+    private LossResult(int rows, int cols, int dim, boolean logitGradient, boolean perClassOutputs) {
         this.rows = rows;
         this.cols = cols;
         this.dim = dim;
-        this.diagnostics = perClassOutputs && diagnostics;
+        this.perClassOutputs = logitGradient && perClassOutputs;
         this.gradFeatures = dim < 0 ? null : new float[Math.multiplyExact(rows, dim)];
         this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(cols, dim)];
-        int size = perClassOutputs ? Math.multiplyExact(rows, cols) : 0;
+        int size = logitGradient ? Math.multiplyExact(rows, cols) : 0;
         this.losses = new float[rows];
-        this.logits = new float[this.diagnostics ? size : 0];
-        this.probabilities = new float[this.diagnostics ? size : 0];
+        this.logits = new float[this.perClassOutputs ? size : 0];
+        this.probabilities = new float[this.perClassOutputs ? size : 0];
         this.logSumExp = new float[rows];
         this.gradLogits = new float[size];
     }
@@ -119,19 +120,17 @@ public final class LossResult {
         FloatMatrix.requireLength("a weight gradient of " + cols + "x" + dim, (long) cols * dim, "");
     }
 
-    /** Whether {@link #logits()}, {@link #probabilities()} and {@link #gradLogits()} are held ({@code N x C}). */
+    /**
+     * Whether the {@code N x C} final logits and probabilities are held and filled (and their gradient):
+     * buffers from {@link #withDiagnostics} or {@link #forFeatures}.
+     */
     public boolean hasPerClassOutputs() {
-        return logits.length == (long) rows * cols;
+        return perClassOutputs;
     }
 
     /** Whether {@link #gradLogits()} is held ({@code N x C}): false for a streaming head's buffers. */
     public boolean hasLogitGradient() {
         return gradLogits.length == (long) rows * cols;
-    }
-
-    /** Whether {@link #logits()} and {@link #probabilities()} are held and filled ({@link #withDiagnostics}). */
-    public boolean hasDiagnostics() {
-        return diagnostics;
     }
 
     /** Whether these buffers fit a batch of this shape. */
@@ -190,10 +189,10 @@ public final class LossResult {
     /** Per-sample losses, before reduction ({@code 0} for an ignored sample). */
     public float[] losses() { return losses; }
 
-    /** Final logits, {@code N x C} row-major; empty unless {@link #hasDiagnostics()}. */
+    /** Final logits, {@code N x C} row-major; empty unless {@link #hasPerClassOutputs()}. */
     public float[] logits() { return logits; }
 
-    /** {@code softmax} of the final logits, {@code N x C} row-major; empty unless {@link #hasDiagnostics()}. */
+    /** {@code softmax} of the final logits, {@code N x C} row-major; empty unless {@link #hasPerClassOutputs()}. */
     public float[] probabilities() { return probabilities; }
 
     /** Log-sum-exp of each row of the final logits. */

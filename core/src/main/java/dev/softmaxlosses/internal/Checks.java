@@ -56,21 +56,6 @@ public final class Checks {
                 : Double.toString(Double.parseDouble(String.format(java.util.Locale.ROOT, "%.7e", v)));
     }
 
-    /** {@code name} must be present. */
-    public static <T> T require(String loss, String name, T value) {
-        if (value == null) {
-            throw new IllegalArgumentException(loss + " needs " + name);
-        }
-        return value;
-    }
-
-    /** {@code name} must be absent: the loss does not use it. */
-    public static void forbid(String loss, String name, Object value) {
-        if (value != null) {
-            throw new IllegalArgumentException(loss + " does not take " + name);
-        }
-    }
-
     /** A matrix of an expected shape. */
     public static void requireShape(String name, FloatMatrix m, int rows, int cols, String because) {
         if (m.rows() != rows || m.cols() != cols) {

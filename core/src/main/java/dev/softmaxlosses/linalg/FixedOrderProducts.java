@@ -6,8 +6,9 @@ import java.util.Arrays;
  * {@link MatrixProducts} in plain Java loops whose every sum is taken in one fixed order, so that the
  * same inputs give the same bits on every run, every machine and at every stage of the JIT: each
  * product term is added with {@link Math#fma(float, float, float)}, which Java defines exactly (one
- * rounding) whether it is interpreted, compiled or vectorised. The loops over a row of the output
- * are plain enough for C2 to vectorise without changing that order.
+ * rounding) whether it is interpreted or compiled. Every product is computed as dot products over
+ * operands packed so that each sum reads contiguous values, two rows by four columns of the output
+ * at a time: eight independent chains, each still in its order.
  *
  * <p><b>The order</b> is the one of {@link NetlibProducts} on netlib's scalar Java kernels
  * ({@code Java11BLAS}, 3.0.x), so that the lab's trainer, which used those through reflection,
@@ -26,8 +27,8 @@ final class FixedOrderProducts implements MatrixProducts {
     /** netlib's threshold on {@code M N K} for its blocked path. */
     private static final int BLOCKED_PATH = 1_000_000;
 
-    /** One row of partial sums per thread. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    /** Two scratch arrays per thread, for the packed operands. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     private FixedOrderProducts() {}
 
@@ -45,12 +46,13 @@ final class FixedOrderProducts implements MatrixProducts {
         return m * n * k >= BLOCKED_PATH;
     }
 
-    private static float[] scratch(int length) {
+    /** This thread's scratch array {@code which} (0 or 1), at least {@code length} long. */
+    private static float[] scratch(int which, int length) {
         float[][] holder = SCRATCH.get();
-        if (holder[0].length < length) {
-            holder[0] = new float[length];
+        if (holder[which].length < length) {
+            holder[which] = new float[length];
         }
-        return holder[0];
+        return holder[which];
     }
 
     /** {@code out (n x m) = a (n x k) . b (m x k)^T}: netlib's {@code sgemm("T", "N")} on slices of the classes. */
@@ -78,7 +80,7 @@ final class FixedOrderProducts implements MatrixProducts {
         for (int k0 = 0; k0 < k; k0 += NetlibProducts.BLOCK) {
             int depth = Math.min(NetlibProducts.BLOCK, k - k0);
             // b's columns, each made contiguous over the slice's depth: the sums become dot products.
-            float[] columns = scratch(m * depth);
+            float[] columns = scratch(0, m * depth);
             for (int i = 0; i < depth; i++) {
                 int row = bOff + (k0 + i) * m;
                 for (int j = 0; j < m; j++) {
@@ -98,10 +100,15 @@ final class FixedOrderProducts implements MatrixProducts {
             return;
         }
         // Both operands with their sums over n made contiguous: the columns of a and of b.
-        float[] columnsOfB = transpose(b, n, m, SCRATCH_B);
+        float[] columnsOfB = scratch(1, n * m);
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < m; j++) {
+                columnsOfB[j * n + r] = b[r * m + j];
+            }
+        }
         for (int k0 = 0; k0 < k; k0 += NetlibProducts.BLOCK) {
             int rows = Math.min(NetlibProducts.BLOCK, k - k0);
-            float[] columnsOfA = scratch(rows * n);
+            float[] columnsOfA = scratch(0, rows * n);
             for (int r = 0; r < n; r++) {
                 for (int i = 0; i < rows; i++) {
                     columnsOfA[i * n + r] = a[r * k + k0 + i];
@@ -110,23 +117,6 @@ final class FixedOrderProducts implements MatrixProducts {
             dots(columnsOfA, 0, n, rows, columnsOfB, 0, n, m, n, run(m, rows, n), blocked(m, rows, n), false, out,
                     k0 * m, m);
         }
-    }
-
-    /** A second scratch per thread, for the second operand of {@link #transposedTimes}. */
-    private static final ThreadLocal<float[][]> SCRATCH_B = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    private static float[] transpose(float[] b, int n, int m, ThreadLocal<float[][]> holder) {
-        float[][] h = holder.get();
-        if (h[0].length < n * m) {
-            h[0] = new float[n * m];
-        }
-        float[] t = h[0];
-        for (int r = 0; r < n; r++) {
-            for (int j = 0; j < m; j++) {
-                t[j * n + r] = b[r * m + j];
-            }
-        }
-        return t;
     }
 
     /**

@@ -232,8 +232,8 @@ abstract sealed class LogitLossBase implements LogitLoss
             p.grad = out.gradLogits();
             p.losses = out.losses();
             p.logSumExp = out.logSumExp();
-            p.finalLogits = out.hasDiagnostics() ? out.logits() : null;
-            p.probabilities = out.hasDiagnostics() ? out.probabilities() : null;
+            p.finalLogits = out.hasPerClassOutputs() ? out.logits() : null;
+            p.probabilities = out.hasPerClassOutputs() ? out.probabilities() : null;
             out.setLoss(reduction, run(p, z.rows(), z.cols(), weights));
         } finally {
             p.clear();

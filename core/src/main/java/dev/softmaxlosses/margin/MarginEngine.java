@@ -80,8 +80,8 @@ final class MarginEngine {
         }
     }
 
-    /** The rows' log-sum-exp, mass {@code sum_c w_c q_c} and the reduction's scale, after the merge. */
-    record Totals(double[] lse, double[] mass, double scale, double loss) {}
+    /** Each row's mass {@code sum_c w_c q_c}, the reduction's scale and the reduced loss, after the merge. */
+    record Totals(double[] mass, double scale, double loss) {}
 
     /** The outputs of a range's backward; the {@code N x C} ones ({@code stride} C, from column {@code lo}) may be null. */
     static final class Outputs {
@@ -195,15 +195,13 @@ final class MarginEngine {
     Totals finish(Features f, RowState merged, float[] losses, float[] lseOut) {
         float eps = (float) loss.labelSmoothing();
         int ignore = loss.ignoreIndex();
-        double[] lse = new double[f.n];
         double[] mass = new double[f.n];
         double normaliser = 0;
         double total = 0;
         for (int r = 0; r < f.n; r++) {
             double logSum = Math.log(merged.sumExp(r));
-            lse[r] = merged.max(r) + logSum;
             if (lseOut != null) {
-                lseOut[r] = (float) lse[r];
+                lseOut[r] = (float) (merged.max(r) + logSum);
             }
             int y = f.labels[r];
             double l = 0;
@@ -226,7 +224,7 @@ final class MarginEngine {
         }
         Reduction reduction = loss.reduction();
         double scale = reduction != Reduction.MEAN ? 1 : normaliser > 0 ? 1 / normaliser : 0;
-        return new Totals(lse, mass, scale, reduction == Reduction.MEAN ? total * scale : total);
+        return new Totals(mass, scale, reduction == Reduction.MEAN ? total * scale : total);
     }
 
     /**

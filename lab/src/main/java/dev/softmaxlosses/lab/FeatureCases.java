@@ -2,6 +2,7 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FeatureLoss;
+import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.ShardedMarginHead;
@@ -29,8 +30,8 @@ final class FeatureCases {
         int classes = in.weights().rows();
         boolean perClass = block == 0;
         if (perClass) {
-            requireFits((long) n * classes, n + " features and " + classes + " classes make " + n + "x" + classes
-                    + " logits: that", "; compute the loss with a StreamingMarginHead, which holds N x block values");
+            FloatMatrix.requireLength(n + " features and " + classes + " classes make " + n + "x" + classes + " logits: that",
+                    (long) n * classes, "; compute the loss with a StreamingMarginHead, which holds N x block values");
         }
         EvalInput.require(name, "labels", in.labels());
         EvalInput.forbid(name, "logits", in.logits());
@@ -51,12 +52,5 @@ final class FeatureCases {
     static long resultValues(JsonCases.Case c, int rows, int classes) {
         int block = c.option("block");
         return 5L * rows * (block == 0 ? classes : Math.min(block, classes));
-    }
-
-    private static void requireFits(long values, String what, String advice) {
-        if (values > JsonCases.MAX_VALUES) {
-            throw new IllegalArgumentException(what + " needs " + values + " values, more than a Java array holds ("
-                    + JsonCases.MAX_VALUES + ")" + advice);
-        }
     }
 }

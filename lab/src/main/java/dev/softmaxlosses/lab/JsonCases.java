@@ -46,7 +46,7 @@ final class JsonCases {
     private static final JsonMapper MAPPER = new JsonMapper(FACTORY);
 
     /** The largest array a case may hold: the JVM's largest array. */
-    static final int MAX_VALUES = Integer.MAX_VALUE - 8;
+    static final int MAX_VALUES = FloatMatrix.MAX_VALUES;
 
     /** The array fields in the order their errors are reported; any other field but id and loss is ignored. */
     static final List<String> ARRAYS =
