@@ -76,21 +76,25 @@ public final class ClassShard {
             throw new IllegalArgumentException("weights has " + batch.weights().rows() + " rows, expected " + (hi - lo)
                     + " (the classes " + lo + " to " + (hi - 1) + " of this shard)");
         }
-        return new Forward(MarginChecks.validate(loss, batch, lo, classes, null));
+        MarginChecks.Batch b = MarginChecks.validate(loss, batch, lo, classes, null);
+        return forward(b.prepare(loss), b.range());
+    }
+
+    /** The forward over this shard's range of a batch whose features (and the range) are checked and prepared. */
+    Forward forward(MarginEngine.Features features, MarginEngine.Range range) {
+        return new Forward(features, range);
     }
 
     /** A shard's forward, kept for its backward. */
     public final class Forward {
-        private final MarginChecks.Batch batch;
         private final MarginEngine engine;
         private final MarginEngine.Features features;
         private final MarginEngine.Pass pass;
 
-        private Forward(MarginChecks.Batch batch) {
-            this.batch = batch;
+        private Forward(MarginEngine.Features features, MarginEngine.Range range) {
             this.engine = new MarginEngine(loss, products, block);
-            this.features = batch.prepare(loss);
-            this.pass = engine.forward(features, batch.range());
+            this.features = features;
+            this.pass = engine.forward(features, range);
         }
 
         /** This shard's row state, to be merged with the other shards'. */
@@ -117,8 +121,8 @@ public final class ClassShard {
          */
         public double backward(RowState merged, float[] gradFeatures, float[] gradWeights, PerClassOutputs perClass) {
             requireRows(merged);
-            requireLength("gradFeatures", gradFeatures, (long) batch.n() * batch.d());
-            requireLength("gradWeights", gradWeights, (long) batch.c() * batch.d());
+            requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
+            requireLength("gradWeights", gradWeights, (long) pass.range.width() * features.d);
             MarginEngine.Totals totals = engine.finish(features, merged, null, null);
             MarginEngine.Outputs out = new MarginEngine.Outputs(gradFeatures, gradWeights);
             if (perClass != null) {
@@ -130,8 +134,8 @@ public final class ClassShard {
         }
 
         private void requireRows(RowState merged) {
-            if (Objects.requireNonNull(merged, "merged").rows() != batch.n()) {
-                throw new IllegalArgumentException("the merged state has " + merged.rows() + " rows, expected " + batch.n());
+            if (Objects.requireNonNull(merged, "merged").rows() != features.n) {
+                throw new IllegalArgumentException("the merged state has " + merged.rows() + " rows, expected " + features.n);
             }
         }
     }

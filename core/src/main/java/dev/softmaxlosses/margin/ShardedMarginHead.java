@@ -1,7 +1,6 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.FeatureBatch;
-import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
@@ -60,15 +59,16 @@ public final class ShardedMarginHead {
         int d = whole.d();
         // More shards than classes: the extra ones are empty and add nothing.
         int used = Math.min(shards, c);
+        // The batch is checked and its features prepared once; each shard owns a copy of its weights.
+        MarginEngine.Features features = whole.prepare(loss);
         ClassShard.Forward[] forwards = new ClassShard.Forward[used];
         RowState merged = new RowState(n);
         for (int i = 0; i < used; i++) {
             int lo = firstClass(i, shards, c);
             int hi = firstClass(i + 1, shards, c);
-            float[] own = Arrays.copyOfRange(whole.weights(), lo * d, hi * d);
-            forwards[i] = new ClassShard(loss, lo, hi, c, block, products)
-                    .forward(new FeatureBatch(batch.features(), new FloatMatrix(own, hi - lo, d), whole.labels(),
-                            whole.classWeights()));
+            MarginEngine.Range range = new MarginEngine.Range(Arrays.copyOfRange(whole.weights(), lo * d, hi * d), lo,
+                    hi - lo, Arrays.copyOfRange(whole.weightNorms(), lo, hi));
+            forwards[i] = new ClassShard(loss, lo, hi, c, block, products).forward(features, range);
             merged.merge(forwards[i].state());
         }
         out.setLoss(loss.reduction(), forwards[0].loss(merged, out.losses(), out.logSumExp()));
