@@ -40,9 +40,6 @@ public interface KernelSupport {
         return expSum(a, off, len, scale, shift, dst, dstOff);
     }
 
-    /** {@code dst[i] += coef * exp(a[i] * scale - shift)}. */
-    void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff);
-
     /**
      * The Weston-Watkins hinge terms of one row: returns {@code sum_i max(0, (z[i] - pivot) + margin)}
      * and writes {@code 1} to {@code active[i]} where the term is strictly positive, {@code 0} elsewhere.

@@ -83,13 +83,6 @@ public final class ScalarKernels implements KernelSupport {
     }
 
     @Override
-    public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
-        for (int i = 0; i < len; i++) {
-            dst[dstOff + i] += coef * exp(Math.fma(a[off + i], scale, -shift));
-        }
-    }
-
-    @Override
     public double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff) {
         double sum = 0;
         for (int i = 0; i < len; i++) {

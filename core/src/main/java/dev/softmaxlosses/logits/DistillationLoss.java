@@ -112,10 +112,11 @@ public final class DistillationLoss extends LogitLossBase {
             java.util.Arrays.fill(p.grad, off, off + p.cols, 0f);
         }
         if (alpha < 1 && label != NO_LABEL) {
-            double sum = k.expSum(p.z, off, p.cols, 1f, rowMax, null, 0);
+            float[] exps = Scratch.row(p.cols);
+            double sum = k.expSum(p.z, off, p.cols, 1f, rowMax, exps, 0);
             loss += (1 - alpha) * (((double) rowMax - p.z[off + label]) + Math.log(sum));
             double hard = (1 - alpha) * p.gradScale;
-            k.addScaledExp(p.z, off, p.cols, 1f, rowMax, (float) (hard / sum), p.grad, off);
+            k.scaleAddScaledInPlace(p.grad, off, p.cols, 1f, exps, 0, (float) (hard / sum));
             p.grad[off + label] -= (float) hard;
         }
         return loss;

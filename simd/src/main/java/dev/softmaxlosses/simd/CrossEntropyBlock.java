@@ -1,203 +1,199 @@
 package dev.softmaxlosses.simd;
 
 import static dev.softmaxlosses.simd.Lanes.F;
-import static dev.softmaxlosses.simd.Lanes.IOTA;
-import static dev.softmaxlosses.simd.Lanes.NEG_INF;
-import static dev.softmaxlosses.simd.Lanes.TAIL;
-import static dev.softmaxlosses.simd.Lanes.ZERO;
-import static dev.softmaxlosses.simd.Lanes.foldFloatLanes;
-import static dev.softmaxlosses.simd.Lanes.shortRow;
-import static dev.softmaxlosses.simd.Lanes.storeShortRow;
-import static dev.softmaxlosses.simd.Lanes.tail;
-import static dev.softmaxlosses.simd.VectorMath.exp;
-import static dev.softmaxlosses.simd.VectorMath.logInPlace;
+import static dev.softmaxlosses.simd.Lanes.I;
+import static dev.softmaxlosses.simd.Lanes.LANE_INDEX;
 
 import dev.softmaxlosses.kernel.CrossEntropyRow;
 import dev.softmaxlosses.kernel.CrossEntropyTerms;
 import dev.softmaxlosses.kernel.RowParallel;
-import dev.softmaxlosses.kernel.ScalarKernels;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The softmax cross-entropy of rows that fit one vector, on the SIMD kernels: one such row in
- * registers ({@link #shortRow}), and a block of them in passes ({@link #block}). The formulas are
- * {@link CrossEntropyTerms}'.
+ * The softmax cross-entropy of rows no longer than a vector (C = 10, say), with hard labels, no class
+ * weights and no label smoothing, a block of rows at a time with one row per lane: column {@code c}
+ * of up to {@code L} rows ({@code L} the lanes of a vector) is gathered into one vector, so that each
+ * step (the maximum, the exponentials, the sums, the gradient) is one vector operation per class for
+ * all the rows, and no row needs a reduction across lanes. A row this short is too short for loops of
+ * its own to pay. The formulas are {@link CrossEntropyTerms}'.
+ *
+ * <p>The other classes' sum of a row ({@code 1 - p_y} without cancellation) is taken by a fixed tree
+ * over {@code L} columns (those past the row are 0), whatever the row's length. The per-row scalar
+ * work (division, the terms of the loss) is a short loop over the block; the logarithm is
+ * {@link VectorMath#logInPlace} over the block's sums.
+ *
+ * <p>As in {@link PanamaKernels}, every vector is made and used inside one method: nothing here
+ * takes or returns one.
  */
 final class CrossEntropyBlock {
 
     private CrossEntropyBlock() {}
 
-    /**
-     * Rows that fit one vector (C = 10, say) are the whole computation in registers: one load, the
-     * exponentials, their sum, the gradient, one store. The generic path would spend most of such a
-     * row on its three passes' loop and call overheads. Class weights take the generic path.
-     */
-    static double row(CrossEntropyRow r) {
-        float[] z = r.z;
-        int off = r.off;
-        int len = r.len;
-        int label = r.label;
-        float invT = r.invT;
-        float eps = r.eps;
-        float gradScale = r.gradScale;
-        float shift = r.rowMax * invT;
-        FloatVector e = exp(shortRow(z, off, len, NEG_INF).mul(invT).sub(shift));
-        VectorMask<Float> isTarget = IOTA.eq((float) label);
-        // The other classes' sum by a fixed tree (1 - p_y without cancellation); the target's own
-        // exponential by the scalar twin, which gives its lane's bits without a second fold.
-        double others = foldFloatLanes(e.blend(0f, isTarget));
-        double sum = ScalarKernels.exp(z[off + label] * invT - shift) + others;
-        double inverseSum = 1.0 / sum;
-        double logSum = Math.log(sum);
-        double mass = CrossEntropyTerms.mass(eps, 1.0, r.classWeightSum, len);
-        float alpha = (float) (mass * inverseSum * gradScale);
-        float beta = (float) (-CrossEntropyTerms.uniform(eps, len) * gradScale);
-        float targetGrad = (float) CrossEntropyTerms.targetGradient(mass, others, inverseSum, eps, 1.0, r.classWeightSum,
-                len, gradScale);
-        storeShortRow(e.mul(alpha).add(beta).blend(targetGrad, isTarget), r.grad, r.gradOff, len);
-        r.logSumExp = shift + logSum;
-        return CrossEntropyTerms.loss(mass, shift, logSum, eps, 1.0, z[off + label] * invT, r.classWeightSum,
-                invT * r.weightedLogitSum, len);
-    }
+    private static final int L = F.length();
 
-    /** Rows a block holds: a chunk, rounded up to whole vectors for the logarithm's pass. */
-    private static final int BLOCK_ROWS = (RowParallel.CHUNK_ROWS + F.length() - 1) / F.length() * F.length();
-
-    /** One thread's per-row values of a block, handed from one pass to the next. */
-    private static final class BlockScratch {
-        final float[] shift = new float[BLOCK_ROWS];
-        final float[] others = new float[BLOCK_ROWS];
-        final double[] inverseSum = new double[BLOCK_ROWS];
+    /** One thread's buffers: the block's columns, the sums' tree, the gather indices and the per-row values. */
+    private static final class Scratch {
+        /** Column c of the block at {@code c * L}: the logits, then the exponentials' arguments, then the exponentials. */
+        final float[] columns = new float[L * L];
+        /** The other classes' exponentials, then the tree of their sums. */
+        final float[] others = new float[L * L];
+        /** {@code r * C}: where row r starts. */
+        final int[] rowStart = new int[L];
+        /** {@code r * C + y_r}: where row r's target is. */
+        final int[] target = new int[L];
+        final int[] label = new int[1];
+        /** Each row's maximum, then its shift (the maximum times 1 / T). */
+        final float[] shift = new float[L];
+        final float[] targetExp = new float[L];
+        final float[] alpha = new float[L];
+        final float[] targetGrad = new float[L];
         /** S, then log S. */
-        final double[] logSum = new double[BLOCK_ROWS];
+        final double[] logSum = new double[L];
+        final double[] loss = new double[L];
     }
 
-    private static final ThreadLocal<BlockScratch> BLOCK_SCRATCH = ThreadLocal.withInitial(BlockScratch::new);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * Short rows in passes over the block: row by row the shifted logits into the gradient rows (after
-     * the maximum and the checks); the exponentials over the block's gradient as one contiguous range,
-     * in whole vectors; row by row the sums, {@code 1 / S} and the gradient; {@code log S} for all rows
-     * at once in vector lanes ({@link #logInPlace}). Done one row at a time, the logarithm is a call at
-     * the end of a long dependency chain that stalls every row. The gradient has the bits
-     * {@link #shortRow} gives; the loss is within an ulp of it ({@link #logInPlace} in
-     * place of {@code Math.log}).
-     *
-     * <p>No method here takes a vector but the few-line helpers: in a method this large the JIT runs
-     * out of its inlining budget at some call or other, from one run to the next, and a vector passed
-     * to a method that is not inlined is boxed (an allocation per row, twice as slow).
+     * One row (hard label, no weights, no smoothing, {@code r.len <= L}): the block kernel on a block
+     * of one. Leaves the row's log-sum-exp in {@code r.logSumExp} and returns its loss. The caller has
+     * checked the row.
      */
-    static boolean block(CrossEntropyRow r, int firstRow, int rows, float[] lseOut, double[] lossesOut) {
-        if (r.len > F.length() || rows > BLOCK_ROWS) {
-            return false;
-        }
-        BlockScratch s = BLOCK_SCRATCH.get();
-        if (!blockShifts(r, firstRow, rows, s)) {
-            return false;
-        }
-        blockArguments(r, firstRow, rows, s);
-        expInPlace(r.grad, firstRow * r.len, rows * r.len);
-        blockSums(r, firstRow, rows, s);
-        logInPlace(s.logSum, rows);
-        blockGradients(r, firstRow, rows, lseOut, lossesOut, s);
-        return true;
+    static double row(PanamaKernels k, CrossEntropyRow r) {
+        Scratch s = SCRATCH.get();
+        s.label[0] = r.label;
+        takes(r.z, r.off, s.label, 0, 1, r.len, r.label - 1, s);
+        rows(k, r.z, r.off, r.grad, r.gradOff, s.label, 0, 1, r.len, r.invT, r.gradScale, r.label - 1, s);
+        r.logSumExp = s.shift[0] + s.logSum[0];
+        return s.loss[0];
     }
 
-    /** Each row's shift (its maximum times invT); false, with nothing written, at a row the block cannot take. */
-    private static boolean blockShifts(CrossEntropyRow row, int firstRow, int rows, BlockScratch s) {
-        float[] z = row.z;
-        int cols = row.len;
-        int[] labels = row.labels;
-        int ignoreIndex = row.ignoreIndex;
-        float invT = row.invT;
-        for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            float max = shortRow(z, off, cols, NEG_INF).reduceLanes(VectorOperators.MAX);
-            int label = labels[n];
-            if (!(max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY)
-                    || label != ignoreIndex && z[off + label] == Float.NEGATIVE_INFINITY) {
+    /** {@link dev.softmaxlosses.kernel.KernelSupport#softmaxCrossEntropyBlock}: the chunk in blocks of L rows. */
+    static boolean block(PanamaKernels k, CrossEntropyRow r, int firstRow, int rows, float[] lseOut, double[] lossesOut) {
+        int cols = r.len;
+        if (cols > L || rows > RowParallel.CHUNK_ROWS) {
+            return false;
+        }
+        Scratch s = SCRATCH.get();
+        // Every block is checked before any is written: a chunk with a bad row is left to the row-by-row
+        // path. A chunk of one block keeps what the check gathered; of several, each is gathered again.
+        for (int done = 0; done < rows; done += L) {
+            if (!takes(r.z, (firstRow + done) * cols, r.labels, firstRow + done, Math.min(L, rows - done), cols,
+                    r.ignoreIndex, s)) {
                 return false;
             }
-            s.shift[r] = max * invT;
+        }
+        for (int done = 0; done < rows; done += L) {
+            int n0 = firstRow + done;
+            int count = Math.min(L, rows - done);
+            if (rows > L) {
+                takes(r.z, n0 * cols, r.labels, n0, count, cols, r.ignoreIndex, s);
+            }
+            rows(k, r.z, n0 * cols, r.grad, n0 * cols, r.labels, n0, count, cols, r.invT, r.gradScale, r.ignoreIndex, s);
+            for (int i = 0; i < count; i++) {
+                if (lseOut != null) {
+                    lseOut[n0 + i] = (float) (s.shift[i] + s.logSum[i]);
+                }
+                lossesOut[done + i] = s.loss[i];
+            }
         }
         return true;
     }
 
-    /** {@code z * invT - shift} into each gradient row: the exponentials' arguments. */
-    private static void blockArguments(CrossEntropyRow row, int firstRow, int rows, BlockScratch s) {
-        int cols = row.len;
-        for (int r = 0; r < rows; r++) {
-            int off = (firstRow + r) * cols;
-            storeShortRow(shortRow(row.z, off, cols, ZERO).mul(row.invT).sub(s.shift[r]), row.grad, off, cols);
+    /**
+     * Gathers the rows {@code 0 .. rows - 1} ({@code rows <= L}) of {@code C = cols} logits from
+     * {@code zOff} into the scratch's columns, with each row's maximum, and says whether the block can
+     * take them: every row's maximum finite (no NaN, no {@code +Infinity}, not every class masked) and
+     * no target masked.
+     */
+    private static boolean takes(float[] z, int zOff, int[] labels, int labelOff, int rows, int cols, int ignoreIndex,
+                                 Scratch s) {
+        VectorMask<Float> live = F.indexInRange(0, rows);
+        VectorMask<Integer> liveRows = I.indexInRange(0, rows);
+        // Lanes past the block point at its first row, so that no index leaves the array.
+        IntVector rowStart = LANE_INDEX.mul(cols).blend(0, liveRows.not());
+        rowStart.intoArray(s.rowStart, 0);
+        FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < cols; c++) {
+            FloatVector v = FloatVector.fromArray(F, z, zOff + c, s.rowStart, 0, live);
+            v.intoArray(s.columns, c * L);
+            larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
         }
-    }
-
-    /** {@code a[i] = exp(a[i])} over a range, in whole vectors but the last. */
-    private static void expInPlace(float[] a, int off, int len) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            exp(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
+        larger.intoArray(s.shift, 0);
+        if (larger.test(VectorOperators.IS_FINITE).not().and(live).anyTrue()) {
+            return false;
         }
-        if (i < len) {
-            exp(tail(a, off + i, len - i, NEG_INF)).intoArray(a, off + i, TAIL[len - i]);
-        }
+        IntVector label = IntVector.fromArray(I, labels, labelOff, liveRows);
+        VectorMask<Integer> labelled = label.compare(VectorOperators.NE, ignoreIndex).and(liveRows);
+        rowStart.add(label.blend(0, labelled.not())).intoArray(s.target, 0);
+        FloatVector targetLogit = FloatVector.fromArray(F, z, zOff, s.target, 0, labelled.cast(F));
+        return !targetLogit.eq(Float.NEGATIVE_INFINITY).and(labelled.cast(F)).anyTrue();
     }
 
     /**
-     * Each row's sum of the non-target exponentials (by a fixed tree, as the row kernel adds them),
-     * {@code S} with the target's and {@code 1 / S}. An ignored row has no target: all of S is "others".
+     * Rows {@code 0 .. rows - 1} ({@code rows <= L}) of {@code C = cols} logits from {@code zOff}, once
+     * {@link #takes} has gathered them and accepted them: each row's gradient from {@code gradOff}, and
+     * its shift, log S and loss into the scratch.
      */
-    private static void blockSums(CrossEntropyRow row, int firstRow, int rows, BlockScratch s) {
-        int cols = row.len;
-        int[] labels = row.labels;
-        int ignoreIndex = row.ignoreIndex;
-        float[] grad = row.grad;
-        for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            int label = labels[n];
-            // The ignore index may be a class too (PyTorch allows any): then no lane is the target's.
-            boolean ignored = label == ignoreIndex;
-            float others = foldFloatLanes(shortRow(grad, off, cols, ZERO).blend(0f, IOTA.eq(ignored ? -1f : label)));
-            double sum = (ignored ? 0.0 : grad[off + label]) + others;
-            s.others[r] = others;
-            s.logSum[r] = sum;
-            s.inverseSum[r] = 1.0 / sum;
+    private static void rows(PanamaKernels k, float[] z, int zOff, float[] grad, int gradOff, int[] labels, int labelOff,
+                             int rows, int cols, float invT, float gradScale, int ignoreIndex, Scratch s) {
+        VectorMask<Float> live = F.indexInRange(0, rows);
+        VectorMask<Integer> liveRows = I.indexInRange(0, rows);
+        float[] columns = s.columns;
+        FloatVector shift = FloatVector.fromArray(F, s.shift, 0).mul(invT);
+        shift.intoArray(s.shift, 0);
+        for (int c = 0; c < cols; c++) {
+            FloatVector.fromArray(F, columns, c * L).mul(invT).sub(shift).intoArray(columns, c * L);
         }
-    }
+        k.expSum(columns, 0, cols * L, 1f, 0f, columns, 0);
 
-    /** Each row's gradient from its exponentials, its loss, and its log-sum-exp. */
-    private static void blockGradients(CrossEntropyRow row, int firstRow, int rows, float[] lseOut, double[] lossesOut,
-                                       BlockScratch s) {
-        int cols = row.len;
-        int[] labels = row.labels;
-        float[] grad = row.grad;
-        float gradScale = row.gradScale;
+        // The ignore index may be a class too (PyTorch allows any): an ignored row gets label -1, no class.
+        IntVector label = IntVector.fromArray(I, labels, labelOff, liveRows);
+        label = label.blend(-1, label.compare(VectorOperators.EQ, ignoreIndex).or(liveRows.not()));
+        float[] others = s.others;
+        FloatVector targetExp = FloatVector.zero(F);
+        for (int c = 0; c < L; c++) {
+            if (c < cols) {
+                FloatVector e = FloatVector.fromArray(F, columns, c * L);
+                VectorMask<Float> isTarget = label.compare(VectorOperators.EQ, c).cast(F);
+                targetExp = targetExp.blend(e, isTarget);
+                e.blend(0f, isTarget).intoArray(others, c * L);
+            } else {
+                FloatVector.zero(F).intoArray(others, c * L);
+            }
+        }
+        targetExp.intoArray(s.targetExp, 0);
+        for (int width = L / 2; width >= 1; width /= 2) {
+            for (int c = 0; c < width; c++) {
+                FloatVector.fromArray(F, others, c * L).add(FloatVector.fromArray(F, others, (c + width) * L))
+                        .intoArray(others, c * L);
+            }
+        }
+
         for (int r = 0; r < rows; r++) {
-            int n = firstRow + r;
-            int off = n * cols;
-            int label = labels[n];
-            double logSum = s.logSum[r];
-            if (lseOut != null) {
-                lseOut[n] = (float) (s.shift[r] + logSum);
-            }
-            if (label == row.ignoreIndex) {
-                storeShortRow(ZERO, grad, off, cols);
-                lossesOut[r] = 0;
-                continue;
-            }
-            // The row kernel's formulas with eps = 0 and no weights (mass 1), to the bit.
-            double inverseSum = s.inverseSum[r];
-            float alpha = (float) (inverseSum * gradScale);
-            float targetGrad = (float) CrossEntropyTerms.targetGradient(1.0, s.others[r], inverseSum, 0f, 1.0, cols, cols,
-                    gradScale);
-            storeShortRow(shortRow(grad, off, cols, ZERO).mul(alpha).blend(targetGrad, IOTA.eq((float) label)),
-                    grad, off, cols);
-            lossesOut[r] = CrossEntropyTerms.loss(1.0, s.shift[r], logSum, 0f, 1.0, row.z[off + label] * row.invT, cols,
-                    0, cols);
+            boolean ignored = labels[labelOff + r] == ignoreIndex;
+            double sum = (double) s.targetExp[r] + others[r];
+            double inverseSum = 1.0 / sum;
+            s.logSum[r] = sum;
+            s.alpha[r] = ignored ? 0f : (float) (inverseSum * gradScale);
+            s.targetGrad[r] = ignored ? 0f : (float) CrossEntropyTerms.targetGradient(1.0, others[r], inverseSum, 0f, 1.0,
+                    cols, cols, gradScale);
+        }
+        VectorMath.logInPlace(s.logSum, L);
+        for (int r = 0; r < rows; r++) {
+            int y = labels[labelOff + r];
+            s.loss[r] = y == ignoreIndex ? 0.0 : CrossEntropyTerms.loss(1.0, s.shift[r], s.logSum[r], 0f, 1.0,
+                    z[zOff + r * cols + y] * invT, cols, 0, cols);
+        }
+
+        FloatVector alpha = FloatVector.fromArray(F, s.alpha, 0);
+        FloatVector targetGrad = FloatVector.fromArray(F, s.targetGrad, 0);
+        for (int c = 0; c < cols; c++) {
+            FloatVector.fromArray(F, columns, c * L).mul(alpha).blend(targetGrad, label.compare(VectorOperators.EQ, c).cast(F))
+                    .intoArray(grad, gradOff + c, s.rowStart, 0, live);
         }
     }
 }

@@ -2,28 +2,33 @@ package dev.softmaxlosses.simd;
 
 import static dev.softmaxlosses.simd.Lanes.D;
 import static dev.softmaxlosses.simd.Lanes.F;
-import static dev.softmaxlosses.simd.Lanes.NEG_INF;
-import static dev.softmaxlosses.simd.Lanes.TAIL;
-import static dev.softmaxlosses.simd.Lanes.ZERO;
-import static dev.softmaxlosses.simd.Lanes.foldLanes;
-import static dev.softmaxlosses.simd.Lanes.tail;
-import static dev.softmaxlosses.simd.VectorMath.exp;
+import static dev.softmaxlosses.simd.Lanes.FOLD;
 
 import dev.softmaxlosses.kernel.CrossEntropyRow;
 import dev.softmaxlosses.kernel.KernelSupport;
+import dev.softmaxlosses.kernel.ScalarKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The Vector API twin of {@link dev.softmaxlosses.kernel.ScalarKernels}: the same primitives on the
- * platform's preferred vector width, each a main loop over whole vectors and one step for the tail
- * ({@link Lanes}); the exponential and logarithm are {@link VectorMath}'s, the cross-entropy of rows
- * that fit one vector {@link CrossEntropyBlock}'s. Sums are accumulated
- * in {@code double} lanes and folded in lane order, and the exponential is computed from plain IEEE
- * operations, so that a result has the same bits on every thread and whether or not the JIT has
- * compiled the loop.
+ * platform's preferred vector width. Sums are accumulated in {@code double} lanes and folded by a
+ * fixed tree, and the exponential is computed from plain IEEE operations, so that a result has the
+ * same bits on every thread and whether or not the JIT has compiled the loop.
+ *
+ * <p><b>How the kernels are written, and why.</b> The JIT turns Vector API calls into instructions
+ * only when it inlines every call between the loop and the intrinsic; a vector that crosses a call it
+ * did not inline is boxed (an allocation per call, and the Java fallback of every operation on it:
+ * ten times slower). Whether a call of ours is inlined depends on the run: its depth below the
+ * compilation root ({@code -XX:MaxInlineLevel}), the call site's profile, and whether the callee was
+ * compiled on its own first. The Vector API's own methods are always inlined. So each kernel here is
+ * one method whose body holds all its vector code, the last partial vector included (loaded under a
+ * mask, inside the same loop), and no method of this package takes or returns a vector: however a
+ * kernel is reached, and whatever was compiled first, it compiles to the same code. The exponential
+ * is written once, in {@link #expSumAndMax}, which every other user of exponentials calls on arrays.
  *
  * <p>Loaded by name by {@link dev.softmaxlosses.kernel.KernelProvider}; needs
  * {@code --add-modules jdk.incubator.vector}.
@@ -50,195 +55,158 @@ public final class PanamaKernels implements KernelSupport {
         return "simd (" + F.vectorBitSize() + "-bit)";
     }
 
-    /** Vectors per block of {@link #max}: the block is reduced to one scalar, so its cost is shared. */
-    private static final int MAX_BLOCK = 8;
-
     /**
-     * The maximum, block by block: eight vectors are reduced by compare-and-blend to one, and that one
-     * to a scalar. No vector is carried from one iteration to the next: the JIT boxes such vectors in
-     * some inlining contexts, which costs more than the whole pass. Compare-and-blend ignores NaN, so
-     * each block's sum times 0 is added in: it is NaN exactly when a NaN or an infinity is in the block,
-     * and then the row is done again by {@link #exactMax}, which has {@code Math.max}'s semantics
-     * (NaN wins; the callers' validation relies on it) and keeps masked rows (-Infinity) correct.
+     * The maximum, lane by lane by compare-and-blend, where a NaN is taken and then kept (no value
+     * compares greater than it), then across the lanes: {@code Math.max}'s semantics (NaN wins; the
+     * callers' validation relies on it), and -Infinity for a masked row.
      */
     @Override
     public float max(float[] a, int off, int len) {
-        float m = Float.NEGATIVE_INFINITY;
-        int step = F.length();
-        int block = MAX_BLOCK * step;
-        int i = 0;
-        for (; i + block <= len; i += block) {
-            m = Math.max(m, blockMax(a, off + i, step));
-        }
-        if (Float.isNaN(m)) {
-            return exactMax(a, off, len);
-        }
-        return Math.max(m, exactMax(a, off + i, len - i));
+        return ArrayEnds.fits(a, off, len) ? maxLoop(a, off, len) : maxLoop(ArrayEnds.copy(0, a, off, len), 0, len);
     }
 
-    private static float blockMax(float[] a, int o, int s) {
-        FloatVector v0 = FloatVector.fromArray(F, a, o);
-        FloatVector v1 = FloatVector.fromArray(F, a, o + s);
-        FloatVector v2 = FloatVector.fromArray(F, a, o + 2 * s);
-        FloatVector v3 = FloatVector.fromArray(F, a, o + 3 * s);
-        FloatVector v4 = FloatVector.fromArray(F, a, o + 4 * s);
-        FloatVector v5 = FloatVector.fromArray(F, a, o + 5 * s);
-        FloatVector v6 = FloatVector.fromArray(F, a, o + 6 * s);
-        FloatVector v7 = FloatVector.fromArray(F, a, o + 7 * s);
-        FloatVector larger = larger(larger(larger(v0, v1), larger(v2, v3)), larger(larger(v4, v5), larger(v6, v7)));
-        FloatVector nonFinite = v0.add(v1).add(v2.add(v3)).add(v4.add(v5).add(v6.add(v7))).mul(0f);
-        return larger.add(nonFinite).reduceLanes(VectorOperators.MAX);
-    }
-
-    /** The lane-wise larger of two vectors by one compare and one blend (NaN in {@code y} is not taken). */
-    private static FloatVector larger(FloatVector x, FloatVector y) {
-        return x.blend(y, y.compare(VectorOperators.GT, x));
-    }
-
-    /** The maximum with {@code Math.max}'s semantics, one vector at a time. */
-    private static float exactMax(float[] a, int off, int len) {
-        float m = Float.NEGATIVE_INFINITY;
-        int step = F.length();
-        int i = 0;
-        for (; i + step <= len; i += step) {
-            m = Math.max(m, FloatVector.fromArray(F, a, off + i).reduceLanes(VectorOperators.MAX));
+    private static float maxLoop(float[] a, int off, int len) {
+        // Loop-carried vectors start from an operation, not from a constant: a phi of a constant and an
+        // intrinsic's result is boxed on every iteration.
+        FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector v = FloatVector.fromArray(F, a, off + i, in).blend(Float.NEGATIVE_INFINITY, in.not());
+            larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
         }
-        if (i < len) {
-            m = Math.max(m, tail(a, off + i, len - i, NEG_INF).reduceLanes(VectorOperators.MAX));
-        }
-        return m;
+        return larger.reduceLanes(VectorOperators.MAX);
     }
 
     @Override
     public int indexOfNaNOrPositiveInfinity(float[] a, int off, int len) {
-        int step = F.length();
-        int i = 0;
-        for (; i + step <= len; i += step) {
-            int found = firstBad(FloatVector.fromArray(F, a, off + i));
-            if (found >= 0) {
-                return i + found;
-            }
-        }
-        if (i < len) {
-            int found = firstBad(tail(a, off + i, len - i, ZERO));
-            if (found >= 0) {
-                return i + found;
+        return ArrayEnds.fits(a, off, len) ? indexOfNaNOrPositiveInfinityLoop(a, off, len)
+                : indexOfNaNOrPositiveInfinityLoop(ArrayEnds.copy(0, a, off, len), 0, len);
+    }
+
+    private static int indexOfNaNOrPositiveInfinityLoop(float[] a, int off, int len) {
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector v = FloatVector.fromArray(F, a, off + i, in);
+            VectorMask<Float> bad = v.test(VectorOperators.IS_NAN).or(v.eq(Float.POSITIVE_INFINITY)).and(in);
+            if (bad.anyTrue()) {
+                return i + bad.firstTrue();
             }
         }
         return -1;
     }
 
-    private static int firstBad(FloatVector v) {
-        VectorMask<Float> bad = v.test(VectorOperators.IS_NAN).or(v.eq(Float.POSITIVE_INFINITY));
-        return bad.anyTrue() ? bad.firstTrue() : -1;
-    }
-
     @Override
     public double expSum(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
-        FloatVector scales = FloatVector.broadcast(F, scale);
-        FloatVector shifts = FloatVector.broadcast(F, -shift);
-        DoubleVector low = DoubleVector.zero(D);
-        DoubleVector high = DoubleVector.zero(D);
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
-            if (dst != null) {
-                e.intoArray(dst, dstOff + i);
-            }
-            low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
-            high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
-        }
-        double total = foldLanes(low.add(high));
-        return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
+        return expSumAndMax(a, off, len, scale, shift, dst, dstOff, -1, null);
     }
 
+    // The exponential's constants, as vectors: a scalar operand is broadcast inside each operation.
+    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
+    private static final FloatVector NEG_LN2_HIGH = FloatVector.broadcast(F, -0.693359375f);
+    private static final FloatVector NEG_LN2_LOW = FloatVector.broadcast(F, 2.12194440e-4f);
     /**
-     * {@link #expSum} with the next row's maximum in the same loop, reduced step by step into a scalar
-     * ({@code Math.max}: NaN wins), which costs little beside the exponentials. A third vector carried
-     * through the loop makes this JIT box all three.
+     * 1.5 * 2^23 + 127: adding it rounds {@code x log2(e)} to an integer n and leaves {@code n + 127}
+     * in the low mantissa bits, which a shift by 23 moves into a float's exponent field.
+     */
+    private static final FloatVector ROUNDING = FloatVector.broadcast(F, 12582912f + 127f);
+    /** Below this, n would reach -127: the exponent field is 0 and the result flushes to exactly 0. */
+    private static final FloatVector EXP_LOW = FloatVector.broadcast(F, -88f);
+    private static final FloatVector C2 = FloatVector.broadcast(F, ScalarKernels.EXP_C2);
+    private static final FloatVector C3 = FloatVector.broadcast(F, ScalarKernels.EXP_C3);
+    private static final FloatVector C4 = FloatVector.broadcast(F, ScalarKernels.EXP_C4);
+    private static final FloatVector C5 = FloatVector.broadcast(F, ScalarKernels.EXP_C5);
+    private static final FloatVector C6 = FloatVector.broadcast(F, ScalarKernels.EXP_C6);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+
+    /**
+     * The exponentials {@code exp(fma(a[i], scale, -shift))} into {@code dst} (when not null; it may be
+     * {@code a} itself) and their sum; and, when {@code nextOff >= 0}, the maximum of the {@code len}
+     * values from {@code nextOff} into {@code maxOut[0]} (as {@link #max} computes it), so that the next
+     * row of a batch is read while this one's exponentials are computed.
+     *
+     * <p>The exponential is {@link ScalarKernels#exp}'s, lane by lane, with the same bits: {@code x = n
+     * ln 2 + r} (Cody and Waite's two-step reduction), the degree-6 polynomial of
+     * {@link ScalarKernels#EXP_C2} in {@code r}, then {@code 2^n} through the exponent bits; within 0.9
+     * ulp. Unlike {@code VectorOperators.EXP}, whose compiled and interpreted forms differ in the last
+     * bit, it gives the same bits however the code runs. Arguments at or below -88 ({@code -Infinity}
+     * included) give exactly 0; arguments must be {@code <= 88} (the kernels only take exponentials of
+     * {@code x - max <= 0}).
      */
     @Override
     public double expSumAndMax(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
                                int nextOff, float[] maxOut) {
+        if (ArrayEnds.fits(a, off, len) && ArrayEnds.fits(dst, dstOff, len) && (nextOff < 0 || ArrayEnds.fits(a, nextOff, len))) {
+            return expSumAndMaxLoop(a, off, len, scale, shift, dst, dstOff, nextOff, maxOut);
+        }
+        // This row, then the next one a whole number of vectors after it, in one buffer.
+        float[] rows = ArrayEnds.copy(0, a, off, len);
+        int next = nextOff < 0 ? -1 : ArrayEnds.append(rows, a, nextOff, len);
+        float[] out = dst == null ? null : ArrayEnds.room(1, len);
+        double sum = expSumAndMaxLoop(rows, 0, len, scale, shift, out, 0, next, maxOut);
+        if (dst != null) {
+            System.arraycopy(out, 0, dst, dstOff, len);
+        }
+        return sum;
+    }
+
+    private static double expSumAndMaxLoop(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
+                                           int nextOff, float[] maxOut) {
         FloatVector scales = FloatVector.broadcast(F, scale);
         FloatVector shifts = FloatVector.broadcast(F, -shift);
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        float m = Float.NEGATIVE_INFINITY;
-        int step = F.length();
-        int i = 0;
-        // Two vectors a step share one reduction of the next row's maximum; the sums are added in the
-        // order expSum adds them, so both kernels give a row the same bits.
-        for (int bound = len - 2 * step; i <= bound; i += 2 * step) {
-            FloatVector e0 = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
-            FloatVector e1 = exp(FloatVector.fromArray(F, a, off + i + step).fma(scales, shifts));
-            e0.intoArray(dst, dstOff + i);
-            e1.intoArray(dst, dstOff + i + step);
-            low = low.add(e0.convertShape(VectorOperators.F2D, D, 0));
-            high = high.add(e0.convertShape(VectorOperators.F2D, D, 1));
-            low = low.add(e1.convertShape(VectorOperators.F2D, D, 0));
-            high = high.add(e1.convertShape(VectorOperators.F2D, D, 1));
-            FloatVector next = FloatVector.fromArray(F, a, nextOff + i).max(FloatVector.fromArray(F, a, nextOff + i + step));
-            m = Math.max(m, next.reduceLanes(VectorOperators.MAX));
-        }
-        if (i + step <= len) {
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).fma(scales, shifts));
-            e.intoArray(dst, dstOff + i);
+        FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector x = FloatVector.fromArray(F, a, off + i, in).fma(scales, shifts);
+            // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
+            x = x.blend(EXP_LOW, x.lt(EXP_LOW).or(in.not()));
+            FloatVector t = x.fma(LOG2E, ROUNDING);
+            FloatVector n = t.sub(ROUNDING);
+            // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
+            FloatVector r = n.fma(NEG_LN2_HIGH, x);
+            r = n.fma(NEG_LN2_LOW, r);
+            FloatVector p = r.fma(C6, C5);
+            p = p.fma(r, C4);
+            p = p.fma(r, C3);
+            p = p.fma(r, C2);
+            p = p.fma(r, ONE);
+            FloatVector y = p.fma(r, ONE);
+            // At -88 (where every lower lane, and every lane past the row, was set) n + 127 is 0: 2^n is 0.
+            FloatVector e = y.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            if (dst != null) {
+                e.intoArray(dst, dstOff + i, in);
+            }
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
-            m = Math.max(m, FloatVector.fromArray(F, a, nextOff + i).reduceLanes(VectorOperators.MAX));
-            i += step;
+            if (nextOff >= 0) {
+                FloatVector v = FloatVector.fromArray(F, a, nextOff + i, in).blend(Float.NEGATIVE_INFINITY, in.not());
+                larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
+            }
         }
-        maxOut[0] = i < len ? Math.max(m, exactMax(a, nextOff + i, len - i)) : m;
-        double total = foldLanes(low.add(high));
-        return i < len ? total + expSumTail(a, off + i, len - i, scale, shift, dst, dstOff + i) : total;
+        if (nextOff >= 0) {
+            maxOut[0] = larger.reduceLanes(VectorOperators.MAX);
+        }
+        DoubleVector lanes = low.add(high);
+        for (VectorShuffle<Double> swap : FOLD) {
+            lanes = lanes.add(lanes.rearrange(swap));
+        }
+        return lanes.lane(0);
     }
 
     /**
-     * The last step of {@link #expSum}, kept apart so that the JIT inlines each whole: one method
-     * holding both would pass its vectors boxed (an allocation per call). Lanes past the row are
-     * {@code -Infinity}, whose exponential is exactly 0.
-     */
-    private static double expSumTail(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff) {
-        FloatVector e = exp(tail(a, off, len, NEG_INF).mul(scale).sub(shift));
-        if (dst != null) {
-            e.intoArray(dst, dstOff, TAIL[len]);
-        }
-        return foldLanes(((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
-                .add(e.convertShape(VectorOperators.F2D, D, 1)));
-    }
-    @Override
-    public void addScaledExp(float[] a, int off, int len, float scale, float shift, float coef, float[] dst, int dstOff) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift));
-            e.mul(coef).add(FloatVector.fromArray(F, dst, dstOff + i)).intoArray(dst, dstOff + i);
-        }
-        if (i < len) {
-            addScaledExpTail(a, off + i, len - i, scale, shift, coef, dst, dstOff + i);
-        }
-    }
-
-    /** The last step of {@link #addScaledExp}, apart for the reason {@link #expSumTail} is. */
-    private static void addScaledExpTail(float[] a, int off, int len, float scale, float shift, float coef,
-                                         float[] dst, int dstOff) {
-        FloatVector e = exp(tail(a, off, len, NEG_INF).mul(scale).sub(shift));
-        e.mul(coef).add(tail(dst, dstOff, len, ZERO)).intoArray(dst, dstOff, TAIL[len]);
-    }
-
-    /**
-     * Rows that fit one vector without class weights take {@link CrossEntropyBlock#row}; the others
-     * the generic row of three passes.
+     * Rows that fit one vector without class weights or label smoothing are a block of one row
+     * ({@link CrossEntropyBlock}); the others take the generic row of three passes.
      */
     @Override
     public double softmaxCrossEntropyRow(CrossEntropyRow r) {
-        if (r.len > F.length() || r.classWeights != null) {
+        if (r.len > F.length() || r.classWeights != null || r.eps != 0f) {
             return KernelSupport.super.softmaxCrossEntropyRow(r);
         }
         if (r.nextMaxOut != null) {
             r.nextMaxOut[0] = max(r.z, r.off + r.len, r.len);
         }
-        return CrossEntropyBlock.row(r);
+        return CrossEntropyBlock.row(this, r);
     }
 
     @Override
@@ -249,103 +217,140 @@ public final class PanamaKernels implements KernelSupport {
     @Override
     public boolean softmaxCrossEntropyBlock(CrossEntropyRow r, int firstRow, int rows, float[] lseOut,
                                             double[] lossesOut) {
-        return CrossEntropyBlock.block(r, firstRow, rows, lseOut, lossesOut);
+        return CrossEntropyBlock.block(this, r, firstRow, rows, lseOut, lossesOut);
     }
 
     @Override
     public double hingeSum(float[] z, int off, int len, float pivot, float margin, float[] active, int activeOff) {
+        if (ArrayEnds.fits(z, off, len) && ArrayEnds.fits(active, activeOff, len)) {
+            return hingeSumLoop(z, off, len, pivot, margin, active, activeOff);
+        }
+        float[] out = ArrayEnds.room(1, len);
+        double sum = hingeSumLoop(ArrayEnds.copy(0, z, off, len), 0, len, pivot, margin, out, 0);
+        System.arraycopy(out, 0, active, activeOff, len);
+        return sum;
+    }
+
+    private static double hingeSumLoop(float[] z, int off, int len, float pivot, float margin, float[] active,
+                                       int activeOff) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        int step = F.length();
-        for (int i = 0; i < len; i += step) {
-            int r = Math.min(step, len - i);
-            // Lanes past the row hold -Infinity: their term is never positive.
-            FloatVector term = (r == step ? FloatVector.fromArray(F, z, off + i) : tail(z, off + i, r, NEG_INF))
-                    .sub(pivot).add(margin);
-            VectorMask<Float> on = term.compare(VectorOperators.GT, 0f);
-            FloatVector flags = ZERO.blend(1f, on);
-            if (r == step) {
-                flags.intoArray(active, activeOff + i);
-            } else {
-                flags.intoArray(active, activeOff + i, TAIL[r]);
-            }
-            FloatVector kept = ZERO.blend(term, on);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector term = FloatVector.fromArray(F, z, off + i, in).sub(pivot).add(margin);
+            VectorMask<Float> on = term.compare(VectorOperators.GT, 0f).and(in);
+            FloatVector.zero(F).blend(1f, on).intoArray(active, activeOff + i, in);
+            FloatVector kept = term.blend(0f, on.not());
             low = low.add(kept.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(kept.convertShape(VectorOperators.F2D, D, 1));
         }
-        return foldLanes(low.add(high));
+        DoubleVector lanes = low.add(high);
+        for (VectorShuffle<Double> swap : FOLD) {
+            lanes = lanes.add(lanes.rearrange(swap));
+        }
+        return lanes.lane(0);
     }
 
     @Override
     public void scaleAddInPlace(float[] a, int off, int len, float alpha, float beta) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, a, off + i).mul(alpha).add(beta).intoArray(a, off + i);
+        if (ArrayEnds.fits(a, off, len)) {
+            scaleAddInPlaceLoop(a, off, len, alpha, beta);
+            return;
         }
-        if (i < len) {
-            tail(a, off + i, len - i, ZERO).mul(alpha).add(beta).intoArray(a, off + i, TAIL[len - i]);
+        float[] row = ArrayEnds.copy(0, a, off, len);
+        scaleAddInPlaceLoop(row, 0, len, alpha, beta);
+        System.arraycopy(row, 0, a, off, len);
+    }
+
+    private static void scaleAddInPlaceLoop(float[] a, int off, int len, float alpha, float beta) {
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector.fromArray(F, a, off + i, in).mul(alpha).add(beta).intoArray(a, off + i, in);
         }
     }
 
     @Override
     public void scaleAddScaledInPlace(float[] a, int off, int len, float alpha, float[] w, int wOff, float beta) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector wv = FloatVector.fromArray(F, w, wOff + i).mul(beta);
-            FloatVector.fromArray(F, a, off + i).mul(alpha).add(wv).intoArray(a, off + i);
+        if (ArrayEnds.fits(a, off, len) && ArrayEnds.fits(w, wOff, len)) {
+            scaleAddScaledInPlaceLoop(a, off, len, alpha, w, wOff, beta);
+            return;
         }
-        if (i < len) {
-            FloatVector wv = tail(w, wOff + i, len - i, ZERO).mul(beta);
-            tail(a, off + i, len - i, ZERO).mul(alpha).add(wv).intoArray(a, off + i, TAIL[len - i]);
+        float[] row = ArrayEnds.copy(0, a, off, len);
+        scaleAddScaledInPlaceLoop(row, 0, len, alpha, ArrayEnds.copy(1, w, wOff, len), 0, beta);
+        System.arraycopy(row, 0, a, off, len);
+    }
+
+    private static void scaleAddScaledInPlaceLoop(float[] a, int off, int len, float alpha, float[] w, int wOff,
+                                                  float beta) {
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector wv = FloatVector.fromArray(F, w, wOff + i, in).mul(beta);
+            FloatVector.fromArray(F, a, off + i, in).mul(alpha).add(wv).intoArray(a, off + i, in);
         }
     }
 
     @Override
     public void scaleShift(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale, float shift) {
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, src, srcOff + i).mul(scale).add(shift).intoArray(dst, dstOff + i);
+        if (ArrayEnds.fits(src, srcOff, len) && ArrayEnds.fits(dst, dstOff, len)) {
+            scaleShiftLoop(src, srcOff, dst, dstOff, len, scale, shift);
+            return;
         }
-        if (i < len) {
-            tail(src, srcOff + i, len - i, ZERO).mul(scale).add(shift).intoArray(dst, dstOff + i, TAIL[len - i]);
+        float[] out = ArrayEnds.room(1, len);
+        scaleShiftLoop(ArrayEnds.copy(0, src, srcOff, len), 0, out, 0, len, scale, shift);
+        System.arraycopy(out, 0, dst, dstOff, len);
+    }
+
+    private static void scaleShiftLoop(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale,
+                                       float shift) {
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector.fromArray(F, src, srcOff + i, in).mul(scale).add(shift).intoArray(dst, dstOff + i, in);
         }
     }
 
     @Override
     public double sum(float[] a, int off, int len) {
+        return ArrayEnds.fits(a, off, len) ? sumLoop(a, off, len) : sumLoop(ArrayEnds.copy(0, a, off, len), 0, len);
+    }
+
+    private static double sumLoop(float[] a, int off, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        int step = F.length();
-        int i = 0;
-        for (; i + step <= len; i += step) {
-            FloatVector v = FloatVector.fromArray(F, a, off + i);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector v = FloatVector.fromArray(F, a, off + i, in);
             low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        if (i < len) {
-            FloatVector v = tail(a, off + i, len - i, ZERO);
-            low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
-            high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
+        DoubleVector lanes = low.add(high);
+        for (VectorShuffle<Double> swap : FOLD) {
+            lanes = lanes.add(lanes.rearrange(swap));
         }
-        return foldLanes(low.add(high));
+        return lanes.lane(0);
     }
 
     @Override
     public double dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        return ArrayEnds.fits(a, aOff, len) && ArrayEnds.fits(b, bOff, len) ? dotLoop(a, aOff, b, bOff, len)
+                : dotLoop(ArrayEnds.copy(0, a, aOff, len), 0, ArrayEnds.copy(1, b, bOff, len), 0, len);
+    }
+
+    private static double dotLoop(float[] a, int aOff, float[] b, int bOff, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
-        int step = F.length();
-        for (int i = 0; i < len; i += step) {
-            int r = Math.min(step, len - i);
-            FloatVector va = r == step ? FloatVector.fromArray(F, a, aOff + i) : tail(a, aOff + i, r, ZERO);
-            FloatVector vb = r == step ? FloatVector.fromArray(F, b, bOff + i) : tail(b, bOff + i, r, ZERO);
-            DoubleVector da = (DoubleVector) va.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 0);
-            low = da.fma(db, low);
-            da = (DoubleVector) va.convertShape(VectorOperators.F2D, D, 1);
-            db = (DoubleVector) vb.convertShape(VectorOperators.F2D, D, 1);
-            high = da.fma(db, high);
+        for (int i = 0; i < len; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, len);
+            FloatVector va = FloatVector.fromArray(F, a, aOff + i, in);
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i, in);
+            low = ((DoubleVector) va.convertShape(VectorOperators.F2D, D, 0))
+                    .fma((DoubleVector) vb.convertShape(VectorOperators.F2D, D, 0), low);
+            high = ((DoubleVector) va.convertShape(VectorOperators.F2D, D, 1))
+                    .fma((DoubleVector) vb.convertShape(VectorOperators.F2D, D, 1), high);
         }
-        return foldLanes(low.add(high));
+        DoubleVector lanes = low.add(high);
+        for (VectorShuffle<Double> swap : FOLD) {
+            lanes = lanes.add(lanes.rearrange(swap));
+        }
+        return lanes.lane(0);
     }
 }

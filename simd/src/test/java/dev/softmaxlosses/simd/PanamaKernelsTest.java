@@ -86,6 +86,56 @@ class PanamaKernelsTest {
         }
     }
 
+    /**
+     * A row whose last partial vector would pass its array's end runs in a copy ({@code ArrayEnds}):
+     * every kernel gives it the bits it gives the same row inside a longer array.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 17, 33, 100})
+    void aRowAtTheEndOfItsArrayHasTheBitsOfTheSameRowInside(int len) {
+        float[] row = data(len, 7 * len, 10);
+        row[len / 2] = Float.NEGATIVE_INFINITY;
+        float[] w = data(len, 9 * len, 1);
+        float[] atEnd = new float[len + 3];
+        float[] inside = new float[len + 3 + 64];
+        System.arraycopy(row, 0, atEnd, 3, len);
+        System.arraycopy(row, 0, inside, 3, len);
+        float[] wEnd = java.util.Arrays.copyOf(w, len);
+        float[] wInside = java.util.Arrays.copyOf(w, len + 64);
+        assertEquals(simd.max(inside, 3, len), simd.max(atEnd, 3, len));
+        assertEquals(simd.sum(inside, 3, len), simd.sum(atEnd, 3, len));
+        assertEquals(simd.dot(inside, 3, wInside, 0, len), simd.dot(atEnd, 3, wEnd, 0, len));
+        float[] out1 = new float[len + 64];
+        float[] out2 = new float[len];
+        assertEquals(simd.expSum(inside, 3, len, 0.5f, 1f, out1, 0), simd.expSum(atEnd, 3, len, 0.5f, 1f, out2, 0));
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "exponentials");
+        float[] max1 = new float[1];
+        float[] max2 = new float[1];
+        float[] twoRows = new float[2 * len];
+        System.arraycopy(row, 0, twoRows, 0, len);
+        System.arraycopy(w, 0, twoRows, len, len);
+        float[] twoRowsInside = java.util.Arrays.copyOf(twoRows, 2 * len + 64);
+        assertEquals(simd.expSumAndMax(twoRowsInside, 0, len, 1f, 2f, out1, 0, len, max1),
+                simd.expSumAndMax(twoRows, 0, len, 1f, 2f, out2, 0, len, max2));
+        assertEquals(max1[0], max2[0], "the next row's maximum");
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "exponentials with the next maximum");
+        simd.hingeSum(inside, 3, len, 0.5f, 1f, out1, 0);
+        assertEquals(simd.hingeSum(inside, 3, len, 0.5f, 1f, out1, 0), simd.hingeSum(atEnd, 3, len, 0.5f, 1f, out2, 0));
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "hinge flags");
+        simd.scaleShift(inside, 3, out1, 0, len, 0.3f, 2f);
+        simd.scaleShift(atEnd, 3, out2, 0, len, 0.3f, 2f);
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "scaleShift");
+        simd.scaleAddInPlace(out1, 0, len, 0.75f, -2f);
+        simd.scaleAddInPlace(out2, 0, len, 0.75f, -2f);
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "scaleAdd");
+        simd.scaleAddScaledInPlace(out1, 0, len, 1.5f, wInside, 0, -0.25f);
+        simd.scaleAddScaledInPlace(out2, 0, len, 1.5f, wEnd, 0, -0.25f);
+        assertArrayEquals(java.util.Arrays.copyOf(out1, len), out2, "scaleAddScaled");
+        float[] bad = atEnd.clone();
+        bad[3 + len - 1] = Float.NaN;
+        assertEquals(len - 1, simd.indexOfNaNOrPositiveInfinity(bad, 3, len));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 7, 13, 17, 207, 1021, 4099})
     void fusedCrossEntropyAgrees(int len) {
@@ -136,8 +186,7 @@ class PanamaKernelsTest {
             for (int j = 0; j < lanes; j++) {
                 x[j] = -87.3f * (k + j) / 200_000f;
             }
-            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(
-                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+            simd.expSum(x, 0, lanes, 1f, 0f, y, 0);
             for (int j = 0; j < lanes; j++) {
                 double exact = Math.exp(x[j]);
                 worst = Math.max(worst, Math.abs(y[j] - exact) / Math.ulp((float) exact));
@@ -206,18 +255,18 @@ class PanamaKernelsTest {
         }
     }
 
-    /** The small-row path takes the target's exponential from the scalar twin: it must be the lane's bits. */
+    /** The twins' exponentials have the same bits, lane by lane, in whole vectors and in the last partial one. */
     @Test
     void scalarExpGivesTheBitsOfTheVectorLanes() {
         var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        float[] x = new float[species.length()];
-        float[] y = new float[species.length()];
+        float[] x = new float[species.length() + 3];
+        float[] y = new float[x.length];
         Random random = new Random(11);
         for (int k = 0; k < 20_000; k++) {
             for (int j = 0; j < x.length; j++) {
                 x[j] = k == 0 && j == 0 ? Float.NEGATIVE_INFINITY : (float) (-100 * random.nextDouble() * random.nextDouble());
             }
-            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
+            simd.expSum(x, 0, x.length, 1f, 0f, y, 0);
             for (int j = 0; j < x.length; j++) {
                 assertEquals(Float.floatToRawIntBits(y[j]), Float.floatToRawIntBits(ScalarKernels.exp(x[j])), "exp(" + x[j] + ")");
             }
