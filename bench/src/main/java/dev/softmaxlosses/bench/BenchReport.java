@@ -34,10 +34,19 @@ public final class BenchReport {
     static String table(Collection<RunResult> results) {
         Map<String, Double> copyNsPerLogit = new LinkedHashMap<>();
         Map<String, Double> blasMs = new LinkedHashMap<>();
+        Map<String, double[]> deep = new LinkedHashMap<>();
+        Map<String, double[]> rowThreads = new LinkedHashMap<>();
         List<RunResult> rest = new ArrayList<>();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark();
-            if (name.endsWith("CopyBandwidthBench.copy")) {
+            String shape = r.getParams().getParam("shape");
+            if (name.contains(".DeepStack")) {
+                int column = (name.contains("Flagged") ? 0 : 2) + (r.getParams().getParam("depth").equals("0") ? 0 : 1);
+                deep.computeIfAbsent(shape, s -> nans(4))[column] = nsPerLogit(r);
+            } else if (name.endsWith("RowParallelBench.forwardBackward")) {
+                rowThreads.computeIfAbsent(shape, s -> nans(2))[r.getParams().getParam("threads").equals("1") ? 0 : 1] =
+                        nsPerLogit(r);
+            } else if (name.endsWith("CopyBandwidthBench.copy")) {
                 copyNsPerLogit.put(r.getParams().getParam("shape"), nsPerLogit(r));
             } else if (name.endsWith("MarginHeadBench.blasOnly")) {
                 blasMs.put(r.getParams().getParam("shape"), r.getPrimaryResult().getScore());
@@ -46,8 +55,11 @@ public final class BenchReport {
             }
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-40s %-12s %-8s %12s %14s%n", "benchmark", "shape", "threads",
-                "ns/logit", "x copy bound"));
+        if (!copyNsPerLogit.isEmpty()
+                || rest.stream().anyMatch(r -> !r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward"))) {
+            out.append(String.format(Locale.ROOT, "%-40s %-12s %-8s %12s %14s%n", "benchmark", "shape", "threads",
+                    "ns/logit", "x copy bound"));
+        }
         copyNsPerLogit.forEach((shape, ns) -> out.append(String.format(Locale.ROOT, "%-40s %-12s %-8s %12.3f %14s%n",
                 "copy (the bound)", shape, "", ns, "1.00")));
         for (RunResult r : rest) {
@@ -61,6 +73,19 @@ public final class BenchReport {
             Double bound = copyNsPerLogit.get(shape);
             out.append(String.format(Locale.ROOT, "%-40s %-12s %-8d %12.3f %14s%n", label, shape,
                     r.getParams().getThreads(), ns, bound == null ? "-" : String.format(Locale.ROOT, "%.2f", ns / bound)));
+        }
+        if (!rowThreads.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%n%-40s %-12s %12s %12s %12s%n", "row parallelism (library's own)", "shape",
+                    "1 thread", "2 threads", "speed-up"));
+            rowThreads.forEach((shape, ns) -> out.append(String.format(Locale.ROOT, "%-40s %-12s %12.3f %12.3f %12.2f%n",
+                    "softmax CE simd, ns/logit", shape, ns[0], ns[1], ns[0] / ns[1])));
+        }
+        if (!deep.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%n%-12s %13s %13s %13s %13s %14s%n", "deep stack", "flag, depth 0",
+                    "flag, 20", "no flag, 0", "no flag, 20", "no flag 20/flag 0"));
+            deep.forEach((shape, ns) -> out.append(String.format(Locale.ROOT, "%-12s %13.3f %13.3f %13.3f %13.3f %14.2f%n",
+                    shape, ns[0], ns[1], ns[2], ns[3], ns[3] / ns[0])));
+            out.append("(ns/logit; flag: -XX:MaxInlineLevel=30; depth: nested frames above the call)\n");
         }
         boolean head = rest.stream().anyMatch(r -> r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward"))
                 || !blasMs.isEmpty();
@@ -84,6 +109,12 @@ public final class BenchReport {
         return out.toString();
     }
 
+    private static double[] nans(int n) {
+        double[] a = new double[n];
+        java.util.Arrays.fill(a, Double.NaN);
+        return a;
+    }
+
     private static String shortName(String benchmark) {
         return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
                 .replace(".forwardBackward", "");
@@ -101,10 +132,15 @@ public final class BenchReport {
 
     /** Time per call over the logits of one call, in nanoseconds, over all threads' logits. */
     private static double nsPerLogit(RunResult r) {
-        int[] dims = Shapes.parse(r.getParams().getParam("shape"));
+        return nsPerLogit(r.getParams().getParam("shape"), r.getPrimaryResult().getScore(),
+                r.getPrimaryResult().getScoreUnit(), r.getParams().getThreads());
+    }
+
+    /** A score (time per call in {@code unit}, such as {@code us/op}) as ns per logit over all threads' logits. */
+    static double nsPerLogit(String shape, double score, String unit, int threads) {
+        int[] dims = Shapes.parse(shape);
         double logits = (double) dims[0] * dims[dims.length - 1];
-        double nsPerCall = r.getPrimaryResult().getScore() * unitToNs(r.getPrimaryResult().getScoreUnit());
-        return nsPerCall / logits / r.getParams().getThreads();
+        return score * unitToNs(unit) / logits / threads;
     }
 
     private static double unitToNs(String unit) {
