@@ -118,9 +118,16 @@ final class SoftmaxCrossEntropyRows {
         }
         double part = 0;
         for (int n = start; n < end; n++) {
+            part += losses[n - start];
+        }
+        // A row's loss here is never negative (lse >= the target's logit), so a sum within float range
+        // means every row is: with no outputs and no gradient scan, no row needs its own finish.
+        if (p.losses == null && p.scanBound == 0 && Checks.isFloat32(part)) {
+            return part;
+        }
+        for (int n = start; n < end; n++) {
             p.lseWritten = true;
             loss.finish(p, k, n, p.labels[n], losses[n - start]);
-            part += losses[n - start];
         }
         return part;
     }

@@ -52,6 +52,8 @@ final class CrossEntropyBlock {
         final float[] targetGrad = new float[L];
         /** S, then log S. */
         final double[] logSum = new double[L];
+        /** 1 / S. */
+        final double[] inverseSum = new double[L];
         final double[] loss = new double[L];
     }
 
@@ -174,18 +176,17 @@ final class CrossEntropyBlock {
         }
 
         for (int r = 0; r < rows; r++) {
-            boolean ignored = labels[labelOff + r] == ignoreIndex;
-            double sum = (double) s.targetExp[r] + others[r];
-            double inverseSum = 1.0 / sum;
-            s.logSum[r] = sum;
+            s.logSum[r] = (double) s.targetExp[r] + others[r];
+        }
+        VectorMath.logInPlace(s.logSum, s.inverseSum, L);
+        for (int r = 0; r < rows; r++) {
+            int y = labels[labelOff + r];
+            boolean ignored = y == ignoreIndex;
+            double inverseSum = s.inverseSum[r];
             s.alpha[r] = ignored ? 0f : (float) (inverseSum * gradScale);
             s.targetGrad[r] = ignored ? 0f : (float) CrossEntropyTerms.targetGradient(1.0, others[r], inverseSum, 0f, 1.0,
                     cols, cols, gradScale);
-        }
-        VectorMath.logInPlace(s.logSum, L);
-        for (int r = 0; r < rows; r++) {
-            int y = labels[labelOff + r];
-            s.loss[r] = y == ignoreIndex ? 0.0 : CrossEntropyTerms.loss(1.0, s.shift[r], s.logSum[r], 0f, 1.0,
+            s.loss[r] = ignored ? 0.0 : CrossEntropyTerms.loss(1.0, s.shift[r], s.logSum[r], 0f, 1.0,
                     z[zOff + r * cols + y] * invT, cols, 0, cols);
         }
 

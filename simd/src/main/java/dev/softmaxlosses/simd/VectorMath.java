@@ -32,8 +32,17 @@ final class VectorMath {
      * argument, so that whether the JIT inlines it or not, no vector is boxed.
      */
     static void logInPlace(double[] a, int len) {
+        logInPlace(a, null, len);
+    }
+
+    /** {@link #logInPlace(double[], int)}, and {@code inverse[i] = 1 / a[i]} (when not null) from the values before. */
+    static void logInPlace(double[] a, double[] inverse, int len) {
         for (int i = 0; i < len; i += D.length()) {
-            LongVector bits = DoubleVector.fromArray(D, a, i).reinterpretAsLongs();
+            DoubleVector x = DoubleVector.fromArray(D, a, i);
+            if (inverse != null) {
+                DoubleVector.broadcast(D, 1.0).div(x).intoArray(inverse, i);
+            }
+            LongVector bits = x.reinterpretAsLongs();
             LongVector mantissa = bits.and(MANTISSA);
             LongVector carry = mantissa.add(SQRT2_CARRY).and(1L << 52);
             LongVector exponent = bits.lanewise(VectorOperators.LSHR, 52).sub(1023)
