@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import dev.softmaxlosses.internal.ResultScratch;
 
 /**
  * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
@@ -18,9 +19,24 @@ package dev.softmaxlosses;
  * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} (or
  * {@link #forFeatures(int, int, int)}) and pass it again and again to
  * {@link LogitLoss#compute(LogitBatch, LossResult)} (or {@link FeatureLoss#compute(FeatureBatch, LossResult)})
- * to compute without allocating.
+ * to compute without allocating: a result also keeps the scratch its loss needs between calls (the
+ * margin family's is described by its heads). A result is the buffers of one call at a time.
  */
 public final class LossResult {
+    static {
+        ResultScratch.install(new ResultScratch.Slot() {
+            @Override
+            public Object get(LossResult result) {
+                return result.scratch;
+            }
+
+            @Override
+            public void set(LossResult result, Object scratch) {
+                result.scratch = scratch;
+            }
+        });
+    }
+
     private final int rows;
     private final int cols;
     private final float[] losses;
@@ -36,6 +52,8 @@ public final class LossResult {
     private double gradScale;
 
     private final boolean perClassOutputs;
+    /** What the loss that fills these buffers keeps between calls; see {@link ResultScratch}. */
+    private Object scratch;
 
     private LossResult(int rows, int cols, int dim) {
         this(rows, cols, dim, true, true);

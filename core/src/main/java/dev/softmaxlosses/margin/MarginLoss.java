@@ -7,6 +7,7 @@ import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.linalg.MatrixProducts;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -158,16 +159,26 @@ public abstract sealed class MarginLoss implements FeatureLoss
         return result;
     }
 
-    /** Computes into buffers from {@link LossResult#forFeatures}, the {@code N x C} outputs included. */
+    /**
+     * Computes into buffers from {@link LossResult#forFeatures}, the {@code N x C} outputs included.
+     * The result keeps this call's scratch for the next ({@code 4 C D} bytes of normalised weights,
+     * {@code 8 N C} of products and their gradient, and {@code 4 N D + 8 C + 72 N} more): pass the
+     * same result again (one per thread) and a call allocates nothing.
+     */
     @Override
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(out, "out");
-        MarginChecks.Batch b = MarginChecks.validate(this, batch, out);
-        if (!out.hasPerClassOutputs()) {
-            throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
-                    + b.n() + ", " + b.c() + ", " + b.d() + "), or compute with a StreamingMarginHead");
+        MarginWorkspace ws = MarginWorkspace.of(out);
+        try {
+            MarginChecks.validate(this, batch, out, ws);
+            if (!out.hasPerClassOutputs()) {
+                throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
+                        + ws.features.n + ", " + ws.classes.width + ", " + ws.features.d + "), or compute with a StreamingMarginHead");
+            }
+            new MarginEngine(this, MatrixProducts.netlib(), Integer.MAX_VALUE, 0).run(ws, out);
+        } finally {
+            ws.release();
         }
-        new StreamingMarginHead(this, Math.max(1, b.c())).run(b, out);
     }
 
     /**

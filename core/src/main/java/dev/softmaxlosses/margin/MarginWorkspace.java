@@ -1,0 +1,91 @@
+package dev.softmaxlosses.margin;
+
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.internal.ResultScratch;
+
+/**
+ * The margin engine's scratch, kept from call to call so that a call of the same shapes allocates
+ * nothing: each array grows when a larger shape arrives and is never shrunk. A workspace serves one
+ * call at a time: a {@link LossResult} carries one (a result is the buffers of one call), a
+ * {@link ClassShard} lends one to each forward until its backward has run.
+ *
+ * <p>For {@code N} features of dimension {@code D}, {@code C} classes walked in blocks of {@code b}
+ * ({@code b = C} for {@link MarginLoss#compute}) it holds, in bytes:
+ * <ul>
+ *   <li>{@code 4 N D + 8 C + 104 N}: the normalised features, the norms, each row's state and sums;</li>
+ *   <li>{@code 4 N b + 4 b D}: a block's {@code dL/dK} and normalised weights (and {@code 4 b D} more
+ *       for a block's weight gradient when there are several blocks);</li>
+ *   <li>{@code 4 N C} for the products {@code K} of every block when the range keeps them for its
+ *       backward (one block always does), else {@code 4 N b};</li>
+ *   <li>for the sharded head, a shard's state and products each, and {@code 4 N D} for a shard's share
+ *       of the feature gradient.</li>
+ * </ul>
+ * A call drops its references to the caller's arrays when it ends.
+ */
+final class MarginWorkspace {
+
+    /** The batch's features, prepared once per call for every range. */
+    final MarginEngine.Features features = new MarginEngine.Features();
+    /** Every class of the batch: the weights and their norms. */
+    final MarginEngine.Range classes = new MarginEngine.Range();
+    /** The state merged over every range (the sharded head's). */
+    final RowState merged = new RowState(0);
+    final MarginEngine.Totals totals = new MarginEngine.Totals();
+    final MarginEngine.Outputs outputs = new MarginEngine.Outputs();
+    private MarginEngine.Pass[] passes = {};
+
+    // The ranges run one after another and share the scratch of the block being walked.
+    /** The normalised weights of one block ({@code b x D}), of the block {@link #hatBlock} of {@link #hatPass}. */
+    float[] weightsHat = {};
+    MarginEngine.Pass hatPass;
+    int hatBlock = -1;
+    /** {@code dL/dK} of one block ({@code N x b}). */
+    float[] gradProducts = {};
+    /** One block's weight gradient ({@code b x D}) when it cannot be written in place. */
+    float[] gradWeightsBlock = {};
+    double[] gradWeightNorm = {};
+    double[] gradFeatureNorm = {};
+    /** Each row's {@code dL/df_y}. */
+    double[] targetGrad = {};
+    /** A shard's share of the feature gradient ({@code N x D}), for the sharded head. */
+    float[] share = {};
+    final double[] target = new double[4];
+
+    /** The workspace {@code out} carries, made on its first call. */
+    static MarginWorkspace of(LossResult out) {
+        return ResultScratch.of(out, MarginWorkspace.class, MarginWorkspace::new);
+    }
+
+    /** The pass of range {@code i} (ranges run in one call are numbered from 0). */
+    MarginEngine.Pass pass(int i) {
+        if (passes.length <= i) {
+            MarginEngine.Pass[] more = java.util.Arrays.copyOf(passes, i + 1);
+            for (int j = passes.length; j <= i; j++) {
+                more[j] = new MarginEngine.Pass();
+            }
+            passes = more;
+        }
+        return passes[i];
+    }
+
+    /** Drops the references to the caller's arrays, which the workspace must not keep alive. */
+    void release() {
+        features.release();
+        classes.w = null;
+        for (MarginEngine.Pass p : passes) {
+            p.release();
+        }
+        outputs.set(null, null, 0);
+        hatPass = null;
+        hatBlock = -1;
+    }
+
+    /** {@code a} when it holds {@code length} values, else a new array that does. */
+    static float[] atLeast(float[] a, int length) {
+        return a.length >= length ? a : new float[length];
+    }
+
+    static double[] atLeast(double[] a, int length) {
+        return a.length >= length ? a : new double[length];
+    }
+}
