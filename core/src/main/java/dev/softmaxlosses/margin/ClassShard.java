@@ -101,7 +101,7 @@ public final class ClassShard {
             this.ws = ws;
             MarginEngine.Pass pass = ws.pass(0);
             pass.range.part(ws.classes, 0, ws.classes.width);
-            engine.begin(ws, pass, ws.features, true);
+            engine.begin(ws, pass, ws.features, true, null);
             engine.forward(ws, pass);
         }
 

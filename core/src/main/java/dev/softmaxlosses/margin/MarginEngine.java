@@ -190,26 +190,35 @@ final class MarginEngine {
         private float[][] blockProducts = {};
         /** The products of the block being walked ({@code N x width}). */
         float[] products = NO_VALUES;
+        /**
+         * The result's final logits when the one block's products are computed there (and its
+         * {@code dL/dK} in the logits' gradient): the backward overwrites each row after its last use.
+         */
+        float[] inOutputs;
 
         void release() {
             f = null;
             range.w = null;
+            inOutputs = null;
         }
     }
 
     /**
      * Readies {@code p}, whose range is set, for a forward over the features {@code f}: the block size,
-     * whether it keeps its products (only when {@code keep} allows), and its scratch.
+     * whether it keeps its products (only when {@code keep} allows), and its scratch; a range of one
+     * block computes its products into {@code logits} when that is not null ({@code N x width}, the
+     * result's final logits, whose gradient then holds its {@code dL/dK}).
      */
-    void begin(MarginWorkspace ws, Pass p, Features f, boolean keep) {
+    void begin(MarginWorkspace ws, Pass p, Features f, boolean keep, float[] logits) {
         int width = p.range.width;
         p.f = f;
         p.b = Math.max(1, Math.min(block, width));
         p.keeps = width <= p.b || keep && 4L * f.n * width <= keptProductBytes;
+        p.inOutputs = width <= p.b ? logits : null;
         p.state.reset(f.n);
         p.targetCos = MarginWorkspace.atLeast(p.targetCos, f.n);
         p.row = MarginWorkspace.atLeast(p.row, p.b);
-        int arrays = p.keeps ? (width + p.b - 1) / p.b : 1;
+        int arrays = p.inOutputs != null ? 0 : p.keeps ? (width + p.b - 1) / p.b : 1;
         if (p.blockProducts.length < arrays) {
             p.blockProducts = Arrays.copyOf(p.blockProducts, arrays);
         }
@@ -230,7 +239,7 @@ final class MarginEngine {
     void productsOfBlock(MarginWorkspace ws, Pass p, int j0, int width, boolean again) {
         Features f = p.f;
         Range range = p.range;
-        p.products = p.blockProducts[p.keeps ? j0 / p.b : 0];
+        p.products = p.inOutputs != null ? p.inOutputs : p.blockProducts[p.keeps ? j0 / p.b : 0];
         if (ws.hatPass != p || ws.hatBlock != j0) {
             Normalisation.normaliseRows(range.w, range.row(j0), width, f.d, range.norms, ws.weightsHat);
             ws.hatPass = p;
@@ -296,7 +305,7 @@ final class MarginEngine {
         Features f = ws.features;
         Pass p = ws.pass(0);
         p.range.part(ws.classes, 0, ws.classes.width);
-        begin(ws, p, f, true);
+        begin(ws, p, f, true, out.hasPerClassOutputs() ? out.logits() : null);
         forward(ws, p);
         out.setLoss(loss.reduction(), finish(f, p.state, out.losses(), out.logSumExp(), ws.totals));
         Outputs o = ws.outputs.set(out.gradFeatures(), out.gradWeights(), 0);
@@ -367,7 +376,9 @@ final class MarginEngine {
         double uniform = CrossEntropyTerms.uniform(eps, f.classes);
         boolean normalised = !loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm();
         KernelSupport k = KernelProvider.get();
-        float[] gradProducts = ws.gradProducts = MarginWorkspace.atLeast(ws.gradProducts, n * p.b);
+        boolean inOutputs = p.inOutputs != null;
+        float[] gradProducts = inOutputs ? out.gradLogits
+                : (ws.gradProducts = MarginWorkspace.atLeast(ws.gradProducts, n * p.b));
         // One block whose gradient starts the output's: written in place.
         boolean inPlace = p.b >= range.width && out.gradWeightsRow == 0;
         float[] gradWeightsBlock = inPlace ? out.gradWeights
@@ -398,8 +409,9 @@ final class MarginEngine {
                 int local = ignored ? -1 : y - range.lo - j0;
                 boolean owns = local >= 0 && local < width;
                 double expTarget = owns ? gradProducts[off + local] : 0;
-                if (out.logits != null) {
-                    perClassOutputs(k, p, r, j0, width, gradProducts, off, 1 / sum, out);
+                int at = r * out.stride + out.column + j0;
+                if (out.probabilities != null) {
+                    k.scaleShift(gradProducts, off, out.probabilities, at, width, (float) (1 / sum), 0f);
                 }
                 // dL/df = p mass - w q, times the reduction's scale; off the target dL/dK = s dL/df.
                 double rowScale = ignored ? 0 : t.scale;
@@ -410,27 +422,30 @@ final class MarginEngine {
                 } else {
                     k.scaleAddScaledInPlace(gradProducts, off, width, alpha, f.classWeights, range.lo + j0, beta);
                 }
-                if (out.gradLogits != null) {
-                    k.scaleShift(gradProducts, off, out.gradLogits, r * out.stride + out.column + j0, width, (float) (1 / s), 0f);
+                if (out.gradLogits != null && !inOutputs) {
+                    k.scaleShift(gradProducts, off, out.gradLogits, at, width, (float) (1 / s), 0f);
                 }
                 gradScale += k.dot(gradProducts, off, p.products, off, width) / s;
-                if (!owns) {
-                    continue;
+                if (owns) {
+                    double dLdf = CrossEntropyTerms.targetGradient(t.mass[r], sum - expTarget, 1 / sum, eps,
+                            f.classWeight(y), f.classWeightSum, f.classes, rowScale);
+                    if (out.gradLogits != null && !inOutputs) {
+                        out.gradLogits[at + local] = (float) dLdf;
+                    }
+                    gradScale -= gradProducts[off + local] / s * p.products[off + local];
+                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), target);
+                    // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
+                    // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
+                    gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
+                    targetGrad[r] = dLdf;
+                    gradFeatureNorm[r] += target[1];
+                    gradWeightNorm[local] += target[2];
+                    gradScale += target[3];
                 }
-                double dLdf = CrossEntropyTerms.targetGradient(t.mass[r], sum - expTarget, 1 / sum, eps,
-                        f.classWeight(y), f.classWeightSum, f.classes, rowScale);
-                if (out.gradLogits != null) {
-                    out.gradLogits[r * out.stride + out.column + j0 + local] = (float) dLdf;
+                if (out.logits != null) {
+                    // Last, for with inOutputs the row's products are there until now.
+                    System.arraycopy(p.row, 0, out.logits, at, width);
                 }
-                gradScale -= gradProducts[off + local] / s * p.products[off + local];
-                targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), target);
-                // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
-                // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
-                gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
-                targetGrad[r] = dLdf;
-                gradFeatureNorm[r] += target[1];
-                gradWeightNorm[local] += target[2];
-                gradScale += target[3];
             }
             boolean rawWeights = loss.scalesByWeightNorm();
             matrices.times(gradProducts, n, width, rawWeights ? range.w : ws.weightsHat, rawWeights ? range.row(j0) * d : 0,
@@ -440,6 +455,9 @@ final class MarginEngine {
                     width, d, rawWeights);
             if (!inPlace) {
                 System.arraycopy(gradWeightsBlock, 0, out.gradWeights, (out.gradWeightsRow + j0) * d, width * d);
+            }
+            if (inOutputs) {
+                logitGradientFromProducts(k, f, range, targetGrad, out.gradLogits, width);
             }
         }
         Normalisation.finishOperandGradient(out.gradFeatures, f.hat, f.norms, 0, gradFeatureNorm, n, d,
@@ -487,11 +505,18 @@ final class MarginEngine {
         out[3] = dLdf * a * b * t;
     }
 
-    /** Row r's final logits and probabilities over the block, from its exponentials {@code e} (times {@code 1 / S}). */
-    private static void perClassOutputs(KernelSupport k, Pass p, int r, int j0, int width, float[] e, int off,
-                                        double inverseSum, Outputs out) {
-        int at = r * out.stride + out.column + j0;
-        System.arraycopy(p.row, 0, out.logits, at, width);
-        k.scaleShift(e, off, out.probabilities, at, width, (float) inverseSum, 0f);
+    /**
+     * {@code dL/df} of a range of one block from its {@code dL/dK}, in place once the products have
+     * used it: {@code dL/dK / s} off the target, each row's {@code dL/df_y} on it.
+     */
+    private void logitGradientFromProducts(KernelSupport k, Features f, Range range, double[] targetGrad,
+                                           float[] gradLogits, int width) {
+        k.scaleShift(gradLogits, 0, gradLogits, 0, f.n * width, (float) (1 / loss.scale()), 0f);
+        for (int r = 0; r < f.n; r++) {
+            int y = f.labels[r];
+            if (y != loss.ignoreIndex() && range.holds(y)) {
+                gradLogits[r * width + y - range.lo] = (float) targetGrad[r];
+            }
+        }
     }
 }

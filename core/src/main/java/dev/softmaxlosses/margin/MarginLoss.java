@@ -68,6 +68,8 @@ public abstract sealed class MarginLoss implements FeatureLoss
     private final int ignoreIndex;
     private final Reduction reduction;
     private final Gradient gradient;
+    /** The engine of {@link #compute}, made on its first call (it loads the BLAS); immutable, so a race only makes two. */
+    private MarginEngine engine;
 
     MarginLoss(MarginLossBuilder<?> options) {
         requireOffered(options.gradient);
@@ -175,10 +177,20 @@ public abstract sealed class MarginLoss implements FeatureLoss
                 throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
                         + ws.features.n + ", " + ws.classes.width + ", " + ws.features.d + "), or compute with a StreamingMarginHead");
             }
-            new MarginEngine(this, MatrixProducts.netlib(), Integer.MAX_VALUE, 0).run(ws, out);
+            engine().run(ws, out);
         } finally {
             ws.release();
         }
+    }
+
+    /** One block of all classes (which keeps its products for the backward), with netlib's products. */
+    private MarginEngine engine() {
+        MarginEngine made = engine;
+        if (made == null) {
+            made = new MarginEngine(this, MatrixProducts.netlib(), Integer.MAX_VALUE, 0);
+            engine = made;
+        }
+        return made;
     }
 
     /**

@@ -76,7 +76,7 @@ public final class ShardedMarginHead {
         for (int i = 0; i < used; i++) {
             MarginEngine.Pass pass = ws.pass(i);
             pass.range.part(ws.classes, firstClass(i, shards, c), firstClass(i + 1, shards, c));
-            engine.begin(ws, pass, features, true);
+            engine.begin(ws, pass, features, true, null);
             engine.forward(ws, pass);
             merged.merge(pass.state);
         }

@@ -128,7 +128,7 @@ public final class StreamingMarginHead {
         MarginChecks.validate(loss, FeatureBatch.of(features, weights, labels), null, ws);
         MarginEngine.Pass pass = ws.pass(0);
         pass.range.part(ws.classes, 0, ws.classes.width);
-        engine.begin(ws, pass, ws.features, false);
+        engine.begin(ws, pass, ws.features, false, null);
         int n = ws.features.n;
         int c = pass.range.width;
         float[] f = new float[n * c];
@@ -145,7 +145,10 @@ public final class StreamingMarginHead {
     /** The products of n features with one block of classes, and their gradient, are N x block values each. */
     private void requireBlockFits(int n, int c) {
         int b = Math.min(block, c);
-        Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
-                ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
+        // The message is built only for a block that does not fit: a call allocates nothing.
+        if ((long) n * b > Checks.MAX_ARRAY_LENGTH) {
+            Checks.requireArrayLength("a block of " + b + " classes for " + n + " features", (long) n * b,
+                    ": use a block of at most " + Checks.MAX_ARRAY_LENGTH / Math.max(n, 1) + " classes");
+        }
     }
 }
