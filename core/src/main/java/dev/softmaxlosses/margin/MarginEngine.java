@@ -228,6 +228,7 @@ final class MarginEngine {
                     f.n * Math.min(p.b, width - i * p.b));
         }
         ws.weightsHat = MarginWorkspace.atLeast(ws.weightsHat, p.b * f.d);
+        // The weights may have changed since the last call (a training step): none are normalised yet.
         ws.hatPass = null;
     }
 

@@ -76,8 +76,6 @@ final class MarginWorkspace {
             p.release();
         }
         outputs.set(null, null, 0);
-        hatPass = null;
-        hatBlock = -1;
     }
 
     /** {@code a} when it holds {@code length} values, else a new array that does. */
