@@ -18,14 +18,17 @@ import java.util.Arrays;
  *   <li>{@link #forward}: each block's products {@code K = X' W'^T} become final logits
  *       ({@code s K}, the target's replaced by {@code s A B T(c)}), folded into each row's
  *       {@link RowState};</li>
- *   <li>{@link #backward}, with the state merged over every range: each block's logits are
- *       recomputed (or kept, for a range of one block), turned into {@code dL/df} from the row's
- *       log-sum-exp, and pushed back through the same steps: {@code dL/dK}, two products, the
+ *   <li>{@link #backward}, with the state merged over every range: each block's logits are made
+ *       again from its products (kept from the forward when they fit the engine's budget, as they
+ *       always do for a range of one block; else computed again), turned into {@code dL/df} from the
+ *       row's log-sum-exp, and pushed back through the same steps: {@code dL/dK}, two products, the
  *       Jacobians of the normalisations and of the norms.</li>
  * </ol>
  *
  * The materialised head is one range of one block; the streaming head one range of many blocks; a
- * class shard one range among several. Not thread-safe: a {@link Pass} holds its scratch buffers.
+ * class shard one range among several. An engine is immutable and holds no scratch: every call
+ * works in a {@link MarginWorkspace}, whose {@link Pass}es (one per range) keep a range's forward
+ * for its backward.
  */
 final class MarginEngine {
 

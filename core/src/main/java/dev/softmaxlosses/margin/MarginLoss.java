@@ -163,9 +163,9 @@ public abstract sealed class MarginLoss implements FeatureLoss
 
     /**
      * Computes into buffers from {@link LossResult#forFeatures}, the {@code N x C} outputs included.
-     * The result keeps this call's scratch for the next ({@code 4 C D} bytes of normalised weights,
-     * {@code 8 N C} of products and their gradient, and {@code 4 N D + 8 C + 72 N} more): pass the
-     * same result again (one per thread) and a call allocates nothing.
+     * The result keeps this call's scratch for the next ({@code 4 C D} bytes of normalised weights and
+     * {@code 4 N D + 20 C + 72 N} more; the products and their gradient are computed in its logits and
+     * their gradient): pass the same result again (one per thread) and a call allocates nothing.
      */
     @Override
     public void compute(FeatureBatch batch, LossResult out) {

@@ -9,16 +9,19 @@ import dev.softmaxlosses.internal.ResultScratch;
  * call at a time: a {@link LossResult} carries one (a result is the buffers of one call), a
  * {@link ClassShard} lends one to each forward until its backward has run.
  *
- * <p>For {@code N} features of dimension {@code D}, {@code C} classes walked in blocks of {@code b}
- * ({@code b = C} for {@link MarginLoss#compute}) it holds, in bytes:
+ * <p>For {@code N} features of dimension {@code D} and {@code C} classes walked in blocks of
+ * {@code b} it holds, in bytes:
  * <ul>
- *   <li>{@code 4 N D + 8 C + 104 N}: the normalised features, the norms, each row's state and sums;</li>
- *   <li>{@code 4 N b + 4 b D}: a block's {@code dL/dK} and normalised weights (and {@code 4 b D} more
- *       for a block's weight gradient when there are several blocks);</li>
- *   <li>{@code 4 N C} for the products {@code K} of every block when the range keeps them for its
- *       backward (one block always does), else {@code 4 N b};</li>
- *   <li>for the sharded head, a shard's state and products each, and {@code 4 N D} for a shard's share
- *       of the feature gradient.</li>
+ *   <li>{@code 4 N D + 8 C + 72 N + 12 b}: the normalised features, the norms, each row's state and
+ *       sums, a row of logits;</li>
+ *   <li>{@code 4 b D}: a block's normalised weights;</li>
+ *   <li>with more than one block, {@code 4 N b + 4 b D} for a block's {@code dL/dK} and weight
+ *       gradient, and the products {@code K}: {@code 4 N C} of them when the range keeps them for its
+ *       backward, else {@code 4 N b}. One block of all classes ({@link MarginLoss#compute}) needs
+ *       neither: its products and {@code dL/dK} are computed in the result's logits and their gradient
+ *       (only for a result without them, {@code 8 N C});</li>
+ *   <li>for the sharded head, each shard's row state and products, and {@code 4 N D} for a shard's
+ *       share of the feature gradient.</li>
  * </ul>
  * A call drops its references to the caller's arrays when it ends.
  */

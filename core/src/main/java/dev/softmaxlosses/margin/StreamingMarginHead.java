@@ -24,7 +24,7 @@ import java.util.Objects;
  * them again, a fourth product as large as each of the three (a third more arithmetic), and its
  * memory stays flat: {@code 4 N block} bytes for the products, whatever {@code C} is. Either way the
  * head also holds one block's {@code dL/dK} ({@code 4 N block} bytes), its normalised weights and
- * weight gradient ({@code 8 block D}), and {@code 4 N D + 8 C + 104 N} bytes for the features and the
+ * weight gradient ({@code 8 block D}), and {@code 4 N D + 8 C + 72 N} bytes for the features and the
  * rows, but never an {@code N x C} array of logits, probabilities or their gradient.
  *
  * <p><b>Reuse.</b> That scratch is kept by the {@link LossResult} a call writes into: pass the same
@@ -51,7 +51,6 @@ public final class StreamingMarginHead {
 
     private final MarginLoss loss;
     private final int block;
-    private final MatrixProducts products;
     private final MarginEngine engine;
 
     /** A streaming head for {@code loss}, walking {@code block} classes at a time, with netlib's products. */
@@ -73,7 +72,7 @@ public final class StreamingMarginHead {
      */
     public StreamingMarginHead(MarginLoss loss, int block, MatrixProducts products, long keptProductBytes) {
         this.loss = Objects.requireNonNull(loss, "loss");
-        this.products = Objects.requireNonNull(products, "products");
+        Objects.requireNonNull(products, "products");
         if (block < 1) {
             throw new IllegalArgumentException("block must be >= 1, got " + block);
         }
