@@ -1,6 +1,6 @@
 package dev.softmaxlosses;
 
-import dev.softmaxlosses.internal.ResultScratch;
+import java.util.function.Supplier;
 
 /**
  * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
@@ -19,24 +19,11 @@ import dev.softmaxlosses.internal.ResultScratch;
  * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} (or
  * {@link #forFeatures(int, int, int)}) and pass it again and again to
  * {@link LogitLoss#compute(LogitBatch, LossResult)} (or {@link FeatureLoss#compute(FeatureBatch, LossResult)})
- * to compute without allocating: a result also keeps the scratch its loss needs between calls (the
- * margin family's is described by its heads). A result is the buffers of one call at a time.
+ * to compute without allocating: a result also keeps the scratch its loss needs between calls
+ * ({@link #scratch}; the margin family's is described by its heads). A result is the buffers of one
+ * call at a time.
  */
 public final class LossResult {
-    static {
-        ResultScratch.install(new ResultScratch.Slot() {
-            @Override
-            public Object get(LossResult result) {
-                return result.scratch;
-            }
-
-            @Override
-            public void set(LossResult result, Object scratch) {
-                result.scratch = scratch;
-            }
-        });
-    }
-
     private final int rows;
     private final int cols;
     private final float[] losses;
@@ -52,7 +39,7 @@ public final class LossResult {
     private double gradScale;
 
     private final boolean perClassOutputs;
-    /** What the loss that fills these buffers keeps between calls; see {@link ResultScratch}. */
+    /** What the loss that fills these buffers keeps between calls. */
     private Object scratch;
 
     private LossResult(int rows, int cols, int dim) {
@@ -164,6 +151,21 @@ public final class LossResult {
     /** Whether the loss that fills these buffers writes gradients for features and class weights. */
     public boolean hasFeatureGradients() {
         return gradFeatures != null;
+    }
+
+    /**
+     * The scratch a loss keeps with these buffers between calls, so that a call that passes them
+     * again allocates nothing (the margin family keeps its workspace here): the one of type
+     * {@code type} these buffers hold, or one made by {@code create} and kept (in place of another
+     * loss's). For implementations of a loss; a result holds one scratch at a time.
+     */
+    public <T> T scratch(Class<T> type, Supplier<T> create) {
+        if (type.isInstance(scratch)) {
+            return type.cast(scratch);
+        }
+        T made = create.get();
+        scratch = made;
+        return made;
     }
 
     /** Records the gradient with respect to the scale {@code s}; called by the margin family. */

@@ -447,7 +447,7 @@ final class MarginEngine {
                     gradScale += target[3];
                 }
                 if (out.logits != null) {
-                    // Last, for with inOutputs the row's products are there until now.
+                    // Last: with inOutputs this row of the logits held the row's products until now.
                     System.arraycopy(p.row, 0, out.logits, at, width);
                 }
             }

@@ -138,7 +138,7 @@ public abstract sealed class MarginLoss implements FeatureLoss
     /**
      * A paper's own change to the target's feature gradient, after the exact one is in
      * {@code gradFeatures} (row {@code r}): none here; SphereFace's {@code gradient=sphereface_normalized}.
-     * {@code w} holds the class weights from the range's first class; the target's is row {@code y}.
+     * The target's weights are row {@code y} of {@code w}.
      */
     void adjustTargetFeatureGradient(double dLdf, double cosine, double featureNorm, float[] featuresHat, int r,
                                      float[] w, int y, double weightNorm, int d, float[] gradFeatures) {

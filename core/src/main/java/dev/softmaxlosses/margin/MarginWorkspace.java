@@ -1,7 +1,8 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.internal.ResultScratch;
+
+import java.util.Arrays;
 
 /**
  * The margin engine's scratch, kept from call to call so that a call of the same shapes allocates
@@ -56,13 +57,13 @@ final class MarginWorkspace {
 
     /** The workspace {@code out} carries, made on its first call. */
     static MarginWorkspace of(LossResult out) {
-        return ResultScratch.of(out, MarginWorkspace.class, MarginWorkspace::new);
+        return out.scratch(MarginWorkspace.class, MarginWorkspace::new);
     }
 
     /** The pass of range {@code i} (ranges run in one call are numbered from 0). */
     MarginEngine.Pass pass(int i) {
         if (passes.length <= i) {
-            MarginEngine.Pass[] more = java.util.Arrays.copyOf(passes, i + 1);
+            MarginEngine.Pass[] more = Arrays.copyOf(passes, i + 1);
             for (int j = passes.length; j <= i; j++) {
                 more[j] = new MarginEngine.Pass();
             }

@@ -2,8 +2,11 @@ package dev.softmaxlosses.margin;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
@@ -69,6 +72,22 @@ class MarginWorkspaceTest {
             sharded.compute(batch, fresh);
             assertSameBits(fresh, reused, spec + " sharded");
         }
+    }
+
+    @Test
+    void theResultKeepsOneWorkspaceForEveryCall() {
+        MarginLoss loss = (MarginLoss) LossRegistry.create("normface");
+        FeatureBatch batch = batch(new Random(2), 4, D, false);
+        LossResult out = LossResult.forFeatures(4, C, D);
+        loss.compute(batch, out);
+        MarginWorkspace kept = out.scratch(MarginWorkspace.class, () -> fail("the first call left its workspace"));
+        new StreamingMarginHead(loss, 5, FIXED).compute(batch, out);
+        loss.compute(batch, out);
+        assertSame(kept, out.scratch(MarginWorkspace.class, MarginWorkspace::new));
+        // Another kind of scratch takes its place.
+        StringBuilder other = out.scratch(StringBuilder.class, StringBuilder::new);
+        assertSame(other, out.scratch(StringBuilder.class, StringBuilder::new));
+        assertNotSame(kept, out.scratch(MarginWorkspace.class, MarginWorkspace::new));
     }
 
     @Test
