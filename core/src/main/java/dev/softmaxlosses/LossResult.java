@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import java.util.function.Supplier;
 
 /**
  * Everything a loss computes for one batch: the reduced loss, the per-sample losses, the final
@@ -18,7 +19,9 @@ package dev.softmaxlosses;
  * <p>A result is a set of output buffers: allocate one with {@link #forLogits(int, int)} (or
  * {@link #forFeatures(int, int, int)}) and pass it again and again to
  * {@link LogitLoss#compute(LogitBatch, LossResult)} (or {@link FeatureLoss#compute(FeatureBatch, LossResult)})
- * to compute without allocating.
+ * to compute without allocating: a result also keeps the scratch its loss needs between calls
+ * ({@link #scratch}; the margin family's is described by its heads). A result is the buffers of one
+ * call at a time.
  */
 public final class LossResult {
     private final int rows;
@@ -36,6 +39,8 @@ public final class LossResult {
     private double gradScale;
 
     private final boolean perClassOutputs;
+    /** What the loss that fills these buffers keeps between calls. */
+    private Object scratch;
 
     private LossResult(int rows, int cols, int dim) {
         this(rows, cols, dim, true, true);
@@ -146,6 +151,21 @@ public final class LossResult {
     /** Whether the loss that fills these buffers writes gradients for features and class weights. */
     public boolean hasFeatureGradients() {
         return gradFeatures != null;
+    }
+
+    /**
+     * The scratch a loss keeps with these buffers between calls, so that a call that passes them
+     * again allocates nothing (the margin family keeps its workspace here): the one of type
+     * {@code type} these buffers hold, or one made by {@code create} and kept (in place of another
+     * loss's). For implementations of a loss; a result holds one scratch at a time.
+     */
+    public <T> T scratch(Class<T> type, Supplier<T> create) {
+        if (type.isInstance(scratch)) {
+            return type.cast(scratch);
+        }
+        T made = create.get();
+        scratch = made;
+        return made;
     }
 
     /** Records the gradient with respect to the scale {@code s}; called by the margin family. */

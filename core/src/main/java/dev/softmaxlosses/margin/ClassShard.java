@@ -4,6 +4,7 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Classes {@code [lo, hi)} of a margin head of {@code classes} classes, as one worker of a class-sharded
@@ -22,8 +23,15 @@ import java.util.Objects;
  * Each shard needs every feature ({@code N x D}, all-gathered), its own weights ({@code (hi - lo) x D}),
  * the labels and the per-class weights of all classes; it sends its {@link RowState}
  * ({@code 32 N} bytes) and its share of the feature gradient ({@code 4 N D} bytes). Results equal the
- * unsharded head to float32 rounding. A {@link Forward} holds scratch for its backward and is not
- * thread-safe; a shard itself is immutable.
+ * unsharded head to float32 rounding.
+ *
+ * <p><b>Reuse.</b> A {@link Forward} holds the scratch its backward needs (as much as a
+ * {@link StreamingMarginHead}'s over the shard's classes, the products of the forward kept whenever
+ * the shard is walked in one block); when its backward has run it hands that scratch back to the
+ * shard for the next forward and is spent. A shard that runs forward, then backward, again and again
+ * allocates nothing but a small {@link Forward} per step. Forwards run at the same time on one shard
+ * (from several threads, or several before their backwards) each get their own scratch: the shard
+ * is safe to share; a {@link Forward} is confined to one thread at a time.
  */
 public final class ClassShard {
 
@@ -31,8 +39,9 @@ public final class ClassShard {
     private final int lo;
     private final int hi;
     private final int classes;
-    private final int block;
-    private final MatrixProducts products;
+    private final MarginEngine engine;
+    /** The scratch of the last spent forward, for the next. */
+    private final AtomicReference<MarginWorkspace> spare = new AtomicReference<>();
 
     /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with netlib's products. */
     public ClassShard(MarginLoss loss, int lo, int hi, int classes) {
@@ -46,7 +55,7 @@ public final class ClassShard {
      */
     public ClassShard(MarginLoss loss, int lo, int hi, int classes, int block, MatrixProducts products) {
         this.loss = Objects.requireNonNull(loss, "loss");
-        this.products = Objects.requireNonNull(products, "products");
+        Objects.requireNonNull(products, "products");
         if (classes < 1 || lo < 0 || lo > hi || hi > classes) {
             throw new IllegalArgumentException("a class shard needs 0 <= lo <= hi <= classes and classes >= 1, got lo = "
                     + lo + ", hi = " + hi + ", classes = " + classes);
@@ -57,7 +66,7 @@ public final class ClassShard {
         this.lo = lo;
         this.hi = hi;
         this.classes = classes;
-        this.block = block;
+        this.engine = new MarginEngine(loss, products, block, StreamingMarginHead.DEFAULT_KEPT_PRODUCT_BYTES);
     }
 
     public int lo() { return lo; }
@@ -76,30 +85,29 @@ public final class ClassShard {
             throw new IllegalArgumentException("weights has " + batch.weights().rows() + " rows, expected " + (hi - lo)
                     + " (the classes " + lo + " to " + (hi - 1) + " of this shard)");
         }
-        MarginChecks.Batch b = MarginChecks.validate(loss, batch, lo, classes, null);
-        return forward(b.prepare(loss), b.range());
-    }
-
-    /** The forward over this shard's range of a batch whose features (and the range) are checked and prepared. */
-    Forward forward(MarginEngine.Features features, MarginEngine.Range range) {
-        return new Forward(features, range);
+        MarginWorkspace ws = spare.getAndSet(null);
+        if (ws == null) {
+            ws = new MarginWorkspace();
+        }
+        MarginChecks.validate(loss, batch, lo, classes, null, ws);
+        return new Forward(ws);
     }
 
     /** A shard's forward, kept for its backward. */
     public final class Forward {
-        private final MarginEngine engine;
-        private final MarginEngine.Features features;
-        private final MarginEngine.Pass pass;
+        private MarginWorkspace ws;
 
-        private Forward(MarginEngine.Features features, MarginEngine.Range range) {
-            this.engine = new MarginEngine(loss, products, block);
-            this.features = features;
-            this.pass = engine.forward(features, range);
+        private Forward(MarginWorkspace ws) {
+            this.ws = ws;
+            MarginEngine.Pass pass = ws.pass(0);
+            pass.range.part(ws.classes, 0, ws.classes.width);
+            engine.begin(ws, pass, ws.features, true, null);
+            engine.forward(ws, pass);
         }
 
         /** This shard's row state, to be merged with the other shards'. */
         public RowState state() {
-            return pass.state;
+            return live().pass(0).state;
         }
 
         /**
@@ -108,34 +116,49 @@ public final class ClassShard {
          */
         public double loss(RowState merged, float[] losses, float[] lse) {
             requireRows(merged);
-            return engine.finish(features, merged, losses, lse).loss();
+            return engine.finish(ws.features, merged, losses, lse, ws.totals);
         }
 
         /**
          * The backward over this shard's classes with the merged state: the gradient of its weights into
          * {@code gradWeights} ({@code (hi - lo) x D}), its share of the feature gradient into
          * {@code gradFeatures} ({@code N x D}, overwritten), its columns of the {@code N x C} outputs when
-         * {@code perClass} is not null.
+         * {@code perClass} is not null. This forward is spent after it: its scratch goes back to the shard.
          *
          * @return this shard's share of the gradient with respect to the scale
+         * @throws IllegalStateException when this forward's backward has run already
          */
         public double backward(RowState merged, float[] gradFeatures, float[] gradWeights, PerClassOutputs perClass) {
             requireRows(merged);
+            MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            requireLength("gradWeights", gradWeights, (long) pass.range.width() * features.d);
-            MarginEngine.Totals totals = engine.finish(features, merged, null, null);
-            MarginEngine.Outputs out = new MarginEngine.Outputs(gradFeatures, gradWeights);
+            requireLength("gradWeights", gradWeights, (long) (hi - lo) * features.d);
+            engine.finish(features, merged, null, null, ws.totals);
+            MarginEngine.Outputs out = ws.outputs.set(gradFeatures, gradWeights, 0);
             if (perClass != null) {
                 out.perClass(perClass.logits(), perClass.probabilities(), perClass.gradLogits(), perClass.stride(),
                         perClass.column());
             }
-            engine.backward(pass, merged, totals, out);
-            return out.gradScale;
+            engine.backward(ws, ws.pass(0), merged, ws.totals, out);
+            double gradScale = out.gradScale;
+            ws.release();
+            spare.set(ws);
+            ws = null;
+            return gradScale;
+        }
+
+        private MarginWorkspace live() {
+            if (ws == null) {
+                throw new IllegalStateException("this forward's backward has run and its scratch went back to the shard;"
+                        + " run forward again");
+            }
+            return ws;
         }
 
         private void requireRows(RowState merged) {
-            if (Objects.requireNonNull(merged, "merged").rows() != features.n) {
-                throw new IllegalArgumentException("the merged state has " + merged.rows() + " rows, expected " + features.n);
+            int n = live().features.n;
+            if (Objects.requireNonNull(merged, "merged").rows() != n) {
+                throw new IllegalArgumentException("the merged state has " + merged.rows() + " rows, expected " + n);
             }
         }
     }

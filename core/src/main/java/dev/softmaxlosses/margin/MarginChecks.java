@@ -15,34 +15,21 @@ final class MarginChecks {
 
     private MarginChecks() {}
 
-    /**
-     * A validated batch over classes {@code [lo, lo + c)} of {@code classes}: the arrays and their shapes,
-     * and the norms of their rows.
-     */
-    record Batch(float[] features, float[] weights, int n, int c, int d, int[] labels, float[] classWeights,
-                 double[] featureNorms, double[] weightNorms, int lo, int classes) {
-
-        MarginEngine.Features prepare(MarginLoss loss) {
-            return new MarginEngine.Features(loss, features, n, d, featureNorms, labels, classWeights, classes);
-        }
-
-        MarginEngine.Range range() {
-            return new MarginEngine.Range(weights, lo, c, weightNorms);
-        }
-    }
-
-    /** Every check of a batch over all its classes, and of the result buffers when given. */
-    static Batch validate(MarginLoss loss, FeatureBatch batch, LossResult out) {
+    /** Every check of a batch over all its classes, and of the result buffers when given; the batch into {@code ws}. */
+    static void validate(MarginLoss loss, FeatureBatch batch, LossResult out, MarginWorkspace ws) {
         Objects.requireNonNull(batch, "batch");
         FloatMatrix w = batch.weights();
         if (w.rows() == 0) {
             throw new IllegalArgumentException("weights has no rows; there must be at least one class");
         }
-        return validate(loss, batch, 0, w.rows(), out);
+        validate(loss, batch, 0, w.rows(), out, ws);
     }
 
-    /** Every check of a batch whose weights are the rows of classes {@code [lo, lo + rows)} of {@code classes}. */
-    static Batch validate(MarginLoss loss, FeatureBatch batch, int lo, int classes, LossResult out) {
+    /**
+     * Every check of a batch whose weights are the rows of classes {@code [lo, lo + rows)} of
+     * {@code classes}; then its features, prepared, and its classes into {@code ws}.
+     */
+    static void validate(MarginLoss loss, FeatureBatch batch, int lo, int classes, LossResult out, MarginWorkspace ws) {
         FloatMatrix x = batch.features();
         FloatMatrix w = batch.weights();
         int n = x.rows();
@@ -65,12 +52,13 @@ final class MarginChecks {
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
                     + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d + ")");
         }
-        float[] features = n == 0 ? new float[0] : x.data();
-        double[] featureNorms = Normalisation.norms(features, n, d);
-        double[] weightNorms = Normalisation.norms(w.data(), c, d);
-        requireLogitsInRange(loss, featureNorms, weightNorms, lo);
-        return new Batch(features, w.data(), n, c, d, batch.labels(), batch.classWeights(), featureNorms, weightNorms,
-                lo, classes);
+        MarginEngine.Features features = ws.features;
+        features.measure(x.data(), n, d);
+        double[] weightNorms = MarginWorkspace.atLeast(ws.classes.norms, c);
+        Normalisation.norms(w.data(), c, d, weightNorms);
+        ws.classes.set(w.data(), weightNorms, 0, lo, c);
+        requireLogitsInRange(loss, features.norms, n, weightNorms, c, lo);
+        features.prepare(loss, batch.labels(), batch.classWeights(), classes);
     }
 
     /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */
@@ -101,15 +89,16 @@ final class MarginChecks {
     /**
      * Refuses norms that make a final logit pass {@link MarginLoss#LOGIT_LIMIT}: the logits carry
      * {@code s ||x_n|| ||W_j|| T}, so the bound is the scale times the largest norms the loss carries
-     * times {@code max|T(c)|}. The message names the rows with those norms (weights from class {@code lo}).
+     * times {@code max|T(c)|}. The message names the rows with those norms (of the first {@code n} and
+     * {@code c} values; weights from class {@code lo}).
      */
-    static void requireLogitsInRange(MarginLoss loss, double[] featureNorms, double[] weightNorms, int lo) {
-        int r = loss.scalesByFeatureNorm() ? largest(featureNorms) : -1;
-        int j = loss.scalesByWeightNorm() ? largest(weightNorms) : -1;
+    static void requireLogitsInRange(MarginLoss loss, double[] featureNorms, int n, double[] weightNorms, int c, int lo) {
+        int r = loss.scalesByFeatureNorm() ? largest(featureNorms, n) : -1;
+        int j = loss.scalesByWeightNorm() ? largest(weightNorms, c) : -1;
         double a = r < 0 ? 1 : featureNorms[r];
         double b = j < 0 ? 1 : weightNorms[j];
         double bound = loss.scale() * a * b * loss.targetBound();
-        if (featureNorms.length > 0 && bound > MarginLoss.LOGIT_LIMIT) {
+        if (n > 0 && bound > MarginLoss.LOGIT_LIMIT) {
             throw new IllegalArgumentException(loss.name() + "'s final logits can reach " + Checks.show(bound)
                     + " (the scale times the norms it carries times max|T(c)|), more than half the float32 range ("
                     + Checks.show(MarginLoss.LOGIT_LIMIT) + "): " + (r < 0 ? "" : "features[" + r + "] has norm " + Checks.show(a))
@@ -118,10 +107,10 @@ final class MarginChecks {
         }
     }
 
-    /** The index of the largest value (the first of equals), or -1 for none. */
-    private static int largest(double[] values) {
+    /** The index of the largest of the first {@code count} values (the first of equals), or -1 for none. */
+    private static int largest(double[] values, int count) {
         int best = -1;
-        for (int i = 0; i < values.length; i++) {
+        for (int i = 0; i < count; i++) {
             if (best < 0 || values[i] > values[best]) {
                 best = i;
             }

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.margin;
 
+import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.kernel.CrossEntropyTerms;
@@ -17,46 +18,65 @@ import java.util.Arrays;
  *   <li>{@link #forward}: each block's products {@code K = X' W'^T} become final logits
  *       ({@code s K}, the target's replaced by {@code s A B T(c)}), folded into each row's
  *       {@link RowState};</li>
- *   <li>{@link #backward}, with the state merged over every range: each block's logits are
- *       recomputed (or kept, for a range of one block), turned into {@code dL/df} from the row's
- *       log-sum-exp, and pushed back through the same steps: {@code dL/dK}, two products, the
+ *   <li>{@link #backward}, with the state merged over every range: each block's logits are made
+ *       again from its products (kept from the forward when they fit the engine's budget, as they
+ *       always do for a range of one block; else computed again), turned into {@code dL/df} from the
+ *       row's log-sum-exp, and pushed back through the same steps: {@code dL/dK}, two products, the
  *       Jacobians of the normalisations and of the norms.</li>
  * </ol>
  *
  * The materialised head is one range of one block; the streaming head one range of many blocks; a
- * class shard one range among several. Not thread-safe: a {@link Pass} holds its scratch buffers.
+ * class shard one range among several. An engine is immutable and holds no scratch: every call
+ * works in a {@link MarginWorkspace}, whose {@link Pass}es (one per range) keep a range's forward
+ * for its backward.
  */
 final class MarginEngine {
+
+    private static final float[] NO_VALUES = {};
 
     private final MarginLoss loss;
     private final MatrixProducts matrices;
     private final int block;
+    private final long keptProductBytes;
 
-    MarginEngine(MarginLoss loss, MatrixProducts products, int block) {
+    /**
+     * The walk of {@code loss} in blocks of {@code block} classes; a range of more than one block keeps
+     * its products from the forward for the backward when they take at most {@code keptProductBytes}
+     * ({@code 4 N} times its width), else computes them again.
+     */
+    MarginEngine(MarginLoss loss, MatrixProducts products, int block, long keptProductBytes) {
         this.loss = loss;
         this.matrices = products;
         this.block = block;
+        this.keptProductBytes = keptProductBytes;
     }
 
     /** One batch's features and labels, prepared once for every range. */
     static final class Features {
-        final float[] x;
-        final int n;
-        final int d;
-        final double[] norms;
-        final float[] hat;
-        final float[] operand;
-        final int[] labels;
-        final float[] classWeights;
-        final int classes;
-        final double classWeightSum;
+        float[] x;
+        int n;
+        int d;
+        double[] norms = {};
+        float[] hat = NO_VALUES;
+        float[] operand;
+        int[] labels;
+        float[] classWeights;
+        int classes;
+        double classWeightSum;
 
-        Features(MarginLoss loss, float[] x, int n, int d, double[] norms, int[] labels, float[] classWeights, int classes) {
+        /** Points at {@code n} features of dimension {@code d} and computes their norms, which the checks need. */
+        void measure(float[] x, int n, int d) {
             this.x = x;
             this.n = n;
             this.d = d;
-            this.norms = norms;
-            this.hat = Normalisation.normalise(x, n, d, norms);
+            norms = MarginWorkspace.atLeast(norms, n);
+            Normalisation.norms(x, n, d, norms);
+        }
+
+        /** After the checks: the normalised features, the operand of the products, the labels and class weights. */
+        void prepare(MarginLoss loss, int[] labels, float[] classWeights, int classes) {
+            hat = MarginWorkspace.atLeast(hat, n * d);
+            Normalisation.normaliseRows(x, 0, n, d, norms, hat);
             this.operand = loss.scalesByFeatureNorm() ? x : hat;
             this.labels = labels;
             this.classWeights = classWeights;
@@ -71,22 +91,69 @@ final class MarginEngine {
         double classWeight(int j) {
             return classWeights == null ? 1 : classWeights[j];
         }
+
+        void release() {
+            x = operand = classWeights = null;
+            labels = null;
+        }
     }
 
-    /** Classes {@code [lo, lo + width)}: their weights as rows of {@code w} from its start, and their norms. */
-    record Range(float[] w, int lo, int width, double[] norms) {
+    /**
+     * Classes {@code [lo, lo + width)}: class {@code lo + j}'s weights are row {@code first + j} of
+     * {@code w} and its norm is {@code norms[first + j]} (a shard's own weights start at row 0, the
+     * sharded head's shards share the batch's).
+     */
+    static final class Range {
+        float[] w;
+        double[] norms = {};
+        int first;
+        int lo;
+        int width;
+
+        Range set(float[] w, double[] norms, int first, int lo, int width) {
+            this.w = w;
+            this.norms = norms;
+            this.first = first;
+            this.lo = lo;
+            this.width = width;
+            return this;
+        }
+
+        /** The classes {@code from .. to - 1} of {@code whole}, counted from its first. */
+        Range part(Range whole, int from, int to) {
+            return set(whole.w, whole.norms, whole.first + from, whole.lo + from, to - from);
+        }
+
         boolean holds(int label) {
             return label >= lo && label < lo + width;
+        }
+
+        /** The row of {@code w} and {@code norms} of the range's class {@code j}. */
+        int row(int j) {
+            return first + j;
+        }
+
+        double norm(int j) {
+            return norms[first + j];
         }
     }
 
     /** Each row's mass {@code sum_c w_c q_c}, the reduction's scale and the reduced loss, after the merge. */
-    record Totals(double[] mass, double scale, double loss) {}
+    static final class Totals {
+        double[] mass = {};
+        double scale;
+        double loss;
+    }
 
-    /** The outputs of a range's backward; the {@code N x C} ones ({@code stride} C, from column {@code lo}) may be null. */
+    /**
+     * Where a range's backward writes: the feature gradient (overwritten), the gradient of its class
+     * {@code j} at row {@code gradWeightsRow + j} of {@code gradWeights}, and the {@code N x C} outputs
+     * ({@code stride} C, from column {@code column}) when they are not null.
+     */
     static final class Outputs {
-        final float[] gradFeatures;
-        final float[] gradWeights;
+        float[] gradFeatures;
+        float[] gradWeights;
+        int gradWeightsRow;
         double gradScale;
         float[] logits;
         float[] probabilities;
@@ -94,9 +161,11 @@ final class MarginEngine {
         int stride;
         int column;
 
-        Outputs(float[] gradFeatures, float[] gradWeights) {
+        Outputs set(float[] gradFeatures, float[] gradWeights, int gradWeightsRow) {
             this.gradFeatures = gradFeatures;
             this.gradWeights = gradWeights;
+            this.gradWeightsRow = gradWeightsRow;
+            return perClass(null, null, null, 0, 0);
         }
 
         Outputs perClass(float[] logits, float[] probabilities, float[] gradLogits, int stride, int column) {
@@ -110,92 +179,159 @@ final class MarginEngine {
     }
 
     /** A range's forward state and scratch, kept for its backward. */
-    final class Pass {
-        final Features f;
-        final Range range;
-        final RowState state;
-        final int b;
-        final float[] products;
-        final float[] weightsHat;
-        final float[] row;
-        final double[] targetCos;
-        private int keptBlock = -1;
+    static final class Pass {
+        final Range range = new Range();
+        final RowState state = new RowState(0);
+        Features f;
+        /** The block size, at most the range's width. */
+        int b;
+        /** Whether each block keeps its products from the forward for the backward. */
+        boolean keeps;
+        double[] targetCos = {};
+        float[] row = NO_VALUES;
+        /** Block {@code i}'s products when the range keeps them, else one array that every block reuses. */
+        private float[][] blockProducts = {};
+        /** The products of the block being walked ({@code N x width}). */
+        float[] products = NO_VALUES;
+        /**
+         * The result's final logits when the one block's products are computed there (and its
+         * {@code dL/dK} in the logits' gradient): the backward overwrites each row after its last use.
+         */
+        float[] inOutputs;
 
-        Pass(Features f, Range range) {
-            this.f = f;
-            this.range = range;
-            this.state = new RowState(f.n);
-            this.b = Math.max(1, Math.min(block, range.width()));
-            this.products = new float[f.n * b];
-            this.weightsHat = new float[b * f.d];
-            this.row = new float[b];
-            this.targetCos = new double[f.n];
+        void release() {
+            f = null;
+            range.w = null;
+            inOutputs = null;
         }
+    }
 
-        /** The products of every feature with classes {@code [lo + j0, lo + j0 + width)} into {@link #products}. */
-        void productsOfBlock(int j0, int width) {
-            if (keptBlock == j0) {
-                return;
-            }
-            Normalisation.normaliseRows(range.w(), j0, width, f.d, range.norms(), weightsHat);
-            float[] operand = loss.scalesByWeightNorm() ? range.w() : weightsHat;
-            matrices.timesTransposed(f.operand, f.n, f.d, operand, loss.scalesByWeightNorm() ? j0 * f.d : 0, width,
-                    this.products);
-            if (!loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm()) {
-                for (int i = 0; i < f.n * width; i++) {
-                    this.products[i] = Math.max(-1f, Math.min(1f, this.products[i]));
-                }
-            }
-            keptBlock = width == range.width() ? j0 : -1;
+    /**
+     * Readies {@code p}, whose range is set, for a forward over the features {@code f}: the block size,
+     * whether it keeps its products (only when {@code keep} allows), and its scratch; a range of one
+     * block computes its products into {@code logits} when that is not null ({@code N x width}, the
+     * result's final logits, whose gradient then holds its {@code dL/dK}).
+     */
+    void begin(MarginWorkspace ws, Pass p, Features f, boolean keep, float[] logits) {
+        int width = p.range.width;
+        p.f = f;
+        p.b = Math.max(1, Math.min(block, width));
+        p.keeps = width <= p.b || keep && 4L * f.n * width <= keptProductBytes;
+        p.inOutputs = width <= p.b ? logits : null;
+        p.state.reset(f.n);
+        p.targetCos = MarginWorkspace.atLeast(p.targetCos, f.n);
+        p.row = MarginWorkspace.atLeast(p.row, p.b);
+        int arrays = p.inOutputs != null ? 0 : p.keeps ? (width + p.b - 1) / p.b : 1;
+        if (p.blockProducts.length < arrays) {
+            p.blockProducts = Arrays.copyOf(p.blockProducts, arrays);
         }
+        for (int i = 0; i < arrays; i++) {
+            float[] kept = p.blockProducts[i];
+            p.blockProducts[i] = MarginWorkspace.atLeast(kept == null ? NO_VALUES : kept,
+                    f.n * Math.min(p.b, width - i * p.b));
+        }
+        ws.weightsHat = MarginWorkspace.atLeast(ws.weightsHat, p.b * f.d);
+        // The weights may have changed since the last call (a training step): none are normalised yet.
+        ws.hatPass = null;
+    }
 
-        /** Row {@code r}'s final logits over the block into {@link #row}: {@code s K}, and the target's when it is there. */
-        void logitsOfRow(KernelSupport k, int r, int j0, int width, RowState merged) {
-            k.scaleShift(products, r * width, row, 0, width, (float) loss.scale(), 0f);
-            int y = f.labels[r] - range.lo() - j0;
-            if (f.labels[r] != loss.ignoreIndex() && y >= 0 && y < width) {
-                row[y] = (float) merged.targetLogit(r);
+    /**
+     * The products of every feature with classes {@code [lo + j0, lo + j0 + width)} into
+     * {@code p.products}, and their normalised weights into {@code ws.weightsHat}; in the backward
+     * ({@code again}) what the forward kept is used as it is.
+     */
+    void productsOfBlock(MarginWorkspace ws, Pass p, int j0, int width, boolean again) {
+        Features f = p.f;
+        Range range = p.range;
+        p.products = p.inOutputs != null ? p.inOutputs : p.blockProducts[p.keeps ? j0 / p.b : 0];
+        if (ws.hatPass != p || ws.hatBlock != j0) {
+            Normalisation.normaliseRows(range.w, range.row(j0), width, f.d, range.norms, ws.weightsHat);
+            ws.hatPass = p;
+            ws.hatBlock = j0;
+        }
+        if (again && p.keeps) {
+            return;
+        }
+        float[] operand = loss.scalesByWeightNorm() ? range.w : ws.weightsHat;
+        matrices.timesTransposed(f.operand, f.n, f.d, operand, loss.scalesByWeightNorm() ? range.row(j0) * f.d : 0, width,
+                p.products);
+        if (!loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm()) {
+            for (int i = 0; i < f.n * width; i++) {
+                p.products[i] = Math.max(-1f, Math.min(1f, p.products[i]));
             }
         }
     }
 
-    /** The forward over one range: each row's state over its classes. */
-    Pass forward(Features f, Range range) {
-        Pass p = new Pass(f, range);
+    /** Row {@code r}'s final logits over the block into {@code p.row}: {@code s K}, and the target's when it is there. */
+    void logitsOfRow(KernelSupport k, Pass p, int r, int j0, int width, RowState merged) {
+        k.scaleShift(p.products, r * width, p.row, 0, width, (float) loss.scale(), 0f);
+        int y = p.f.labels[r] - p.range.lo - j0;
+        if (p.f.labels[r] != loss.ignoreIndex() && y >= 0 && y < width) {
+            p.row[y] = (float) merged.targetLogit(r);
+        }
+    }
+
+    /** The forward over {@code p}'s range, readied by {@link #begin}: each row's state over its classes. */
+    void forward(MarginWorkspace ws, Pass p) {
+        Features f = p.f;
+        Range range = p.range;
         int ignore = loss.ignoreIndex();
         for (int r = 0; r < f.n; r++) {
             int y = f.labels[r];
             if (y != ignore && range.holds(y)) {
-                int local = y - range.lo();
-                p.targetCos[r] = Normalisation.cosine(f.x, r, f.norms[r], range.w(), local, range.norms()[local], f.d);
-                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norms()[local]));
+                int local = y - range.lo;
+                p.targetCos[r] = Normalisation.cosine(f.x, r, f.norms[r], range.w, range.row(local), range.norm(local), f.d);
+                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norm(local)));
             }
         }
         KernelSupport k = KernelProvider.get();
         boolean smoothing = loss.labelSmoothing() > 0;
-        for (int j0 = 0; j0 < range.width(); j0 += p.b) {
-            int width = Math.min(p.b, range.width() - j0);
-            p.productsOfBlock(j0, width);
+        for (int j0 = 0; j0 < range.width; j0 += p.b) {
+            int width = Math.min(p.b, range.width - j0);
+            productsOfBlock(ws, p, j0, width, false);
             for (int r = 0; r < f.n; r++) {
-                p.logitsOfRow(k, r, j0, width, p.state);
+                logitsOfRow(k, p, r, j0, width, p.state);
                 double newMax = Math.max(p.state.max(r), k.max(p.row, 0, width));
                 double blockSum = k.expSum(p.row, 0, width, 1f, (float) newMax, null, 0);
                 double weighted = !smoothing ? 0 : f.classWeights == null ? k.sum(p.row, 0, width)
-                        : k.dot(f.classWeights, range.lo() + j0, p.row, 0, width);
+                        : k.dot(f.classWeights, range.lo + j0, p.row, 0, width);
                 p.state.fold(r, newMax, blockSum, weighted);
             }
         }
-        return p;
+    }
+
+    /**
+     * One range over every class of the batch checked into {@code ws}: the forward, the losses and
+     * the gradients into {@code out} (the {@code N x C} outputs when it holds them), which are then
+     * checked for overflow.
+     */
+    void run(MarginWorkspace ws, LossResult out) {
+        Features f = ws.features;
+        Pass p = ws.pass(0);
+        p.range.part(ws.classes, 0, ws.classes.width);
+        begin(ws, p, f, true, out.hasPerClassOutputs() ? out.logits() : null);
+        forward(ws, p);
+        out.setLoss(loss.reduction(), finish(f, p.state, out.losses(), out.logSumExp(), ws.totals));
+        Outputs o = ws.outputs.set(out.gradFeatures(), out.gradWeights(), 0);
+        if (out.hasPerClassOutputs()) {
+            o.perClass(out.logits(), out.probabilities(), out.gradLogits(), p.range.width, 0);
+        }
+        backward(ws, p, p.state, ws.totals, o);
+        out.setGradScale(o.gradScale);
+        MarginChecks.requireFiniteGradients(loss, out.gradFeatures(), out.gradWeights(), o.gradScale, f.norms,
+                ws.classes.norms, f.d);
     }
 
     /**
      * The per-sample losses (into {@code losses} and {@code lseOut}, when not null) and the reduced
-     * loss from the state merged over all classes.
+     * loss from the state merged over all classes, into {@code t}.
+     *
+     * @return the reduced loss
      */
-    Totals finish(Features f, RowState merged, float[] losses, float[] lseOut) {
+    double finish(Features f, RowState merged, float[] losses, float[] lseOut, Totals t) {
         float eps = (float) loss.labelSmoothing();
         int ignore = loss.ignoreIndex();
-        double[] mass = new double[f.n];
+        double[] mass = t.mass = MarginWorkspace.atLeast(t.mass, f.n);
         double normaliser = 0;
         double total = 0;
         for (int r = 0; r < f.n; r++) {
@@ -205,6 +341,7 @@ final class MarginEngine {
             }
             int y = f.labels[r];
             double l = 0;
+            mass[r] = 0;
             if (y != ignore) {
                 double wy = f.classWeight(y);
                 normaliser += wy;
@@ -223,8 +360,9 @@ final class MarginEngine {
             total += l;
         }
         Reduction reduction = loss.reduction();
-        double scale = reduction != Reduction.MEAN ? 1 : normaliser > 0 ? 1 / normaliser : 0;
-        return new Totals(mass, scale, reduction == Reduction.MEAN ? total * scale : total);
+        t.scale = reduction != Reduction.MEAN ? 1 : normaliser > 0 ? 1 / normaliser : 0;
+        t.loss = reduction == Reduction.MEAN ? total * t.scale : total;
+        return t.loss;
     }
 
     /**
@@ -232,7 +370,7 @@ final class MarginEngine {
      * gradient, its share of the feature gradient and of the scale's, and the {@code N x C} outputs
      * of its columns when asked for.
      */
-    void backward(Pass p, RowState merged, Totals t, Outputs out) {
+    void backward(MarginWorkspace ws, Pass p, RowState merged, Totals t, Outputs out) {
         Features f = p.f;
         Range range = p.range;
         int n = f.n;
@@ -242,20 +380,25 @@ final class MarginEngine {
         double uniform = CrossEntropyTerms.uniform(eps, f.classes);
         boolean normalised = !loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm();
         KernelSupport k = KernelProvider.get();
-        float[] gradProducts = new float[n * p.b];
-        // One block: its weight gradient is the range's, written in place.
-        boolean oneBlock = p.b >= range.width();
-        float[] gradWeightsBlock = oneBlock ? out.gradWeights : new float[p.b * d];
-        double[] gradFeatureNorm = new double[n];
-        double[] gradWeightNorm = new double[p.b];
-        double[] targetGrad = new double[n];
-        double[] target = new double[4];
+        boolean inOutputs = p.inOutputs != null;
+        float[] gradProducts = inOutputs ? out.gradLogits
+                : (ws.gradProducts = MarginWorkspace.atLeast(ws.gradProducts, n * p.b));
+        // One block whose gradient starts the output's: written in place.
+        boolean inPlace = p.b >= range.width && out.gradWeightsRow == 0;
+        float[] gradWeightsBlock = inPlace ? out.gradWeights
+                : (ws.gradWeightsBlock = MarginWorkspace.atLeast(ws.gradWeightsBlock, p.b * d));
+        double[] gradFeatureNorm = ws.gradFeatureNorm = MarginWorkspace.atLeast(ws.gradFeatureNorm, n);
+        double[] gradWeightNorm = ws.gradWeightNorm = MarginWorkspace.atLeast(ws.gradWeightNorm, p.b);
+        double[] targetGrad = ws.targetGrad = MarginWorkspace.atLeast(ws.targetGrad, n);
+        double[] target = ws.target;
+        Arrays.fill(gradFeatureNorm, 0, n, 0);
+        Arrays.fill(targetGrad, 0, n, 0);
         double gradScale = 0;
-        Arrays.fill(out.gradFeatures, 0f);
-        for (int j0 = 0; j0 < range.width(); j0 += p.b) {
-            int width = Math.min(p.b, range.width() - j0);
-            p.productsOfBlock(j0, width);
-            Arrays.fill(gradWeightNorm, 0);
+        Arrays.fill(out.gradFeatures, 0, n * d, 0f);
+        for (int j0 = 0; j0 < range.width; j0 += p.b) {
+            int width = Math.min(p.b, range.width - j0);
+            productsOfBlock(ws, p, j0, width, true);
+            Arrays.fill(gradWeightNorm, 0, width, 0);
             for (int r = 0; r < n; r++) {
                 int off = r * width;
                 int y = f.labels[r];
@@ -264,55 +407,61 @@ final class MarginEngine {
                     Arrays.fill(gradProducts, off, off + width, 0f);
                     continue;
                 }
-                p.logitsOfRow(k, r, j0, width, merged);
+                logitsOfRow(k, p, r, j0, width, merged);
                 double sum = merged.sumExp(r);
                 k.expSum(p.row, 0, width, 1f, (float) merged.max(r), gradProducts, off);
-                int local = ignored ? -1 : y - range.lo() - j0;
+                int local = ignored ? -1 : y - range.lo - j0;
                 boolean owns = local >= 0 && local < width;
                 double expTarget = owns ? gradProducts[off + local] : 0;
-                if (out.logits != null) {
-                    perClassOutputs(k, p, r, j0, width, gradProducts, off, 1 / sum, out);
+                int at = r * out.stride + out.column + j0;
+                if (out.probabilities != null) {
+                    k.scaleShift(gradProducts, off, out.probabilities, at, width, (float) (1 / sum), 0f);
                 }
                 // dL/df = p mass - w q, times the reduction's scale; off the target dL/dK = s dL/df.
-                double rowScale = ignored ? 0 : t.scale();
-                float alpha = (float) (t.mass()[r] / sum * rowScale * s);
+                double rowScale = ignored ? 0 : t.scale;
+                float alpha = (float) (t.mass[r] / sum * rowScale * s);
                 float beta = (float) (-uniform * rowScale * s);
                 if (f.classWeights == null) {
                     k.scaleAddInPlace(gradProducts, off, width, alpha, beta);
                 } else {
-                    k.scaleAddScaledInPlace(gradProducts, off, width, alpha, f.classWeights, range.lo() + j0, beta);
+                    k.scaleAddScaledInPlace(gradProducts, off, width, alpha, f.classWeights, range.lo + j0, beta);
                 }
-                if (out.gradLogits != null) {
-                    k.scaleShift(gradProducts, off, out.gradLogits, r * out.stride + out.column + j0, width, (float) (1 / s), 0f);
+                if (out.gradLogits != null && !inOutputs) {
+                    k.scaleShift(gradProducts, off, out.gradLogits, at, width, (float) (1 / s), 0f);
                 }
                 gradScale += k.dot(gradProducts, off, p.products, off, width) / s;
-                if (!owns) {
-                    continue;
+                if (owns) {
+                    double dLdf = CrossEntropyTerms.targetGradient(t.mass[r], sum - expTarget, 1 / sum, eps,
+                            f.classWeight(y), f.classWeightSum, f.classes, rowScale);
+                    if (out.gradLogits != null && !inOutputs) {
+                        out.gradLogits[at + local] = (float) dLdf;
+                    }
+                    gradScale -= gradProducts[off + local] / s * p.products[off + local];
+                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), target);
+                    // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
+                    // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
+                    gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
+                    targetGrad[r] = dLdf;
+                    gradFeatureNorm[r] += target[1];
+                    gradWeightNorm[local] += target[2];
+                    gradScale += target[3];
                 }
-                double dLdf = CrossEntropyTerms.targetGradient(t.mass()[r], sum - expTarget, 1 / sum, eps,
-                        f.classWeight(y), f.classWeightSum, f.classes, rowScale);
-                if (out.gradLogits != null) {
-                    out.gradLogits[r * out.stride + out.column + j0 + local] = (float) dLdf;
+                if (out.logits != null) {
+                    // Last: with inOutputs this row of the logits held the row's products until now.
+                    System.arraycopy(p.row, 0, out.logits, at, width);
                 }
-                gradScale -= gradProducts[off + local] / s * p.products[off + local];
-                int yr = local + j0;
-                targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norms()[yr], target);
-                // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
-                // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
-                gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
-                targetGrad[r] = dLdf;
-                gradFeatureNorm[r] += target[1];
-                gradWeightNorm[local] += target[2];
-                gradScale += target[3];
             }
             boolean rawWeights = loss.scalesByWeightNorm();
-            matrices.times(gradProducts, n, width, rawWeights ? range.w() : p.weightsHat, rawWeights ? j0 * d : 0, d,
-                    out.gradFeatures, true);
+            matrices.times(gradProducts, n, width, rawWeights ? range.w : ws.weightsHat, rawWeights ? range.row(j0) * d : 0,
+                    d, out.gradFeatures, true);
             matrices.transposedTimes(gradProducts, n, width, f.operand, d, gradWeightsBlock);
-            Normalisation.finishOperandGradient(gradWeightsBlock, p.weightsHat, range.norms(), j0, gradWeightNorm, width, d,
-                    rawWeights);
-            if (!oneBlock) {
-                System.arraycopy(gradWeightsBlock, 0, out.gradWeights, j0 * d, width * d);
+            Normalisation.finishOperandGradient(gradWeightsBlock, ws.weightsHat, range.norms, range.row(j0), gradWeightNorm,
+                    width, d, rawWeights);
+            if (!inPlace) {
+                System.arraycopy(gradWeightsBlock, 0, out.gradWeights, (out.gradWeightsRow + j0) * d, width * d);
+            }
+            if (inOutputs) {
+                logitGradientFromProducts(k, f, range, targetGrad, out.gradLogits, width);
             }
         }
         Normalisation.finishOperandGradient(out.gradFeatures, f.hat, f.norms, 0, gradFeatureNorm, n, d,
@@ -321,14 +470,14 @@ final class MarginEngine {
             if (targetGrad[r] == 0) {
                 continue;
             }
-            int local = f.labels[r] - range.lo();
+            int local = f.labels[r] - range.lo;
             if (normalised) {
-                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norms()[local], target);
-                Normalisation.addCosineGradient(target[0] - targetGrad[r] * s, f.x, r, f.norms[r], range.w(), local,
-                        range.norms()[local], p.targetCos[r], d, out.gradFeatures, out.gradWeights);
+                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norm(local), target);
+                Normalisation.addCosineGradient(target[0] - targetGrad[r] * s, f.x, r, f.norms[r], range.w, range.row(local),
+                        range.norm(local), p.targetCos[r], d, out.gradFeatures, out.gradWeights, out.gradWeightsRow + local);
             }
-            loss.adjustTargetFeatureGradient(targetGrad[r], p.targetCos[r], f.norms[r], f.hat, r, range.w(), local,
-                    range.norms()[local], d, out.gradFeatures);
+            loss.adjustTargetFeatureGradient(targetGrad[r], p.targetCos[r], f.norms[r], f.hat, r, range.w, range.row(local),
+                    range.norm(local), d, out.gradFeatures);
         }
         out.gradScale = loss.hasScale() ? gradScale : 0;
     }
@@ -360,11 +509,18 @@ final class MarginEngine {
         out[3] = dLdf * a * b * t;
     }
 
-    /** Row r's final logits and probabilities over the block, from its exponentials {@code e} (times {@code 1 / S}). */
-    private static void perClassOutputs(KernelSupport k, Pass p, int r, int j0, int width, float[] e, int off,
-                                        double inverseSum, Outputs out) {
-        int at = r * out.stride + out.column + j0;
-        System.arraycopy(p.row, 0, out.logits, at, width);
-        k.scaleShift(e, off, out.probabilities, at, width, (float) inverseSum, 0f);
+    /**
+     * {@code dL/df} of a range of one block from its {@code dL/dK}, in place once the products have
+     * used it: {@code dL/dK / s} off the target, each row's {@code dL/df_y} on it.
+     */
+    private void logitGradientFromProducts(KernelSupport k, Features f, Range range, double[] targetGrad,
+                                           float[] gradLogits, int width) {
+        k.scaleShift(gradLogits, 0, gradLogits, 0, f.n * width, (float) (1 / loss.scale()), 0f);
+        for (int r = 0; r < f.n; r++) {
+            int y = f.labels[r];
+            if (y != loss.ignoreIndex() && range.holds(y)) {
+                gradLogits[r * width + y - range.lo] = (float) targetGrad[r];
+            }
+        }
     }
 }

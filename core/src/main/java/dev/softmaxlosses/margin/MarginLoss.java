@@ -7,6 +7,7 @@ import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
+import dev.softmaxlosses.linalg.MatrixProducts;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -67,6 +68,8 @@ public abstract sealed class MarginLoss implements FeatureLoss
     private final int ignoreIndex;
     private final Reduction reduction;
     private final Gradient gradient;
+    /** The engine of {@link #compute}, made on its first call (it loads the BLAS); immutable, so a race only makes two. */
+    private MarginEngine engine;
 
     MarginLoss(MarginLossBuilder<?> options) {
         requireOffered(options.gradient);
@@ -135,7 +138,7 @@ public abstract sealed class MarginLoss implements FeatureLoss
     /**
      * A paper's own change to the target's feature gradient, after the exact one is in
      * {@code gradFeatures} (row {@code r}): none here; SphereFace's {@code gradient=sphereface_normalized}.
-     * {@code w} holds the class weights from the range's first class; the target's is row {@code y}.
+     * The target's weights are row {@code y} of {@code w}.
      */
     void adjustTargetFeatureGradient(double dLdf, double cosine, double featureNorm, float[] featuresHat, int r,
                                      float[] w, int y, double weightNorm, int d, float[] gradFeatures) {
@@ -158,16 +161,36 @@ public abstract sealed class MarginLoss implements FeatureLoss
         return result;
     }
 
-    /** Computes into buffers from {@link LossResult#forFeatures}, the {@code N x C} outputs included. */
+    /**
+     * Computes into buffers from {@link LossResult#forFeatures}, the {@code N x C} outputs included.
+     * The result keeps this call's scratch for the next ({@code 4 C D} bytes of normalised weights and
+     * {@code 4 N D + 20 C + 72 N} more; the products and their gradient are computed in its logits and
+     * their gradient): pass the same result again (one per thread) and a call allocates nothing.
+     */
     @Override
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(out, "out");
-        MarginChecks.Batch b = MarginChecks.validate(this, batch, out);
-        if (!out.hasPerClassOutputs()) {
-            throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
-                    + b.n() + ", " + b.c() + ", " + b.d() + "), or compute with a StreamingMarginHead");
+        MarginWorkspace ws = MarginWorkspace.of(out);
+        try {
+            MarginChecks.validate(this, batch, out, ws);
+            if (!out.hasPerClassOutputs()) {
+                throw new IllegalArgumentException("the result buffers hold no logits: allocate them with LossResult.forFeatures("
+                        + ws.features.n + ", " + ws.classes.width + ", " + ws.features.d + "), or compute with a StreamingMarginHead");
+            }
+            engine().run(ws, out);
+        } finally {
+            ws.release();
         }
-        new StreamingMarginHead(this, Math.max(1, b.c())).run(b, out);
+    }
+
+    /** One block of all classes (which keeps its products for the backward), with netlib's products. */
+    private MarginEngine engine() {
+        MarginEngine made = engine;
+        if (made == null) {
+            made = new MarginEngine(this, MatrixProducts.netlib(), Integer.MAX_VALUE, 0);
+            engine = made;
+        }
+        return made;
     }
 
     /**

@@ -14,21 +14,12 @@ final class Normalisation {
 
     private Normalisation() {}
 
-    /** The Euclidean norm of each of {@code rows} rows of {@code v}, accumulated in double. */
-    static double[] norms(float[] v, int rows, int d) {
-        double[] norms = new double[rows];
+    /** The Euclidean norm of each of {@code rows} rows of {@code v}, accumulated in double, into {@code norms}. */
+    static void norms(float[] v, int rows, int d, double[] norms) {
         KernelSupport k = KernelProvider.get();
         for (int r = 0; r < rows; r++) {
             norms[r] = Math.sqrt(k.dot(v, r * d, v, r * d, d));
         }
-        return norms;
-    }
-
-    /** The rows of {@code v} divided by their {@code norms} (floored at {@link #NORM_EPS}). */
-    static float[] normalise(float[] v, int rows, int d, double[] norms) {
-        float[] hat = new float[rows * d];
-        normaliseRows(v, 0, rows, d, norms, hat);
-        return hat;
     }
 
     /**
@@ -91,10 +82,10 @@ final class Normalisation {
      * {@code (w_hat - c x_hat) / ||x||} and {@code (x_hat - c w_hat) / ||w||}, computed in double from
      * the raw vectors so that they are exactly 0 for a feature on its class weight however large
      * {@code e} is (below the norm floor the normalisation is {@code v / eps}, whose Jacobian is
-     * {@code I / eps}).
+     * {@code I / eps}). Row {@code j} of {@code w}'s gradient is row {@code gradRow} of {@code gradWeights}.
      */
     static void addCosineGradient(double e, float[] x, int r, double featureNorm, float[] w, int j, double weightNorm,
-                                  double c, int d, float[] gradFeatures, float[] gradWeights) {
+                                  double c, int d, float[] gradFeatures, float[] gradWeights, int gradRow) {
         double fx = Math.max(featureNorm, NORM_EPS);
         double fw = Math.max(weightNorm, NORM_EPS);
         boolean projectX = featureNorm >= NORM_EPS;
@@ -103,7 +94,7 @@ final class Normalisation {
             double xHat = x[r * d + k] / fx;
             double wHat = w[j * d + k] / fw;
             gradFeatures[r * d + k] += (float) (e * (wHat - (projectX ? c * xHat : 0)) / fx);
-            gradWeights[j * d + k] += (float) (e * (xHat - (projectW ? c * wHat : 0)) / fw);
+            gradWeights[gradRow * d + k] += (float) (e * (xHat - (projectW ? c * wHat : 0)) / fw);
         }
     }
 }

@@ -29,25 +29,39 @@ import java.util.Arrays;
  */
 public final class RowState {
 
-    private final double[] max;
-    private final double[] sumExp;
-    private final double[] targetLogit;
-    private final double[] weightedLogitSum;
+    private int rows;
+    private double[] max = new double[0];
+    private double[] sumExp = max;
+    private double[] targetLogit = max;
+    private double[] weightedLogitSum = max;
 
     /** The state of {@code rows} rows that have seen no class yet. */
     public RowState(int rows) {
         if (rows < 0) {
             throw new IllegalArgumentException("rows must be >= 0, got " + rows);
         }
-        this.max = new double[rows];
-        this.sumExp = new double[rows];
-        this.targetLogit = new double[rows];
-        this.weightedLogitSum = new double[rows];
-        Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        Arrays.fill(targetLogit, Double.NaN);
+        reset(rows);
     }
 
-    public int rows() { return max.length; }
+    /**
+     * Makes this the state of {@code rows} rows that have seen no class yet, in the arrays it has when
+     * they are long enough: the engine's workspace reuses one state from call to call.
+     */
+    void reset(int rows) {
+        if (max.length < rows) {
+            max = new double[rows];
+            sumExp = new double[rows];
+            targetLogit = new double[rows];
+            weightedLogitSum = new double[rows];
+        }
+        this.rows = rows;
+        Arrays.fill(max, 0, rows, Double.NEGATIVE_INFINITY);
+        Arrays.fill(sumExp, 0, rows, 0);
+        Arrays.fill(targetLogit, 0, rows, Double.NaN);
+        Arrays.fill(weightedLogitSum, 0, rows, 0);
+    }
+
+    public int rows() { return rows; }
     public double max(int r) { return max[r]; }
     public double sumExp(int r) { return sumExp[r]; }
     public double targetLogit(int r) { return targetLogit[r]; }

@@ -4,7 +4,6 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -15,14 +14,16 @@ import java.util.Objects;
  * with the merged state, the weight gradients concatenated and the feature gradients summed in shard
  * order. Its results equal {@link MarginLoss#compute} to float32 rounding; it is the reference for a
  * head whose shards live on several threads or machines, and what {@code eval}'s {@code "shards"} runs.
- * Immutable and safe to share.
+ * Immutable and safe to share; as {@link StreamingMarginHead}, it keeps its scratch in the
+ * {@link LossResult} it writes (each shard's products and row state, the largest shard's block
+ * scratch, and {@code 4 N D} bytes for a shard's share of the feature gradient), so that a call
+ * with the same result allocates nothing.
  */
 public final class ShardedMarginHead {
 
     private final MarginLoss loss;
     private final int shards;
-    private final int block;
-    private final MatrixProducts products;
+    private final MarginEngine engine;
 
     /** {@code shards} shards, each walked in one block, with netlib's products. */
     public ShardedMarginHead(MarginLoss loss, int shards) {
@@ -32,7 +33,7 @@ public final class ShardedMarginHead {
     /** {@code shards} shards, each walked in blocks of {@code block} classes. */
     public ShardedMarginHead(MarginLoss loss, int shards, int block, MatrixProducts products) {
         this.loss = Objects.requireNonNull(loss, "loss");
-        this.products = Objects.requireNonNull(products, "products");
+        Objects.requireNonNull(products, "products");
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
@@ -40,7 +41,7 @@ public final class ShardedMarginHead {
             throw new IllegalArgumentException("block must be >= 1, got " + block);
         }
         this.shards = shards;
-        this.block = block;
+        this.engine = new MarginEngine(loss, products, block, StreamingMarginHead.DEFAULT_KEPT_PRODUCT_BYTES);
     }
 
     /** The first class of shard {@code i} of {@code shards} over {@code classes} classes ({@code i = shards} gives {@code classes}). */
@@ -53,42 +54,51 @@ public final class ShardedMarginHead {
     /** Computes into buffers with feature gradients; the {@code N x C} outputs too when {@code out} holds them. */
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(out, "out");
-        MarginChecks.Batch whole = MarginChecks.validate(loss, batch, out);
-        int n = whole.n();
-        int c = whole.c();
-        int d = whole.d();
+        MarginWorkspace ws = MarginWorkspace.of(out);
+        try {
+            MarginChecks.validate(loss, batch, out, ws);
+            run(ws, out);
+        } finally {
+            ws.release();
+        }
+    }
+
+    /** The shards over the batch checked into {@code ws}, each over its part of the batch's classes. */
+    private void run(MarginWorkspace ws, LossResult out) {
+        MarginEngine.Features features = ws.features;
+        int n = features.n;
+        int d = features.d;
+        int c = ws.classes.width;
         // More shards than classes: the extra ones are empty and add nothing.
         int used = Math.min(shards, c);
-        // The batch is checked and its features prepared once; each shard owns a copy of its weights.
-        MarginEngine.Features features = whole.prepare(loss);
-        ClassShard.Forward[] forwards = new ClassShard.Forward[used];
-        RowState merged = new RowState(n);
+        RowState merged = ws.merged;
+        merged.reset(n);
         for (int i = 0; i < used; i++) {
-            int lo = firstClass(i, shards, c);
-            int hi = firstClass(i + 1, shards, c);
-            MarginEngine.Range range = new MarginEngine.Range(Arrays.copyOfRange(whole.weights(), lo * d, hi * d), lo,
-                    hi - lo, Arrays.copyOfRange(whole.weightNorms(), lo, hi));
-            forwards[i] = new ClassShard(loss, lo, hi, c, block, products).forward(features, range);
-            merged.merge(forwards[i].state());
+            MarginEngine.Pass pass = ws.pass(i);
+            pass.range.part(ws.classes, firstClass(i, shards, c), firstClass(i + 1, shards, c));
+            engine.begin(ws, pass, features, true, null);
+            engine.forward(ws, pass);
+            merged.merge(pass.state);
         }
-        out.setLoss(loss.reduction(), forwards[0].loss(merged, out.losses(), out.logSumExp()));
+        out.setLoss(loss.reduction(), engine.finish(features, merged, out.losses(), out.logSumExp(), ws.totals));
         float[] gradFeatures = out.gradFeatures();
-        float[] share = new float[n * d];
+        float[] share = ws.share = MarginWorkspace.atLeast(ws.share, n * d);
         double gradScale = 0;
         for (int i = 0; i < used; i++) {
-            int lo = firstClass(i, shards, c);
-            int hi = firstClass(i + 1, shards, c);
-            float[] gradWeights = new float[(hi - lo) * d];
-            PerClassOutputs perClass = out.hasPerClassOutputs()
-                    ? new PerClassOutputs(out.logits(), out.probabilities(), out.gradLogits(), c, lo) : null;
-            gradScale += forwards[i].backward(merged, i == 0 ? gradFeatures : share, gradWeights, perClass);
-            for (int k = 0; i > 0 && k < share.length; k++) {
+            MarginEngine.Pass pass = ws.pass(i);
+            int lo = pass.range.lo;
+            MarginEngine.Outputs o = ws.outputs.set(i == 0 ? gradFeatures : share, out.gradWeights(), lo);
+            if (out.hasPerClassOutputs()) {
+                o.perClass(out.logits(), out.probabilities(), out.gradLogits(), c, lo);
+            }
+            engine.backward(ws, pass, merged, ws.totals, o);
+            gradScale += o.gradScale;
+            for (int k = 0; i > 0 && k < n * d; k++) {
                 gradFeatures[k] += share[k];
             }
-            System.arraycopy(gradWeights, 0, out.gradWeights(), lo * d, gradWeights.length);
         }
         out.setGradScale(gradScale);
-        MarginChecks.requireFiniteGradients(loss, gradFeatures, out.gradWeights(), gradScale, whole.featureNorms(),
-                whole.weightNorms(), d);
+        MarginChecks.requireFiniteGradients(loss, gradFeatures, out.gradWeights(), gradScale, features.norms,
+                ws.classes.norms, d);
     }
 }
