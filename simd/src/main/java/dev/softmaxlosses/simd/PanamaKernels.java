@@ -66,15 +66,33 @@ public final class PanamaKernels implements KernelSupport {
     }
 
     private static float maxLoop(float[] a, int off, int len) {
-        // Loop-carried vectors start from an operation, not from a constant: a phi of a constant and an
-        // intrinsic's result is boxed on every iteration.
-        FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, len);
-            FloatVector v = FloatVector.fromArray(F, a, off + i, in).blend(Float.NEGATIVE_INFINITY, in.not());
-            larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
+        // Four vectors a step, each into its own lanes: one chain of compare-and-blend would wait on itself.
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        int step = F.length();
+        int i = 0;
+        for (int bound = len - 4 * step; i <= bound; i += 4 * step) {
+            FloatVector v0 = FloatVector.fromArray(F, a, off + i);
+            FloatVector v1 = FloatVector.fromArray(F, a, off + i + step);
+            FloatVector v2 = FloatVector.fromArray(F, a, off + i + 2 * step);
+            FloatVector v3 = FloatVector.fromArray(F, a, off + i + 3 * step);
+            m0 = m0.blend(v0, v0.compare(VectorOperators.GT, m0).or(v0.test(VectorOperators.IS_NAN)));
+            m1 = m1.blend(v1, v1.compare(VectorOperators.GT, m1).or(v1.test(VectorOperators.IS_NAN)));
+            m2 = m2.blend(v2, v2.compare(VectorOperators.GT, m2).or(v2.test(VectorOperators.IS_NAN)));
+            m3 = m3.blend(v3, v3.compare(VectorOperators.GT, m3).or(v3.test(VectorOperators.IS_NAN)));
         }
-        return larger.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i += step) {
+            FloatVector v = i <= len - step ? FloatVector.fromArray(F, a, off + i)
+                    : FloatVector.fromArray(F, a, off + i, F.indexInRange(i, len)).blend(Float.NEGATIVE_INFINITY,
+                            F.indexInRange(i, len).not());
+            m0 = m0.blend(v, v.compare(VectorOperators.GT, m0).or(v.test(VectorOperators.IS_NAN)));
+        }
+        FloatVector m = m0.blend(m1, m1.compare(VectorOperators.GT, m0).or(m1.test(VectorOperators.IS_NAN)));
+        m = m.blend(m2, m2.compare(VectorOperators.GT, m).or(m2.test(VectorOperators.IS_NAN)));
+        m = m.blend(m3, m3.compare(VectorOperators.GT, m).or(m3.test(VectorOperators.IS_NAN)));
+        return m.reduceLanes(VectorOperators.MAX);
     }
 
     @Override
@@ -135,20 +153,31 @@ public final class PanamaKernels implements KernelSupport {
     @Override
     public double expSumAndMax(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
                                int nextOff, float[] maxOut) {
-        if (ArrayEnds.fits(a, off, len) && ArrayEnds.fits(dst, dstOff, len) && (nextOff < 0 || ArrayEnds.fits(a, nextOff, len))) {
-            return expSumAndMaxLoop(a, off, len, scale, shift, dst, dstOff, nextOff, maxOut);
+        int whole = F.loopBound(len);
+        double sum = expSumAndMaxLoop(a, off, whole, scale, shift, dst, dstOff, nextOff, maxOut);
+        if (whole == len) {
+            return sum;
         }
-        // This row, then the next one a whole number of vectors after it, in one buffer.
-        float[] rows = ArrayEnds.copy(0, a, off, len);
-        int next = nextOff < 0 ? -1 : ArrayEnds.append(rows, a, nextOff, len);
-        float[] out = dst == null ? null : ArrayEnds.room(1, len);
-        double sum = expSumAndMaxLoop(rows, 0, len, scale, shift, out, 0, next, maxOut);
+        // The last, partial vector: padded with -Infinity (exponential 0, no maximum) in this thread's
+        // buffer, where the same loop takes it as a whole vector; its sum is added after the others'.
+        int rest = len - whole;
+        float[] tail = TailBuffer.filled(a, off + whole, nextOff < 0 ? -1 : nextOff + whole, rest);
+        float wholeMax = nextOff < 0 ? 0f : maxOut[0];
+        sum += expSumAndMaxLoop(tail, 0, F.length(), scale, shift, dst == null ? null : tail, TailBuffer.OUT, nextOff < 0 ? -1
+                : TailBuffer.NEXT, maxOut);
+        if (nextOff >= 0) {
+            maxOut[0] = Math.max(wholeMax, maxOut[0]);
+        }
         if (dst != null) {
-            System.arraycopy(out, 0, dst, dstOff, len);
+            System.arraycopy(tail, TailBuffer.OUT, dst, dstOff + whole, rest);
         }
         return sum;
     }
 
+    /**
+     * {@link #expSumAndMax} over whole vectors ({@code len} a multiple of the vector length): no mask,
+     * so every access is one instruction and inside the array.
+     */
     private static double expSumAndMaxLoop(float[] a, int off, int len, float scale, float shift, float[] dst, int dstOff,
                                            int nextOff, float[] maxOut) {
         FloatVector scales = FloatVector.broadcast(F, scale);
@@ -157,10 +186,9 @@ public final class PanamaKernels implements KernelSupport {
         DoubleVector high = DoubleVector.zero(D);
         FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, len);
-            FloatVector x = FloatVector.fromArray(F, a, off + i, in).fma(scales, shifts);
+            FloatVector x = FloatVector.fromArray(F, a, off + i).fma(scales, shifts);
             // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
-            x = x.blend(EXP_LOW, x.lt(EXP_LOW).or(in.not()));
+            x = x.blend(EXP_LOW, x.lt(EXP_LOW));
             FloatVector t = x.fma(LOG2E, ROUNDING);
             FloatVector n = t.sub(ROUNDING);
             // r = x - n ln 2 in two steps: LN2_HIGH has 9 significant bits, so n * LN2_HIGH is exact.
@@ -172,15 +200,15 @@ public final class PanamaKernels implements KernelSupport {
             p = p.fma(r, C2);
             p = p.fma(r, ONE);
             FloatVector y = p.fma(r, ONE);
-            // At -88 (where every lower lane, and every lane past the row, was set) n + 127 is 0: 2^n is 0.
+            // At -88 (where every lower lane was set) n + 127 is 0: 2^n is exactly 0.
             FloatVector e = y.mul(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             if (dst != null) {
-                e.intoArray(dst, dstOff + i, in);
+                e.intoArray(dst, dstOff + i);
             }
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
             if (nextOff >= 0) {
-                FloatVector v = FloatVector.fromArray(F, a, nextOff + i, in).blend(Float.NEGATIVE_INFINITY, in.not());
+                FloatVector v = FloatVector.fromArray(F, a, nextOff + i);
                 larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
             }
         }
@@ -263,7 +291,11 @@ public final class PanamaKernels implements KernelSupport {
     }
 
     private static void scaleAddInPlaceLoop(float[] a, int off, int len, float alpha, float beta) {
-        for (int i = 0; i < len; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, a, off + i).mul(alpha).add(beta).intoArray(a, off + i);
+        }
+        if (i < len) {
             VectorMask<Float> in = F.indexInRange(i, len);
             FloatVector.fromArray(F, a, off + i, in).mul(alpha).add(beta).intoArray(a, off + i, in);
         }
@@ -282,7 +314,12 @@ public final class PanamaKernels implements KernelSupport {
 
     private static void scaleAddScaledInPlaceLoop(float[] a, int off, int len, float alpha, float[] w, int wOff,
                                                   float beta) {
-        for (int i = 0; i < len; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
+            FloatVector wv = FloatVector.fromArray(F, w, wOff + i).mul(beta);
+            FloatVector.fromArray(F, a, off + i).mul(alpha).add(wv).intoArray(a, off + i);
+        }
+        if (i < len) {
             VectorMask<Float> in = F.indexInRange(i, len);
             FloatVector wv = FloatVector.fromArray(F, w, wOff + i, in).mul(beta);
             FloatVector.fromArray(F, a, off + i, in).mul(alpha).add(wv).intoArray(a, off + i, in);
@@ -302,7 +339,11 @@ public final class PanamaKernels implements KernelSupport {
 
     private static void scaleShiftLoop(float[] src, int srcOff, float[] dst, int dstOff, int len, float scale,
                                        float shift) {
-        for (int i = 0; i < len; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, src, srcOff + i).mul(scale).add(shift).intoArray(dst, dstOff + i);
+        }
+        if (i < len) {
             VectorMask<Float> in = F.indexInRange(i, len);
             FloatVector.fromArray(F, src, srcOff + i, in).mul(scale).add(shift).intoArray(dst, dstOff + i, in);
         }
@@ -316,9 +357,10 @@ public final class PanamaKernels implements KernelSupport {
     private static double sumLoop(float[] a, int off, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
+        int whole = F.loopBound(len);
         for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, len);
-            FloatVector v = FloatVector.fromArray(F, a, off + i, in);
+            FloatVector v = i < whole ? FloatVector.fromArray(F, a, off + i)
+                    : FloatVector.fromArray(F, a, off + i, F.indexInRange(i, len));
             low = low.add(v.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
@@ -338,10 +380,18 @@ public final class PanamaKernels implements KernelSupport {
     private static double dotLoop(float[] a, int aOff, float[] b, int bOff, int len) {
         DoubleVector low = DoubleVector.zero(D);
         DoubleVector high = DoubleVector.zero(D);
+        int whole = F.loopBound(len);
         for (int i = 0; i < len; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, len);
-            FloatVector va = FloatVector.fromArray(F, a, aOff + i, in);
-            FloatVector vb = FloatVector.fromArray(F, b, bOff + i, in);
+            FloatVector va;
+            FloatVector vb;
+            if (i < whole) {
+                va = FloatVector.fromArray(F, a, aOff + i);
+                vb = FloatVector.fromArray(F, b, bOff + i);
+            } else {
+                VectorMask<Float> in = F.indexInRange(i, len);
+                va = FloatVector.fromArray(F, a, aOff + i, in);
+                vb = FloatVector.fromArray(F, b, bOff + i, in);
+            }
             low = ((DoubleVector) va.convertShape(VectorOperators.F2D, D, 0))
                     .fma((DoubleVector) vb.convertShape(VectorOperators.F2D, D, 0), low);
             high = ((DoubleVector) va.convertShape(VectorOperators.F2D, D, 1))
