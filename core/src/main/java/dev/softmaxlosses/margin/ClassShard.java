@@ -34,9 +34,9 @@ public final class ClassShard {
     private final int block;
     private final MatrixProducts products;
 
-    /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with netlib's products. */
+    /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with {@link MatrixProducts#standard()}. */
     public ClassShard(MarginLoss loss, int lo, int hi, int classes) {
-        this(loss, lo, hi, classes, Integer.MAX_VALUE, MatrixProducts.netlib());
+        this(loss, lo, hi, classes, Integer.MAX_VALUE, MatrixProducts.standard());
     }
 
     /**

@@ -50,6 +50,12 @@ public final class PanamaKernels implements KernelSupport {
         return "simd (" + F.vectorBitSize() + "-bit)";
     }
 
+    /** {@link VectorProducts}: the margin family's products when no native BLAS is found. */
+    @Override
+    public dev.softmaxlosses.kernel.MatrixKernels matrixKernels() {
+        return VectorProducts.INSTANCE;
+    }
+
     /** Vectors per block of {@link #max}: the block is reduced to one scalar, so its cost is shared. */
     private static final int MAX_BLOCK = 8;
 
