@@ -16,7 +16,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 /**
  * Runs a set of benchmarks in one go and prints the table issue 5 asks for: ns per logit of each
  * logit kernel with its multiple of the copy bound measured in the same run, and GFLOP/s of the
- * margin head with its share of the BLAS-only rate. Arguments are JMH's own (include patterns,
+ * margin head's three products (netlib's BLAS alone, and through the library's products) and of the
+ * head, each with its multiple of the rate through {@code MatrixProducts.netlib()} and its share of the
+ * rate through {@code MatrixProducts.standard()}, the heads' default. Arguments are JMH's own (include patterns,
  * {@code -p}, {@code -t}, {@code -wi}, ...).
  */
 public final class BenchReport {
@@ -33,9 +35,11 @@ public final class BenchReport {
 
     static String table(Collection<RunResult> results) {
         Map<String, Double> copyNsPerLogit = new LinkedHashMap<>();
-        Map<String, Double> blasMs = new LinkedHashMap<>();
         Map<String, double[]> deep = new LinkedHashMap<>();
         Map<String, double[]> rowThreads = new LinkedHashMap<>();
+        Map<String, Double> netlibMs = new LinkedHashMap<>();
+        Map<String, Double> standardMs = new LinkedHashMap<>();
+        List<RunResult> products = new ArrayList<>();
         List<RunResult> rest = new ArrayList<>();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark();
@@ -48,8 +52,13 @@ public final class BenchReport {
                         nsPerLogit(r);
             } else if (name.endsWith("CopyBandwidthBench.copy")) {
                 copyNsPerLogit.put(r.getParams().getParam("shape"), nsPerLogit(r));
-            } else if (name.endsWith("MarginHeadBench.blasOnly")) {
-                blasMs.put(r.getParams().getParam("shape"), r.getPrimaryResult().getScore());
+            } else if (PRODUCTS.containsKey(name.substring(name.lastIndexOf('.') + 1)) && name.contains("MarginHeadBench.")) {
+                products.add(r);
+                if (name.endsWith(".productsNetlib")) {
+                    netlibMs.put(r.getParams().getParam("shape"), r.getPrimaryResult().getScore());
+                } else if (name.endsWith(".productsStandard")) {
+                    standardMs.put(r.getParams().getParam("shape"), r.getPrimaryResult().getScore());
+                }
             } else {
                 rest.add(r);
             }
@@ -88,23 +97,21 @@ public final class BenchReport {
             out.append("(ns/logit; flag: -XX:MaxInlineLevel=30; depth: nested frames above the call)\n");
         }
         boolean head = rest.stream().anyMatch(r -> r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward"))
-                || !blasMs.isEmpty();
+                || !products.isEmpty();
         if (head) {
-            out.append(String.format(Locale.ROOT, "%n%-40s %-14s %10s %10s %12s%n", "margin head", "shape", "ms/call", "GFLOP/s",
-                    "of BLAS rate"));
-            blasMs.forEach((shape, ms) -> out.append(String.format(Locale.ROOT, "%-40s %-14s %10.2f %10.1f %12s%n",
-                    "BLAS only (3 products)", shape, ms, gflops(shape, ms), "1.00")));
-            for (RunResult r : rest) {
-                if (!r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward")) {
-                    continue;
-                }
-                String shape = r.getParams().getParam("shape");
-                double ms = r.getPrimaryResult().getScore();
-                Double blas = blasMs.get(shape);
-                out.append(String.format(Locale.ROOT, "%-40s %-14s %10.2f %10.1f %12s%n",
-                        r.getParams().getParam("loss") + " " + r.getParams().getParam("mode"), shape, ms, gflops(shape, ms),
-                        blas == null ? "-" : String.format(Locale.ROOT, "%.2f", blas / ms)));
+            out.append(String.format(Locale.ROOT, "%n%-44s %-14s %10s %10s %12s %12s%n", "margin head", "shape", "ms/call",
+                    "GFLOP/s", "x netlib()", "of products"));
+            for (RunResult r : products) {
+                String name = r.getParams().getBenchmark();
+                headRow(out, PRODUCTS.get(name.substring(name.lastIndexOf('.') + 1)), r, netlibMs, standardMs);
             }
+            for (RunResult r : rest) {
+                if (r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward")) {
+                    headRow(out, r.getParams().getParam("loss") + " " + r.getParams().getParam("mode"), r, netlibMs, standardMs);
+                }
+            }
+            out.append("(x netlib(): the time of the three products through MatrixProducts.netlib() over this one's;"
+                    + " of products: the time of the three products through MatrixProducts.standard() over this one's)\n");
         }
         return out.toString();
     }
@@ -113,6 +120,23 @@ public final class BenchReport {
         double[] a = new double[n];
         java.util.Arrays.fill(a, Double.NaN);
         return a;
+    }
+
+    /** The product benchmarks of {@code MarginHeadBench}, in the table's words. */
+    private static final Map<String, String> PRODUCTS = Map.of(
+            "blasOnly", "3 products: netlib's BLAS alone",
+            "productsNetlib", "3 products: MatrixProducts.netlib()",
+            "productsStandard", "3 products: MatrixProducts.standard()");
+
+    private static void headRow(StringBuilder out, String label, RunResult r, Map<String, Double> netlibMs,
+                                Map<String, Double> standardMs) {
+        String shape = r.getParams().getParam("shape");
+        double ms = r.getPrimaryResult().getScore();
+        Double netlib = netlibMs.get(shape);
+        Double standard = standardMs.get(shape);
+        out.append(String.format(Locale.ROOT, "%-44s %-14s %10.2f %10.1f %12s %12s%n", label, shape, ms, gflops(shape, ms),
+                netlib == null ? "-" : String.format(Locale.ROOT, "%.2f", netlib / ms),
+                standard == null ? "-" : String.format(Locale.ROOT, "%.2f", standard / ms)));
     }
 
     private static String shortName(String benchmark) {

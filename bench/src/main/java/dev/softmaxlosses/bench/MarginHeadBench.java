@@ -5,7 +5,7 @@ import dev.ludovic.netlib.blas.BLAS;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 
@@ -27,76 +27,123 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * A margin head, forward and backward to the features and the class weights, per call of one batch:
  * {@code N x D} features against {@code C x D} weights. {@code mode}: the materialised path
- * ({@link MarginLoss#compute}) or the streaming head ({@link StreamingMarginHead}). {@link #blasOnly}
- * does the same three products and nothing else: the rate the head is held to. GFLOP/s count
- * {@code 3 * 2 N D C} floating-point operations per call.
+ * ({@link MarginLoss#compute}) or the streaming head ({@link StreamingMarginHead}), both on the default
+ * products ({@link MatrixProducts#standard()}). The products alone, side by side, once per shape: the
+ * same three products ({@code cos = F W^T}, {@code G W}, {@code G^T F}) by netlib's default BLAS called
+ * directly ({@link #blasOnly}, the baseline), through {@link MatrixProducts#netlib()} (in the slices the
+ * heads gave it before, {@link #productsNetlib}) and through {@link MatrixProducts#standard()}
+ * ({@link #productsStandard}: the Vector API SGEMM when no native BLAS is found). GFLOP/s count
+ * {@code 3 * 2 N D C} floating-point operations per call ({@code bench/run} prints them).
+ *
+ * <p>The forks run with the default JIT flags (no {@code -XX:MaxInlineLevel}): the products must be fast
+ * without them. A native BLAS for comparison: {@code -jvmArgsAppend
+ * -Ddev.ludovic.netlib.blas.nativeLib=/path/to/libopenblas.so} with {@code OPENBLAS_NUM_THREADS=1}.
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:MaxInlineLevel=30", "--enable-native-access=ALL-UNNAMED",
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Dsoftmaxlosses.parallel=false", "-Xmx6g"})
 public class MarginHeadBench {
 
-    @Param({"256x512x8192", "256x512x65536"})
-    public String shape;
+    /** The operands and outputs of the three products of one shape. */
+    @State(Scope.Thread)
+    public static class Operands {
+        @Param({"256x512x8192", "256x512x65536"})
+        public String shape;
 
-    @Param({"arcface", "cosface", "sphereface"})
-    public String loss;
+        float[] features;
+        float[] weights;
+        float[] cos;
+        float[] gradFeatures;
+        float[] gradWeights;
+        int n;
+        int d;
+        int c;
 
-    @Param({"materialized", "streaming"})
-    public String mode;
-
-    private FeatureBatch input;
-    private LossResult result;
-    private MarginLoss head;
-    private StreamingMarginHead streaming;
-    private float[] features;
-    private float[] weights;
-    private float[] cos;
-    private float[] gradFeatures;
-    private float[] gradWeights;
-    private int n;
-    private int d;
-    private int c;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        int[] dims = Shapes.parse(shape);
-        n = dims[0];
-        d = dims[1];
-        c = dims[2];
-        features = Shapes.logits(n, d, 1);
-        weights = Shapes.logits(c, d, 2);
-        int[] labels = Shapes.labels(n, c, 3);
-        input = FeatureBatch.of(new FloatMatrix(features, n, d), new FloatMatrix(weights, c, d), labels);
-        head = (MarginLoss) LossRegistry.create(loss);
-        streaming = new StreamingMarginHead(head);
-        result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);
-        cos = new float[n * c];
-        gradFeatures = new float[n * d];
-        gradWeights = new float[c * d];
-    }
-
-    @Benchmark
-    public LossResult forwardBackward() {
-        if (mode.equals("streaming")) {
-            streaming.compute(input, result);
-        } else {
-            head.compute(input, result);
+        @Setup(Level.Trial)
+        public void setUp() {
+            int[] dims = Shapes.parse(shape);
+            n = dims[0];
+            d = dims[1];
+            c = dims[2];
+            features = Shapes.logits(n, d, 1);
+            weights = Shapes.logits(c, d, 2);
+            cos = new float[n * c];
+            gradFeatures = new float[n * d];
+            gradWeights = new float[c * d];
         }
-        return result;
+
+        /** The three products of a forward and backward through {@code products}, row-major, as the head does them. */
+        float[] threeProducts(MatrixProducts products) {
+            products.timesTransposed(features, n, d, weights, 0, c, cos);
+            products.times(cos, n, c, weights, 0, d, gradFeatures, false);
+            products.transposedTimes(cos, n, c, features, d, gradWeights);
+            return gradWeights;
+        }
     }
 
-    /** The three products of a forward and backward, by the BLAS alone (row-major, as the head does them). */
+    /** A head over one shape's batch. */
+    @State(Scope.Thread)
+    public static class Head {
+        @Param({"256x512x8192", "256x512x65536"})
+        public String shape;
+
+        @Param({"arcface", "cosface", "sphereface"})
+        public String loss;
+
+        @Param({"materialized", "streaming"})
+        public String mode;
+
+        FeatureBatch input;
+        LossResult result;
+        MarginLoss head;
+        StreamingMarginHead streaming;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            int[] dims = Shapes.parse(shape);
+            int n = dims[0];
+            int d = dims[1];
+            int c = dims[2];
+            input = FeatureBatch.of(new FloatMatrix(Shapes.logits(n, d, 1), n, d), new FloatMatrix(Shapes.logits(c, d, 2), c, d),
+                    Shapes.labels(n, c, 3));
+            head = (MarginLoss) LossRegistry.create(loss);
+            streaming = new StreamingMarginHead(head);
+            result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);
+        }
+    }
+
     @Benchmark
-    public float[] blasOnly() {
+    public LossResult forwardBackward(Head h) {
+        if (h.mode.equals("streaming")) {
+            h.streaming.compute(h.input, h.result);
+        } else {
+            h.head.compute(h.input, h.result);
+        }
+        return h.result;
+    }
+
+    /** The three products by netlib's default BLAS alone, whole, row-major as the head does them. */
+    @Benchmark
+    public float[] blasOnly(Operands o) {
         BLAS blas = BLAS.getInstance();
-        blas.sgemm("T", "N", c, n, d, 1f, weights, d, features, d, 0f, cos, c);
-        blas.sgemm("N", "N", d, n, c, 1f, weights, d, cos, c, 0f, gradFeatures, d);
-        blas.sgemm("N", "T", d, c, n, 1f, features, d, cos, c, 0f, gradWeights, d);
-        return gradWeights;
+        blas.sgemm("T", "N", o.c, o.n, o.d, 1f, o.weights, o.d, o.features, o.d, 0f, o.cos, o.c);
+        blas.sgemm("N", "N", o.d, o.n, o.c, 1f, o.weights, o.d, o.cos, o.c, 0f, o.gradFeatures, o.d);
+        blas.sgemm("N", "T", o.d, o.c, o.n, 1f, o.features, o.d, o.cos, o.c, 0f, o.gradWeights, o.d);
+        return o.gradWeights;
+    }
+
+    /** The three products through {@link MatrixProducts#netlib()}: netlib's BLAS in slices of 4096 classes. */
+    @Benchmark
+    public float[] productsNetlib(Operands o) {
+        return o.threeProducts(MatrixProducts.netlib());
+    }
+
+    /** The three products through {@link MatrixProducts#standard()}, the heads' default. */
+    @Benchmark
+    public float[] productsStandard(Operands o) {
+        return o.threeProducts(MatrixProducts.standard());
     }
 }

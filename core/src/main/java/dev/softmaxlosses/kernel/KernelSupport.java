@@ -17,6 +17,15 @@ public interface KernelSupport {
     /** What this implementation is, for logs: {@code scalar} or {@code simd (512-bit)}. */
     String description();
 
+    /**
+     * The matrix products on this implementation's vectors, or null when it has none (the scalar
+     * kernels: there netlib's Java kernels do them). {@code MatrixProducts.standard()} takes them when
+     * no native BLAS is found.
+     */
+    default MatrixKernels matrixKernels() {
+        return null;
+    }
+
     /** The largest value ({@code -Infinity} for an all-masked row; NaN if one is NaN). */
     float max(float[] a, int off, int len);
 

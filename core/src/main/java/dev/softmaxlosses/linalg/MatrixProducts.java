@@ -5,11 +5,12 @@ package dev.softmaxlosses.linalg;
  * where a margin loss spends most of its time, chosen by the caller. An operand may start at an
  * offset ({@code bOff}), so that a block of class rows is used in place.
  *
- * <p>Implementations: {@link #netlib()} (the default: netlib's own choice, a native BLAS when the
- * machine has one, its Vector API kernels when {@code jdk.incubator.vector} is enabled, Java
- * otherwise), {@link #of} (a netlib BLAS of the caller's choosing) and {@link #fixedOrder()} (plain
- * Java whose bits do not change from run to run). Implementations are stateless and safe to share between threads; they check nothing
- * (the losses validate their inputs first).
+ * <p>Implementations: {@link #standard()} (the default of the margin family: the best available),
+ * {@link #netlib()} (netlib's own choice: a native BLAS when the machine has one, its Vector API
+ * kernels when {@code jdk.incubator.vector} is enabled, Java otherwise), {@link #of} (a netlib BLAS of
+ * the caller's choosing) and {@link #fixedOrder()} (plain Java whose bits do not change from run to
+ * run). Implementations are stateless and safe to share between threads; they check nothing (the
+ * losses validate their inputs first).
  */
 public interface MatrixProducts {
 
@@ -38,7 +39,22 @@ public interface MatrixProducts {
         times(a, n, k, b, 0, m, out, false);
     }
 
-    /** netlib's own choice of BLAS, loaded once: today's default for the margin family. */
+    /**
+     * The best products available, chosen once at first use and logged in one line (logger
+     * {@code dev.softmaxlosses}): a native BLAS if netlib finds one; else, when the Vector API kernels
+     * are in use ({@code dev.softmaxlosses.Vectorization}), {@code softmax-losses-simd}'s cache-blocked
+     * SGEMM, several times as fast as netlib's Java kernels on a margin head's products; else netlib's
+     * Java kernels ({@link #netlib()}). The default of the margin family's heads.
+     *
+     * <p>The SIMD products sum every output entry as one chain of fused multiply-adds in the order of
+     * the summed index, so they give the same bits on every run, thread and machine (not the bits of
+     * {@link #fixedOrder()}, whose order is netlib's); a native BLAS brings its own order and threads.
+     */
+    static MatrixProducts standard() {
+        return StandardProducts.INSTANCE;
+    }
+
+    /** netlib's own choice of BLAS, loaded once (the margin family's default before {@link #standard()}). */
     static MatrixProducts netlib() {
         return NetlibProducts.standard();
     }

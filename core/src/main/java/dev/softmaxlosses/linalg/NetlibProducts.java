@@ -31,32 +31,50 @@ final class NetlibProducts implements MatrixProducts {
     }
 
     private static final class Standard {
-        static final NetlibProducts INSTANCE = new NetlibProducts(load());
+        static final NetlibProducts INSTANCE = new NetlibProducts(loaded());
     }
 
-    /** netlib's own choice of implementation, loaded once. */
+    /** netlib's own choice of implementation, loaded once; its first use logs one line saying which. */
     static NetlibProducts standard() {
         return Standard.INSTANCE;
     }
 
+    private static final class Probe {
+        static final BLAS INSTANCE = probe();
+    }
+
+    /** netlib's own choice, without a line in the log: for {@link StandardProducts}, which logs its own. */
+    static BLAS probed() {
+        return Probe.INSTANCE;
+    }
+
+    /** Whether netlib found a native BLAS (its JNI implementations). */
+    static boolean isNative(BLAS blas) {
+        return blas.getClass().getSimpleName().startsWith("JNI");
+    }
+
     /**
      * netlib tries a native BLAS first and logs a warning with each failure; on a machine without one
-     * that is noise on every start, so its probe runs quietly and one line says what was chosen.
+     * that is noise on every start, so its probe runs quietly.
      */
-    private static BLAS load() {
+    private static BLAS probe() {
         java.util.logging.Logger probe = java.util.logging.Logger.getLogger("dev.ludovic.netlib.blas.InstanceBuilder");
         java.util.logging.Level level = probe.getLevel();
         probe.setLevel(java.util.logging.Level.SEVERE);
         try {
-            BLAS blas = BLAS.getInstance();
-            String name = blas.getClass().getSimpleName();
-            System.getLogger("dev.softmaxlosses").log(System.Logger.Level.INFO, "softmax-losses: matrix products by netlib "
-                    + name + (name.startsWith("JNI") ? ""
-                    : " (no native BLAS found; a system libblas or OpenBLAS makes the margin family faster)"));
-            return blas;
+            return BLAS.getInstance();
         } finally {
             probe.setLevel(level);
         }
+    }
+
+    /** The probed BLAS, with one line saying what was chosen. */
+    private static BLAS loaded() {
+        BLAS blas = probed();
+        System.getLogger("dev.softmaxlosses").log(System.Logger.Level.INFO, "softmax-losses: matrix products by netlib "
+                + blas.getClass().getSimpleName() + (isNative(blas) ? ""
+                : " (no native BLAS found; a system libblas or OpenBLAS makes the margin family faster)"));
+        return blas;
     }
 
     /** Which netlib implementation does the products, for logs and reports. */

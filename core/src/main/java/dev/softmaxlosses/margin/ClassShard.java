@@ -43,9 +43,9 @@ public final class ClassShard {
     /** The scratch of the last spent forward, for the next. */
     private final AtomicReference<MarginWorkspace> spare = new AtomicReference<>();
 
-    /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with netlib's products. */
+    /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with {@link MatrixProducts#standard()}. */
     public ClassShard(MarginLoss loss, int lo, int hi, int classes) {
-        this(loss, lo, hi, classes, Integer.MAX_VALUE, MatrixProducts.netlib());
+        this(loss, lo, hi, classes, Integer.MAX_VALUE, MatrixProducts.standard());
     }
 
     /**

@@ -187,7 +187,7 @@ public abstract sealed class MarginLoss implements FeatureLoss
     private MarginEngine engine() {
         MarginEngine made = engine;
         if (made == null) {
-            made = new MarginEngine(this, MatrixProducts.netlib(), Integer.MAX_VALUE, 0);
+            made = new MarginEngine(this, MatrixProducts.standard(), Integer.MAX_VALUE, 0);
             engine = made;
         }
         return made;

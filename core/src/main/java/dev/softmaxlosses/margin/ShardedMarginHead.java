@@ -25,9 +25,9 @@ public final class ShardedMarginHead {
     private final int shards;
     private final MarginEngine engine;
 
-    /** {@code shards} shards, each walked in one block, with netlib's products. */
+    /** {@code shards} shards, each walked in one block, with {@link MatrixProducts#standard()}. */
     public ShardedMarginHead(MarginLoss loss, int shards) {
-        this(loss, shards, Integer.MAX_VALUE, MatrixProducts.netlib());
+        this(loss, shards, Integer.MAX_VALUE, MatrixProducts.standard());
     }
 
     /** {@code shards} shards, each walked in blocks of {@code block} classes. */

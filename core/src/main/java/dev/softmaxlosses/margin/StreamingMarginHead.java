@@ -36,7 +36,7 @@ import java.util.Objects;
  * only into buffers that hold them ({@link LossResult#forFeatures}); with
  * {@link LossResult#forStreaming} they are not produced. The checks are {@link MarginLoss}'s; a block
  * whose {@code N x block} values are more than a Java array holds is an error that suggests one that
- * fits. The matrix products are the caller's choice ({@link MatrixProducts}, netlib's by default).
+ * fits. The matrix products are the caller's choice ({@link MatrixProducts}, {@link MatrixProducts#standard()} by default).
  */
 public final class StreamingMarginHead {
 
@@ -53,9 +53,9 @@ public final class StreamingMarginHead {
     private final int block;
     private final MarginEngine engine;
 
-    /** A streaming head for {@code loss}, walking {@code block} classes at a time, with netlib's products. */
+    /** A streaming head for {@code loss}, walking {@code block} classes at a time, with {@link MatrixProducts#standard()}. */
     public StreamingMarginHead(MarginLoss loss, int block) {
-        this(loss, block, MatrixProducts.netlib());
+        this(loss, block, MatrixProducts.standard());
     }
 
     /** A streaming head for {@code loss}, walking {@code block} classes at a time, with the given products. */

@@ -77,7 +77,7 @@ public final class Compute {
         FeatureBatch batch = new FeatureBatch(features, FloatMatrix.of("weights", w), labels, classWeights);
         LossResult r = block > 0 ? LossResult.forStreaming(x.length, w.length, d) : LossResult.forFeatures(x.length, w.length, d);
         if (shards > 0) {
-            new ShardedMarginHead(loss, shards, block > 0 ? block : Integer.MAX_VALUE, MatrixProducts.netlib()).compute(batch, r);
+            new ShardedMarginHead(loss, shards, block > 0 ? block : Integer.MAX_VALUE, MatrixProducts.standard()).compute(batch, r);
         } else if (block > 0) {
             new StreamingMarginHead(loss, block).compute(batch, r);
         } else {

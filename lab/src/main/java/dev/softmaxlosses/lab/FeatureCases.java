@@ -43,7 +43,7 @@ final class FeatureCases {
         }
         int d = in.weights().cols();
         LossResult out = perClass ? LossResult.forFeatures(n, classes, d) : LossResult.forStreaming(n, classes, d);
-        new ShardedMarginHead((MarginLoss) loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.netlib())
+        new ShardedMarginHead((MarginLoss) loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.standard())
                 .compute(batch, out);
         return out;
     }

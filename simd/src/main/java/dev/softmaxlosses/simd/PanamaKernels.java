@@ -55,6 +55,12 @@ public final class PanamaKernels implements KernelSupport {
         return "simd (" + F.vectorBitSize() + "-bit)";
     }
 
+    /** {@link VectorProducts}: the margin family's products when no native BLAS is found. */
+    @Override
+    public dev.softmaxlosses.kernel.MatrixKernels matrixKernels() {
+        return VectorProducts.INSTANCE;
+    }
+
     /**
      * The maximum, lane by lane by compare-and-blend, where a NaN is taken and then kept (no value
      * compares greater than it), then across the lanes: {@code Math.max}'s semantics (NaN wins; the

@@ -1,0 +1,167 @@
+package dev.softmaxlosses.simd;
+
+import static dev.softmaxlosses.testing.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.Vectorization;
+import dev.softmaxlosses.linalg.MatrixProducts;
+import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.spec.LossRegistry;
+import dev.softmaxlosses.testing.Random2;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every registered margin loss, under every gradient option it offers, plain and with label smoothing
+ * and class weights: the heads on {@link VectorProducts} give the results of the heads on
+ * {@link MatrixProducts#fixedOrder()} to float32 rounding, in one block and in blocks that leave
+ * partial micro-tiles; and {@link MatrixProducts#standard()} is {@link VectorProducts} when the SIMD
+ * kernels are in use and netlib has no native BLAS.
+ */
+class VectorProductsMarginTest {
+
+    private static final int N = 21;
+    private static final int C = 150;
+    private static final int D = 37;
+
+    static Stream<String> specs() {
+        List<String> specs = new ArrayList<>();
+        for (String name : LossRegistry.names()) {
+            if (!(LossRegistry.create(name) instanceof MarginLoss)) {
+                continue;
+            }
+            for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
+                String spec = name + ":gradient=" + gradient.name().toLowerCase(Locale.ROOT);
+                try {
+                    LossRegistry.create(spec);
+                } catch (IllegalArgumentException notOffered) {
+                    continue;
+                }
+                specs.add(spec);
+                specs.add(spec + ",label_smoothing=0.15,reduction=sum");
+            }
+        }
+        return specs.stream();
+    }
+
+    @Test
+    void everyMarginLossIsCovered() {
+        assertTrue(specs().count() >= 16, specs().toList().toString());
+    }
+
+    @ParameterizedTest
+    @MethodSource("specs")
+    void vectorProductsGiveTheFixedOrderResults(String spec) {
+        MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
+        FeatureBatch batch = batch(new Random(spec.hashCode()), spec.contains("label_smoothing"));
+        for (int block : new int[] {C, 64}) {
+            LossResult expected = new StreamingMarginHead(loss, block, MatrixProducts.fixedOrder()).compute(batch);
+            LossResult actual = new StreamingMarginHead(loss, block, VectorProducts.INSTANCE).compute(batch);
+            assertSameResults(expected, actual, spec + " block " + block);
+        }
+        // The materialised path on the default products (these, through MatrixProducts.standard()).
+        assertSameResults(new StreamingMarginHead(loss, C, MatrixProducts.fixedOrder()).compute(batch), loss.compute(batch),
+                spec + " materialised, standard products");
+    }
+
+    /** The comparison is not vacuous: products off by one part in a thousand fail it. */
+    @Test
+    void slightlyWrongProductsFailTheComparison() {
+        MarginLoss loss = (MarginLoss) LossRegistry.create("arcface");
+        FeatureBatch batch = batch(new Random(1), false);
+        MatrixProducts skewed = new MatrixProducts() {
+            @Override
+            public String implementation() {
+                return "skewed";
+            }
+
+            @Override
+            public void timesTransposed(float[] a, int n, int k, float[] b, int bOff, int m, float[] out) {
+                VectorProducts.INSTANCE.timesTransposed(a, n, k, b, bOff, m, out);
+                for (int i = 0; i < n * m; i++) {
+                    out[i] *= 1.001f;
+                }
+            }
+
+            @Override
+            public void times(float[] a, int n, int k, float[] b, int bOff, int m, float[] out, boolean accumulate) {
+                VectorProducts.INSTANCE.times(a, n, k, b, bOff, m, out, accumulate);
+            }
+
+            @Override
+            public void transposedTimes(float[] a, int n, int k, float[] b, int m, float[] out) {
+                VectorProducts.INSTANCE.transposedTimes(a, n, k, b, m, out);
+            }
+        };
+        LossResult expected = new StreamingMarginHead(loss, C, MatrixProducts.fixedOrder()).compute(batch);
+        LossResult actual = new StreamingMarginHead(loss, C, skewed).compute(batch);
+        assertThrows(AssertionError.class, () -> assertSameResults(expected, actual, "skewed"));
+    }
+
+    /** Under this module's tests the SIMD kernels are forced; only a native BLAS comes first. */
+    @Test
+    void theStandardProductsAreTheseWithoutANativeBlas() {
+        assertTrue(Vectorization.simd(), "the SIMD kernels are in use");
+        String netlib = dev.ludovic.netlib.blas.BLAS.getInstance().getClass().getSimpleName();
+        String expected = netlib.startsWith("JNI") ? netlib : VectorProducts.INSTANCE.implementation();
+        assertEquals(expected, MatrixProducts.standard().implementation());
+    }
+
+    /** Features and weights of norms about 1 to 3, one ignored row, and class weights when asked. */
+    private static FeatureBatch batch(Random random, boolean classWeights) {
+        float[] x = Random2.uniform(random, N, D, 2);
+        float[] w = Random2.uniform(random, C, D, 2);
+        int[] labels = Random2.labels(random, N, C);
+        labels[4] = -100;
+        float[] weights = null;
+        if (classWeights) {
+            weights = new float[C];
+            for (int j = 0; j < C; j++) {
+                weights[j] = 0.2f + random.nextFloat() * 2;
+            }
+        }
+        return new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, C, D), labels, weights);
+    }
+
+    /** Relative 2e-5 on the losses, 1e-4 on the gradients (or 1e-5 of the largest). */
+    private static void assertSameResults(LossResult expected, LossResult actual, String what) {
+        assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
+        for (int r = 0; r < N; r++) {
+            assertClose(expected.losses()[r], actual.losses()[r], 2e-5, 1e-5, what + " losses[" + r + "]");
+            assertClose(expected.logSumExp()[r], actual.logSumExp()[r], 2e-5, 1e-5, what + " lse[" + r + "]");
+        }
+        double scale = Math.max(largest(expected.gradWeights()), largest(expected.gradFeatures()));
+        for (int i = 0; i < expected.gradFeatures().length; i++) {
+            assertClose(expected.gradFeatures()[i], actual.gradFeatures()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_features[" + i + "]");
+        }
+        for (int i = 0; i < expected.gradWeights().length; i++) {
+            assertClose(expected.gradWeights()[i], actual.gradWeights()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_weights[" + i + "]");
+        }
+        assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
+                what + " grad_scale");
+    }
+
+    private static double largest(float[] values) {
+        double m = 1e-30;
+        for (float v : values) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+}
