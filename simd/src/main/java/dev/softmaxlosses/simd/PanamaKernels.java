@@ -192,6 +192,10 @@ public final class PanamaKernels implements KernelSupport {
         DoubleVector high = DoubleVector.zero(D);
         FloatVector larger = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < len; i += F.length()) {
+            if (nextOff >= 0) {
+                FloatVector v = FloatVector.fromArray(F, a, nextOff + i);
+                larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
+            }
             FloatVector x = FloatVector.fromArray(F, a, off + i).fma(scales, shifts);
             // A compare and blend: the lane-wise max with Java's semantics compiles to a much longer sequence.
             x = x.blend(EXP_LOW, x.lt(EXP_LOW));
@@ -213,10 +217,6 @@ public final class PanamaKernels implements KernelSupport {
             }
             low = low.add(e.convertShape(VectorOperators.F2D, D, 0));
             high = high.add(e.convertShape(VectorOperators.F2D, D, 1));
-            if (nextOff >= 0) {
-                FloatVector v = FloatVector.fromArray(F, a, nextOff + i);
-                larger = larger.blend(v, v.compare(VectorOperators.GT, larger).or(v.test(VectorOperators.IS_NAN)));
-            }
         }
         if (nextOff >= 0) {
             maxOut[0] = larger.reduceLanes(VectorOperators.MAX);
