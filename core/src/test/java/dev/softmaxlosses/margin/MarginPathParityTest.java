@@ -11,7 +11,7 @@ import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.linalg.MatrixProducts;
-import dev.softmaxlosses.testing.Random2;
+import dev.softmaxlosses.testing.MarginBatches;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -82,39 +82,39 @@ class MarginPathParityTest {
     void everyPathGivesTheSameResults(String spec) {
         Random random = new Random(spec.hashCode());
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
-        FeatureBatch batch = batch(random, spec.contains("label_smoothing"));
+        FeatureBatch batch = MarginBatches.batch(random, N, C, D, spec.contains("label_smoothing"));
         LossResult whole = loss.compute(batch);
         for (int block : new int[] {1, 7, C - 1, C, C + 5}) {
-            assertSame(whole, new StreamingMarginHead(loss, block).compute(batch), spec + " streaming block " + block);
+            MarginBatches.assertSameResults(whole, new StreamingMarginHead(loss, block).compute(batch), spec + " streaming block " + block);
         }
         for (int shards : new int[] {2, 3}) {
             LossResult split = LossResult.forFeatures(N, C, D);
             new ShardedMarginHead(loss, shards).compute(batch, split);
-            assertSame(whole, split, spec + " " + shards + " shards");
+            MarginBatches.assertSameResults(whole, split, spec + " " + shards + " shards");
             assertPerClassSame(whole, split, spec + " " + shards + " shards");
             LossResult blocks = LossResult.forStreaming(N, C, D);
             new ShardedMarginHead(loss, shards, 2, MatrixProducts.netlib()).compute(batch, blocks);
-            assertSame(whole, blocks, spec + " " + shards + " shards in blocks of 2");
+            MarginBatches.assertSameResults(whole, blocks, spec + " " + shards + " shards in blocks of 2");
         }
     }
 
     @Test
     void sphereFaceNormalisedGradientAppliesOnEveryPath() {
         Random random = new Random(5);
-        FeatureBatch batch = batch(random, false);
+        FeatureBatch batch = MarginBatches.batch(random, N, C, D, false);
         MarginLoss exact = (MarginLoss) LossRegistry.create("sphereface:m=4");
         MarginLoss normalised = (MarginLoss) LossRegistry.create("sphereface:m=4,gradient=sphereface_normalized");
         float[] exactStreamed = new StreamingMarginHead(exact, 3).compute(batch).gradFeatures();
         float[] normalisedStreamed = new StreamingMarginHead(normalised, 3).compute(batch).gradFeatures();
         assertFalse(Arrays.equals(exactStreamed, normalisedStreamed), "the option changes the streaming head's gradient");
-        assertSame(normalised.compute(batch), new StreamingMarginHead(normalised, 3).compute(batch), "sphereface_normalized");
+        MarginBatches.assertSameResults(normalised.compute(batch), new StreamingMarginHead(normalised, 3).compute(batch), "sphereface_normalized");
     }
 
     @Test
     void shardsExchangeTheirStatesAsBytes() throws IOException {
         Random random = new Random(11);
         MarginLoss loss = (MarginLoss) LossRegistry.create("arcface:s=16,m=0.3,label_smoothing=0.1");
-        FeatureBatch batch = batch(random, true);
+        FeatureBatch batch = MarginBatches.batch(random, N, C, D, true);
         LossResult whole = loss.compute(batch);
         int[] bounds = {0, 4, 4, 13};
         List<ClassShard.Forward> forwards = new ArrayList<>();
@@ -172,41 +172,7 @@ class MarginPathParityTest {
         return RowState.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
     }
 
-    /** Features and weights of norms about 1 to 3, one ignored row, and class weights when asked. */
-    private static FeatureBatch batch(Random random, boolean classWeights) {
-        float[] x = Random2.uniform(random, N, D, 2);
-        float[] w = Random2.uniform(random, C, D, 2);
-        int[] labels = Random2.labels(random, N, C);
-        labels[4] = -100;
-        float[] weights = null;
-        if (classWeights) {
-            weights = new float[C];
-            for (int j = 0; j < C; j++) {
-                weights[j] = 0.2f + random.nextFloat() * 2;
-            }
-        }
-        return new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, C, D), labels, weights);
-    }
 
-    /** The same results to float32 rounding: relative 2e-5 on the losses, 1e-4 on gradients (or 1e-5 of the largest). */
-    private static void assertSame(LossResult expected, LossResult actual, String what) {
-        assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
-        for (int r = 0; r < N; r++) {
-            assertClose(expected.losses()[r], actual.losses()[r], 2e-5, 1e-5, what + " losses[" + r + "]");
-            assertClose(expected.logSumExp()[r], actual.logSumExp()[r], 2e-5, 1e-5, what + " lse[" + r + "]");
-        }
-        double scale = Math.max(largest(expected.gradWeights()), largest(expected.gradFeatures()));
-        for (int i = 0; i < expected.gradFeatures().length; i++) {
-            assertClose(expected.gradFeatures()[i], actual.gradFeatures()[i], 1e-4, 1e-5 * scale,
-                    what + " grad_features[" + i + "]");
-        }
-        for (int i = 0; i < expected.gradWeights().length; i++) {
-            assertClose(expected.gradWeights()[i], actual.gradWeights()[i], 1e-4, 1e-5 * scale,
-                    what + " grad_weights[" + i + "]");
-        }
-        assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
-                what + " grad_scale");
-    }
 
     private static void assertPerClassSame(LossResult expected, LossResult actual, String what) {
         for (int i = 0; i < N * C; i++) {
@@ -216,12 +182,5 @@ class MarginPathParityTest {
         }
     }
 
-    private static double largest(float[] values) {
-        double m = 1e-30;
-        for (float v : values) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
-    }
 
 }

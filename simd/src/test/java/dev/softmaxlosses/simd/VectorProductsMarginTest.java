@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.FeatureBatch;
-import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.Vectorization;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 import dev.softmaxlosses.spec.LossRegistry;
-import dev.softmaxlosses.testing.Random2;
+import dev.softmaxlosses.testing.MarginBatches;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -67,14 +66,14 @@ class VectorProductsMarginTest {
     @MethodSource("specs")
     void vectorProductsGiveTheFixedOrderResults(String spec) {
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
-        FeatureBatch batch = batch(new Random(spec.hashCode()), spec.contains("label_smoothing"));
+        FeatureBatch batch = MarginBatches.batch(new Random(spec.hashCode()), N, C, D, spec.contains("label_smoothing"));
         for (int block : new int[] {C, 64}) {
             LossResult expected = new StreamingMarginHead(loss, block, MatrixProducts.fixedOrder()).compute(batch);
             LossResult actual = new StreamingMarginHead(loss, block, VectorProducts.INSTANCE).compute(batch);
-            assertSameResults(expected, actual, spec + " block " + block);
+            MarginBatches.assertSameResults(expected, actual, spec + " block " + block);
         }
         // The materialised path on the default products (these, through MatrixProducts.standard()).
-        assertSameResults(new StreamingMarginHead(loss, C, MatrixProducts.fixedOrder()).compute(batch), loss.compute(batch),
+        MarginBatches.assertSameResults(new StreamingMarginHead(loss, C, MatrixProducts.fixedOrder()).compute(batch), loss.compute(batch),
                 spec + " materialised, standard products");
     }
 
@@ -82,7 +81,7 @@ class VectorProductsMarginTest {
     @Test
     void slightlyWrongProductsFailTheComparison() {
         MarginLoss loss = (MarginLoss) LossRegistry.create("arcface");
-        FeatureBatch batch = batch(new Random(1), false);
+        FeatureBatch batch = MarginBatches.batch(new Random(1), N, C, D, false);
         MatrixProducts skewed = new MatrixProducts() {
             @Override
             public String implementation() {
@@ -109,7 +108,7 @@ class VectorProductsMarginTest {
         };
         LossResult expected = new StreamingMarginHead(loss, C, MatrixProducts.fixedOrder()).compute(batch);
         LossResult actual = new StreamingMarginHead(loss, C, skewed).compute(batch);
-        assertThrows(AssertionError.class, () -> assertSameResults(expected, actual, "skewed"));
+        assertThrows(AssertionError.class, () -> MarginBatches.assertSameResults(expected, actual, "skewed"));
     }
 
     /** Under this module's tests the SIMD kernels are forced; only a native BLAS comes first. */
@@ -121,47 +120,6 @@ class VectorProductsMarginTest {
         assertEquals(expected, MatrixProducts.standard().implementation());
     }
 
-    /** Features and weights of norms about 1 to 3, one ignored row, and class weights when asked. */
-    private static FeatureBatch batch(Random random, boolean classWeights) {
-        float[] x = Random2.uniform(random, N, D, 2);
-        float[] w = Random2.uniform(random, C, D, 2);
-        int[] labels = Random2.labels(random, N, C);
-        labels[4] = -100;
-        float[] weights = null;
-        if (classWeights) {
-            weights = new float[C];
-            for (int j = 0; j < C; j++) {
-                weights[j] = 0.2f + random.nextFloat() * 2;
-            }
-        }
-        return new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, C, D), labels, weights);
-    }
 
-    /** Relative 2e-5 on the losses, 1e-4 on the gradients (or 1e-5 of the largest). */
-    private static void assertSameResults(LossResult expected, LossResult actual, String what) {
-        assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
-        for (int r = 0; r < N; r++) {
-            assertClose(expected.losses()[r], actual.losses()[r], 2e-5, 1e-5, what + " losses[" + r + "]");
-            assertClose(expected.logSumExp()[r], actual.logSumExp()[r], 2e-5, 1e-5, what + " lse[" + r + "]");
-        }
-        double scale = Math.max(largest(expected.gradWeights()), largest(expected.gradFeatures()));
-        for (int i = 0; i < expected.gradFeatures().length; i++) {
-            assertClose(expected.gradFeatures()[i], actual.gradFeatures()[i], 1e-4, 1e-5 * scale,
-                    what + " grad_features[" + i + "]");
-        }
-        for (int i = 0; i < expected.gradWeights().length; i++) {
-            assertClose(expected.gradWeights()[i], actual.gradWeights()[i], 1e-4, 1e-5 * scale,
-                    what + " grad_weights[" + i + "]");
-        }
-        assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
-                what + " grad_scale");
-    }
 
-    private static double largest(float[] values) {
-        double m = 1e-30;
-        for (float v : values) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
-    }
 }

@@ -1,0 +1,59 @@
+package dev.softmaxlosses.testing;
+
+import static dev.softmaxlosses.testing.Assertions2.assertClose;
+
+import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
+
+import java.util.Random;
+
+/** Margin batches for the parity tests of the heads' paths and products, and their comparison. */
+public final class MarginBatches {
+
+    private MarginBatches() {}
+
+    /** {@code n x d} features and {@code c x d} weights of norms about 1 to 3, row 4 ignored, and class weights when asked. */
+    public static FeatureBatch batch(Random random, int n, int c, int d, boolean classWeights) {
+        float[] x = Random2.uniform(random, n, d, 2);
+        float[] w = Random2.uniform(random, c, d, 2);
+        int[] labels = Random2.labels(random, n, c);
+        labels[4] = -100;
+        float[] weights = null;
+        if (classWeights) {
+            weights = new float[c];
+            for (int j = 0; j < c; j++) {
+                weights[j] = 0.2f + random.nextFloat() * 2;
+            }
+        }
+        return new FeatureBatch(new FloatMatrix(x, n, d), new FloatMatrix(w, c, d), labels, weights);
+    }
+
+    /** The same results to float32 rounding: relative 2e-5 on the losses, 1e-4 on gradients (or 1e-5 of the largest). */
+    public static void assertSameResults(LossResult expected, LossResult actual, String what) {
+        assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
+        for (int r = 0; r < expected.losses().length; r++) {
+            assertClose(expected.losses()[r], actual.losses()[r], 2e-5, 1e-5, what + " losses[" + r + "]");
+            assertClose(expected.logSumExp()[r], actual.logSumExp()[r], 2e-5, 1e-5, what + " lse[" + r + "]");
+        }
+        double scale = Math.max(largest(expected.gradWeights()), largest(expected.gradFeatures()));
+        for (int i = 0; i < expected.gradFeatures().length; i++) {
+            assertClose(expected.gradFeatures()[i], actual.gradFeatures()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_features[" + i + "]");
+        }
+        for (int i = 0; i < expected.gradWeights().length; i++) {
+            assertClose(expected.gradWeights()[i], actual.gradWeights()[i], 1e-4, 1e-5 * scale,
+                    what + " grad_weights[" + i + "]");
+        }
+        assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
+                what + " grad_scale");
+    }
+
+    private static double largest(float[] values) {
+        double m = 1e-30;
+        for (float v : values) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+}
