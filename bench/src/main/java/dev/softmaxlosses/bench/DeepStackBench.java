@@ -39,11 +39,7 @@ public class DeepStackBench {
     @Param({"0", "20"})
     public int depth;
 
-    private float[] logits;
-    private float[] grad;
-    private int[] labels;
-    private int rows;
-    private int cols;
+    private Shapes.Batch batch;
     private SoftmaxCrossEntropyLoss loss;
 
     @Setup(Level.Trial)
@@ -52,12 +48,7 @@ public class DeepStackBench {
             throw new IllegalArgumentException("depth is 0 or " + DeepStack.DEPTH + ", not " + depth);
         }
         System.setProperty(Vectorization.PROPERTY, "simd");
-        int[] dims = Shapes.parse(shape);
-        rows = dims[0];
-        cols = dims[1];
-        logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
-        labels = Shapes.labels(rows, cols, 7);
-        grad = new float[logits.length];
+        batch = Shapes.batch(shape, 42 + Thread.currentThread().threadId());
         loss = SoftmaxCrossEntropyLoss.create();
         Vectorization.kernels();
     }
@@ -65,7 +56,7 @@ public class DeepStackBench {
     @Benchmark
     public double forwardBackward() {
         return depth == 0
-                ? loss.forwardBackward(logits, labels, rows, cols, grad)
-                : DeepStack.call(loss, logits, labels, rows, cols, grad);
+                ? loss.forwardBackward(batch.logits(), batch.labels(), batch.rows(), batch.cols(), batch.grad())
+                : DeepStack.call(loss, batch.logits(), batch.labels(), batch.rows(), batch.cols(), batch.grad());
     }
 }

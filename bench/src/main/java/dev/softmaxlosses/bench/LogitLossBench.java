@@ -44,11 +44,7 @@ public class LogitLossBench {
             "max_hinge", "lse_hinge", "softplus_lse"})
     public String loss;
 
-    private float[] logits;
-    private float[] grad;
-    private int[] labels;
-    private int rows;
-    private int cols;
+    private Shapes.Batch batch;
     private HotPath hotPath;
 
     /** The allocation-free entry point every hard-label logit loss has. */
@@ -60,12 +56,7 @@ public class LogitLossBench {
     @Setup(Level.Trial)
     public void setUp() {
         System.setProperty(Vectorization.PROPERTY, "simd");
-        int[] dims = Shapes.parse(shape);
-        rows = dims[0];
-        cols = dims[1];
-        logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
-        labels = Shapes.labels(rows, cols, 7);
-        grad = new float[logits.length];
+        batch = Shapes.batch(shape, 42 + Thread.currentThread().threadId());
         Object created = LossRegistry.create(loss);
         hotPath = switch (created) {
             case SoftmaxCrossEntropyLoss l -> l::forwardBackward;
@@ -80,7 +71,7 @@ public class LogitLossBench {
 
     @Benchmark
     public double forwardBackward() {
-        return hotPath.forwardBackward(logits, labels, rows, cols, grad);
+        return hotPath.forwardBackward(batch.logits(), batch.labels(), batch.rows(), batch.cols(), batch.grad());
     }
 
 }

@@ -40,11 +40,7 @@ public class RowParallelBench {
     @Param({"1", "2"})
     public String threads;
 
-    private float[] logits;
-    private float[] grad;
-    private int[] labels;
-    private int rows;
-    private int cols;
+    private Shapes.Batch batch;
     private SoftmaxCrossEntropyLoss loss;
 
     @Setup(Level.Trial)
@@ -54,18 +50,13 @@ public class RowParallelBench {
         }
         System.setProperty("softmaxlosses.parallel", Boolean.toString(threads.equals("2")));
         System.setProperty(Vectorization.PROPERTY, "simd");
-        int[] dims = Shapes.parse(shape);
-        rows = dims[0];
-        cols = dims[1];
-        logits = Shapes.logits(rows, cols, 42);
-        labels = Shapes.labels(rows, cols, 7);
-        grad = new float[logits.length];
+        batch = Shapes.batch(shape, 42);
         loss = SoftmaxCrossEntropyLoss.create();
         Vectorization.kernels();
     }
 
     @Benchmark
     public double forwardBackward() {
-        return loss.forwardBackward(logits, labels, rows, cols, grad);
+        return loss.forwardBackward(batch.logits(), batch.labels(), batch.rows(), batch.cols(), batch.grad());
     }
 }

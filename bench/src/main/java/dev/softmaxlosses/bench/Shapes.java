@@ -35,4 +35,14 @@ final class Shapes {
         }
         return y;
     }
+
+    /** A batch of {@link #logits} seeded {@code seed}, labels seeded 7, and a gradient buffer. */
+    record Batch(int rows, int cols, float[] logits, int[] labels, float[] grad) {}
+
+    /** The batch of a {@code "NxC"} shape. */
+    static Batch batch(String shape, long seed) {
+        int[] dims = parse(shape);
+        float[] z = logits(dims[0], dims[1], seed);
+        return new Batch(dims[0], dims[1], z, labels(dims[0], dims[1], 7), new float[z.length]);
+    }
 }

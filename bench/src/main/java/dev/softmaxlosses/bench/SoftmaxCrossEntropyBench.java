@@ -44,22 +44,13 @@ public class SoftmaxCrossEntropyBench {
     @Param({"simd", "scalar", "plainloop", "naive"})
     public String impl;
 
-    private float[] logits;
-    private float[] grad;
-    private int[] labels;
-    private int rows;
-    private int cols;
+    private Shapes.Batch batch;
     private SoftmaxCrossEntropyLoss loss;
 
     @Setup(Level.Trial)
     public void setUp() {
         System.setProperty(Vectorization.PROPERTY, impl.equals("simd") ? "simd" : "scalar");
-        int[] dims = Shapes.parse(shape);
-        rows = dims[0];
-        cols = dims[1];
-        logits = Shapes.logits(rows, cols, 42 + Thread.currentThread().threadId());
-        labels = Shapes.labels(rows, cols, 7);
-        grad = new float[logits.length];
+        batch = Shapes.batch(shape, 42 + Thread.currentThread().threadId());
         loss = SoftmaxCrossEntropyLoss.create();
         if ((impl.equals("simd") || impl.equals("scalar")) && !Vectorization.kernels().startsWith(impl)) {
             throw new IllegalStateException("asked for " + impl + " kernels, got " + Vectorization.kernels());
@@ -68,10 +59,11 @@ public class SoftmaxCrossEntropyBench {
 
     @Benchmark
     public double forwardBackward() {
+        Shapes.Batch b = batch;
         return switch (impl) {
-            case "naive" -> NaiveSoftmaxCrossEntropy.forwardBackward(logits, labels, rows, cols, grad);
-            case "plainloop" -> PlainVectorLoop.forwardBackward(logits, labels, rows, cols, grad);
-            default -> loss.forwardBackward(logits, labels, rows, cols, grad);
+            case "naive" -> NaiveSoftmaxCrossEntropy.forwardBackward(b.logits(), b.labels(), b.rows(), b.cols(), b.grad());
+            case "plainloop" -> PlainVectorLoop.forwardBackward(b.logits(), b.labels(), b.rows(), b.cols(), b.grad());
+            default -> loss.forwardBackward(b.logits(), b.labels(), b.rows(), b.cols(), b.grad());
         };
     }
 }
