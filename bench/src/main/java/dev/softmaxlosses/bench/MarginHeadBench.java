@@ -28,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * A margin head, forward and backward to the features and the class weights, per call of one batch:
  * {@code N x D} features against {@code C x D} weights. {@code mode}: the materialised path
  * ({@link MarginLoss#compute}) or the streaming head ({@link StreamingMarginHead}), both on the default
- * products ({@link MatrixProducts#standard()}). The products alone, side by side, once per shape: the
+ * products ({@link MatrixProducts#standard()}), with the result reused from call to call (run with
+ * {@code -prof gc}: a call allocates nothing of its own); {@code -p mode=streamingRecomputed} runs the
+ * streaming head computing each block's products again in its backward instead of keeping them. The products alone, side by side, once per shape: the
  * same three products ({@code cos = F W^T}, {@code G W}, {@code G^T F}) by netlib's default BLAS called
  * directly ({@link #blasOnly}, the baseline), through {@link MatrixProducts#netlib()} (in the slices the
  * heads gave it before, {@link #productsNetlib}) and through {@link MatrixProducts#standard()}
@@ -37,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The forks run with the default JIT flags (no {@code -XX:MaxInlineLevel}): the products must be fast
  * without them. A native BLAS for comparison: {@code -jvmArgsAppend
- * -Ddev.ludovic.netlib.blas.nativeLib=/path/to/libopenblas.so} with {@code OPENBLAS_NUM_THREADS=1}.
+ * -Ddev.ludovic.netlib.blas.nativeLibPath=/path/to/libopenblas.so} with {@code OPENBLAS_NUM_THREADS=1}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -110,14 +112,16 @@ public class MarginHeadBench {
             input = FeatureBatch.of(new FloatMatrix(Shapes.logits(n, d, 1), n, d), new FloatMatrix(Shapes.logits(c, d, 2), c, d),
                     Shapes.labels(n, c, 3));
             head = (MarginLoss) LossRegistry.create(loss);
-            streaming = new StreamingMarginHead(head);
-            result = mode.equals("streaming") ? LossResult.forStreaming(n, c, d) : LossResult.forFeatures(n, c, d);
+            streaming = mode.equals("streamingRecomputed")
+                    ? new StreamingMarginHead(head, StreamingMarginHead.DEFAULT_BLOCK, MatrixProducts.standard(), 0)
+                    : new StreamingMarginHead(head);
+            result = mode.equals("materialized") ? LossResult.forFeatures(n, c, d) : LossResult.forStreaming(n, c, d);
         }
     }
 
     @Benchmark
     public LossResult forwardBackward(Head h) {
-        if (h.mode.equals("streaming")) {
+        if (h.mode.startsWith("streaming")) {
             h.streaming.compute(h.input, h.result);
         } else {
             h.head.compute(h.input, h.result);
