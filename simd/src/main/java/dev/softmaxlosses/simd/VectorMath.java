@@ -27,15 +27,10 @@ final class VectorMath {
      * must hold them), positive normal doubles, within 1 ulp of {@code Math.log}: fdlibm's
      * {@code __ieee754_log} (x = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1, s = f / (2 + f),
      * log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)) with fdlibm's Lg1..Lg7) without its special cases,
-     * which positive normal inputs never reach. (A {@code Math.log} per row took about 10 of the
-     * 36 ns a row of ten classes cost in the row kernel.) It works on an array, not on a vector
-     * argument, so that whether the JIT inlines it or not, no vector is boxed.
+     * which positive normal inputs never reach (a {@code Math.log} per row stalls a block of short
+     * rows). With {@code inverse} not null, {@code inverse[i] = 1 / a[i]} from the values before, in the
+     * same pass. It works on arrays, so that no vector crosses the call.
      */
-    static void logInPlace(double[] a, int len) {
-        logInPlace(a, null, len);
-    }
-
-    /** {@link #logInPlace(double[], int)}, and {@code inverse[i] = 1 / a[i]} (when not null) from the values before. */
     static void logInPlace(double[] a, double[] inverse, int len) {
         for (int i = 0; i < len; i += D.length()) {
             DoubleVector x = DoubleVector.fromArray(D, a, i);
