@@ -84,27 +84,8 @@ class VectorProductsTest {
         Arrays.fill(b, 0, bOff, Float.NaN);
         float[] out = guarded(n * m, Float.NaN);
         PRODUCTS.timesTransposed(a, n, k, b, bOff, m, out);
-        float[] fma = new float[n * m];
-        double[] exact = new double[n * m];
-        double[] bound = new double[n * m];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < m; j++) {
-                float c = 0f;
-                double sum = 0;
-                double magnitude = 0;
-                for (int p = 0; p < k; p++) {
-                    float x = a[i * k + p];
-                    float y = b[bOff + j * k + p];
-                    c = Math.fma(x, y, c);
-                    sum += (double) x * y;
-                    magnitude += Math.abs((double) x * y);
-                }
-                fma[i * m + j] = c;
-                exact[i * m + j] = sum;
-                bound[i * m + j] = (k + 1) * 0x1p-22 * magnitude;
-            }
-        }
-        check(exact, bound, fma, out, n * m, "a b^T " + Arrays.toString(shape));
+        Loop loop = loop(n, m, k, null, (i, p) -> a[i * k + p], (p, j) -> b[bOff + j * k + p]);
+        check(loop.exact, loop.bound, loop.fma, out, n * m, "a b^T " + Arrays.toString(shape));
     }
 
     @ParameterizedTest
@@ -123,27 +104,9 @@ class VectorProductsTest {
             }
             float[] before = out.clone();
             PRODUCTS.times(a, n, k, b, bOff, m, out, accumulate);
-            float[] fma = new float[n * m];
-            double[] exact = new double[n * m];
-            double[] bound = new double[n * m];
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < m; j++) {
-                    float c = accumulate ? before[i * m + j] : 0f;
-                    double sum = c;
-                    double magnitude = Math.abs(c);
-                    for (int p = 0; p < k; p++) {
-                        float x = a[i * k + p];
-                        float y = b[bOff + p * m + j];
-                        c = Math.fma(x, y, c);
-                        sum += (double) x * y;
-                        magnitude += Math.abs((double) x * y);
-                    }
-                    fma[i * m + j] = c;
-                    exact[i * m + j] = sum;
-                    bound[i * m + j] = (k + 1) * 0x1p-22 * magnitude;
-                }
-            }
-            check(exact, bound, fma, out, n * m, "a b " + Arrays.toString(shape) + (accumulate ? " accumulated" : ""));
+            Loop loop = loop(n, m, k, accumulate ? before : null, (i, p) -> a[i * k + p], (p, j) -> b[bOff + p * m + j]);
+            check(loop.exact, loop.bound, loop.fma, out, n * m,
+                    "a b " + Arrays.toString(shape) + (accumulate ? " accumulated" : ""));
         }
     }
 
@@ -157,27 +120,45 @@ class VectorProductsTest {
         float[] b = random(random, n * m);
         float[] out = guarded(k * m, Float.NaN);
         PRODUCTS.transposedTimes(a, n, k, b, m, out);
-        float[] fma = new float[k * m];
-        double[] exact = new double[k * m];
-        double[] bound = new double[k * m];
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < m; j++) {
-                float c = 0f;
-                double sum = 0;
-                double magnitude = 0;
-                for (int p = 0; p < n; p++) {
-                    float x = a[p * k + i];
-                    float y = b[p * m + j];
+        Loop loop = loop(k, m, n, null, (i, p) -> a[p * k + i], (p, j) -> b[p * m + j]);
+        check(loop.exact, loop.bound, loop.fma, out, k * m, "a^T b " + Arrays.toString(new int[] {n, k, m}));
+    }
+
+    /** The reference of a product: the FMA loop's bits, the float64 sum and its error bound, per output. */
+    private record Loop(float[] fma, double[] exact, double[] bound) {}
+
+    /** An element of an operand, by (output row or column, summed index). */
+    private interface Element {
+        float at(int outer, int p);
+    }
+
+    /**
+     * {@code out[i][j] = start[i][j] + sum_p a(i, p) b(p, j)} over {@code terms} terms: by the FMA loop in
+     * increasing {@code p}, in float64, and the bound {@code (terms + 1) 2^-22 sum |a b|} (from 0 when
+     * {@code start} is null).
+     */
+    private static Loop loop(int rows, int cols, int terms, float[] start, Element a, Element b) {
+        float[] fma = new float[rows * cols];
+        double[] exact = new double[rows * cols];
+        double[] bound = new double[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                float c = start == null ? 0f : start[i * cols + j];
+                double sum = c;
+                double magnitude = Math.abs(c);
+                for (int p = 0; p < terms; p++) {
+                    float x = a.at(i, p);
+                    float y = b.at(p, j);
                     c = Math.fma(x, y, c);
                     sum += (double) x * y;
                     magnitude += Math.abs((double) x * y);
                 }
-                fma[i * m + j] = c;
-                exact[i * m + j] = sum;
-                bound[i * m + j] = (n + 1) * 0x1p-22 * magnitude;
+                fma[i * cols + j] = c;
+                exact[i * cols + j] = sum;
+                bound[i * cols + j] = (terms + 1) * 0x1p-22 * magnitude;
             }
         }
-        check(exact, bound, fma, out, k * m, "a^T b " + Arrays.toString(new int[] {n, k, m}));
+        return new Loop(fma, exact, bound);
     }
 
     /**
