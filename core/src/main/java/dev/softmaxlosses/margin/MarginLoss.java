@@ -105,8 +105,8 @@ public abstract sealed class MarginLoss implements FeatureLoss
                 : "; it offers exact and " + offered.name().toLowerCase(Locale.ROOT)));
     }
 
-    /** The factor {@code s} (or alpha) of every logit; 1 for the losses that have none. */
-    abstract double scale();
+    /** The factor {@code s} (or alpha) of every logit; 1 for the losses that have none ({@link #hasScale}). */
+    public abstract double scale();
 
     /** Whether the logits are multiplied by the feature's norm ({@code A_n = ||x_n||}). */
     abstract boolean scalesByFeatureNorm();
@@ -120,8 +120,11 @@ public abstract sealed class MarginLoss implements FeatureLoss
     /** {@code dT/dc} of the formula. */
     abstract double targetSlope(double c);
 
-    /** Whether the loss has a scale whose gradient means something. */
-    boolean hasScale() {
+    /**
+     * Whether the loss has a scale whose gradient means something ({@link LossResult#gradScale()}), which a
+     * model may learn: every loss but SphereFace and L-Softmax.
+     */
+    public boolean hasScale() {
         return true;
     }
 

@@ -26,7 +26,7 @@ abstract sealed class MultiplicativeMarginLoss extends MarginLoss permits Sphere
     public double lambda() { return lambda; }
 
     @Override public double scale() { return 1; }
-    @Override boolean hasScale() { return false; }
+    @Override public boolean hasScale() { return false; }
     @Override boolean scalesByFeatureNorm() { return true; }
     @Override double target(double c) { return (lambda * c + angle.psi(c)) / (1 + lambda); }
     @Override double targetSlope(double c) { return (lambda + angle.psiSlope(c)) / (1 + lambda); }

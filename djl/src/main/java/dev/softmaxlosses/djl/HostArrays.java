@@ -1,0 +1,116 @@
+package dev.softmaxlosses.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Moves arrays between DJL and the library's row-major {@code float[]}, through the host.
+ *
+ * <p>Reading takes a direct view of a contiguous float32 CPU tensor ({@code toByteBuffer(true)}) and
+ * copies it once into the caller's array; another device or type is first converted by the engine
+ * into a temporary that belongs to {@code scope}. Writing creates an uninitialised CPU tensor on the
+ * batch's manager and copies into its direct view, so the gradient costs one copy too; another device
+ * gets the engine's own copy from the host.
+ */
+final class HostArrays {
+
+    private HostArrays() {
+    }
+
+    /** The number of values of {@code array}, which must fit a Java array. */
+    static int size(NDArray array, String name) {
+        long size = array.getShape().size();
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(name + " has " + size + " values, more than a Java array holds");
+        }
+        return (int) size;
+    }
+
+    /**
+     * Copies {@code array}'s values, as float32 in row-major order, into {@code into[0 .. size)}.
+     * Temporaries (another device, another type) are attached to {@code scope}, never to the array's
+     * own manager, which may be a parameter's.
+     */
+    static void read(NDArray array, NDManager scope, float[] into) {
+        NDArray host = array;
+        if (!host.getDevice().equals(Device.cpu())) {
+            host = temporary(host.toDevice(Device.cpu(), true), scope);
+        }
+        if (host.getDataType() != DataType.FLOAT32) {
+            host = temporary(host.toType(DataType.FLOAT32, true), scope);
+        }
+        int size = size(array, "an input");
+        view(host).asFloatBuffer().get(0, into, 0, size);
+    }
+
+    /** The labels as int: from int32 or int64 arrays, or float arrays whose values are whole numbers. */
+    static int[] labels(NDArray array, NDManager scope, String name) {
+        int n = size(array, name);
+        int[] labels = new int[n];
+        switch (array.getDataType()) {
+            case INT32 -> System.arraycopy(array.toIntArray(), 0, labels, 0, n);
+            case INT64 -> {
+                long[] values = array.toLongArray();
+                for (int i = 0; i < n; i++) {
+                    if (values[i] != (int) values[i]) {
+                        throw new IllegalArgumentException(name + " row " + i + ": " + values[i] + " is not a class index");
+                    }
+                    labels[i] = (int) values[i];
+                }
+            }
+            default -> {
+                float[] values = new float[n];
+                read(array, scope, values);
+                for (int i = 0; i < n; i++) {
+                    if (values[i] != (int) values[i]) {
+                        throw new IllegalArgumentException(name + " row " + i + ": " + values[i] + " is not a class index");
+                    }
+                    labels[i] = (int) values[i];
+                }
+            }
+        }
+        return labels;
+    }
+
+    /**
+     * A new float32 array of {@code shape} holding {@code data[0 .. size)}, on {@code device},
+     * attached to {@code manager} (the batch's).
+     */
+    static NDArray write(float[] data, Shape shape, NDManager manager, Device device) {
+        int size = Math.toIntExact(shape.size());
+        if (device.equals(Device.cpu()) && manager.getDevice().equals(Device.cpu())) {
+            NDArray out = manager.create(shape, DataType.FLOAT32);
+            view(out).asFloatBuffer().put(0, data, 0, size);
+            return out;
+        }
+        ByteBuffer buffer = manager.allocateDirect(size * Float.BYTES);
+        buffer.asFloatBuffer().put(0, data, 0, size);
+        NDArray staged = manager.create(buffer, shape, DataType.FLOAT32);
+        if (staged.getDevice().equals(device)) {
+            return staged;
+        }
+        NDArray moved = staged.toDevice(device, true);
+        staged.close();
+        return moved;
+    }
+
+    /** A scalar float32 array (or a vector of {@code n} for per-sample losses) on {@code manager}. */
+    static NDArray values(float[] values, int n, boolean scalar, NDManager manager, Device device) {
+        return write(values, scalar ? new Shape() : new Shape(n), manager, device);
+    }
+
+    private static ByteBuffer view(NDArray host) {
+        return host.toByteBuffer(true).order(ByteOrder.nativeOrder());
+    }
+
+    private static NDArray temporary(NDArray made, NDManager scope) {
+        made.attach(scope);
+        return made;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.softmaxlosses.djl;
+
+import dev.softmaxlosses.LossResult;
+
+/**
+ * One thread's host arrays, reused while the shapes stay the same (a training run's batches), so that a
+ * step allocates nothing of the size of the logits.
+ */
+final class HostBuffers {
+    private float[] logits = new float[0];
+    private float[] targets = new float[0];
+    private float[] features = new float[0];
+    private float[] weights = new float[0];
+    private LossResult logitResult;
+    private LossResult featureResult;
+
+    float[] logits(int rows, int cols) {
+        return logits = sized(logits, rows, cols);
+    }
+
+    float[] targets(int rows, int cols) {
+        return targets = sized(targets, rows, cols);
+    }
+
+    float[] features(int rows, int dim) {
+        return features = sized(features, rows, dim);
+    }
+
+    float[] weights(int classes, int dim) {
+        return weights = sized(weights, classes, dim);
+    }
+
+    /** Buffers for logits of {@code rows x cols}: the previous ones when they fit. */
+    LossResult result(int rows, int cols) {
+        if (logitResult == null || !logitResult.fits(rows, cols)) {
+            logitResult = LossResult.forLogits(rows, cols);
+        }
+        return logitResult;
+    }
+
+    /** Buffers for the margin family ({@code streaming}: without the {@code N x C} arrays). */
+    LossResult result(int rows, int cols, int dim, boolean streaming) {
+        LossResult r = featureResult;
+        if (r == null || !r.fits(rows, cols, dim) || r.hasPerClassOutputs() == streaming) {
+            featureResult = r = streaming ? LossResult.forStreaming(rows, cols, dim) : LossResult.forFeatures(rows, cols, dim);
+        }
+        return r;
+    }
+
+    private static float[] sized(float[] current, int rows, int cols) {
+        int size = Math.multiplyExact(rows, cols);
+        return current.length == size ? current : new float[size];
+    }
+}

@@ -1,0 +1,262 @@
+package dev.softmaxlosses.djl;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.margin.StreamingMarginHead;
+import dev.softmaxlosses.spec.LossRegistry;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The classifier of the margin family as a DJL {@code Block}: it holds the class weights {@code W}
+ * ({@code C x D}, a {@link Parameter} named {@code weight}, initialised as InsightFace does from
+ * {@code N(0, 0.01)}) and, when asked, a learnable scale ({@code scale}, one value, starting at the
+ * spec's {@code s} or {@code alpha}). Train it with {@link #loss()}.
+ *
+ * <pre>{@code
+ *   MarginHead head = MarginHead.of("arcface:s=64,m=0.5", classes);
+ *   SequentialBlock net = new SequentialBlock().add(backbone).add(head);
+ *   TrainingConfig config = new DefaultTrainingConfig(head.loss()).addEvaluator(new Accuracy());
+ * }</pre>
+ *
+ * <p><b>Input</b> the features, {@code N x D}. <b>Output</b>, in this order:
+ * <ol>
+ *   <li>the inference logits {@code s A_n B_j cos_nj} ({@code N x C}, no margin), so that DJL's
+ *       {@code Accuracy} and prediction work unchanged; a constant for autograd (the gradient flows
+ *       through the loss); in {@linkplain #streaming streaming} mode, which never holds an {@code N x C}
+ *       array, the features instead;</li>
+ *   <li>the features, as given;</li>
+ *   <li>the class weights;</li>
+ *   <li>the scale, when it is learned.</li>
+ * </ol>
+ *
+ * <p>Saved and loaded with the model ({@code Model.save}, {@code Model.load}): the weights, the scale
+ * and the head's spec and class count, which a load checks against the block it loads into.
+ */
+public final class MarginHead extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final MarginLoss loss;
+    private final int classes;
+    private final int block;
+    private final Parameter weight;
+    private final Parameter scale;
+    private final MarginLossAdapter adapter;
+    /** The loss at the scale last seen, when the scale is learned. */
+    private volatile Scaled scaled;
+
+    private record Scaled(double scale, MarginLoss loss, StreamingMarginHead streaming) {
+    }
+
+    private MarginHead(MarginLoss loss, int classes, int block, boolean learnScale) {
+        super(VERSION);
+        this.loss = Objects.requireNonNull(loss, "loss");
+        if (classes < 1) {
+            throw new IllegalArgumentException("a margin head needs at least 1 class, got " + classes);
+        }
+        if (block < 0) {
+            throw new IllegalArgumentException("the streaming block must be positive, got " + block);
+        }
+        if (learnScale && !loss.hasScale()) {
+            throw new IllegalArgumentException(loss.spec().name() + " has no scale to learn");
+        }
+        this.classes = classes;
+        this.block = block;
+        this.weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+                .optInitializer(new NormalInitializer(0.01f)).build());
+        this.scale = learnScale ? addParameter(Parameter.builder().setName("scale").setType(Parameter.Type.OTHER)
+                .optShape(new Shape(1)).optInitializer(new ConstantInitializer((float) loss.scale())).build()) : null;
+        this.scaled = new Scaled(loss.scale(), loss, block > 0 ? new StreamingMarginHead(loss, block) : null);
+        this.adapter = new MarginLossAdapter(loss.spec().name(), this, null);
+    }
+
+    /**
+     * A head of {@code classes} classes trained with the margin loss a spec names.
+     *
+     * @throws IllegalArgumentException for a bad spec, a loss that is not of the margin family, or
+     *                                  {@code classes < 1}
+     */
+    public static MarginHead of(String spec, int classes) {
+        return new MarginHead(marginLoss(spec), classes, 0, false);
+    }
+
+    /** A head of {@code classes} classes trained with {@code loss}. */
+    public static MarginHead of(MarginLoss loss, int classes) {
+        return new MarginHead(loss, classes, 0, false);
+    }
+
+    /**
+     * This head in streaming mode: the loss walks the classes {@code block} at a time and never holds an
+     * {@code N x C} array (for large {@code C}); the head's first output is then the features.
+     */
+    public MarginHead streaming(int block) {
+        if (block < 1) {
+            throw new IllegalArgumentException("the streaming block must be positive, got " + block);
+        }
+        return new MarginHead(loss, classes, block, scale != null);
+    }
+
+    /** This head with a learnable scale (a parameter starting at the spec's {@code s}, or {@code alpha}). */
+    public MarginHead learnableScale() {
+        return new MarginHead(loss, classes, block, true);
+    }
+
+    /** The loss that trains this head (with {@link MarginLossAdapter#withClassWeights} for class weights). */
+    public MarginLossAdapter loss() {
+        return adapter;
+    }
+
+    /** The library's loss at its spec's scale. */
+    public MarginLoss marginLoss() {
+        return loss;
+    }
+
+    /** The number of classes {@code C}. */
+    public int classes() {
+        return classes;
+    }
+
+    /** Whether the loss walks the classes in blocks ({@link #streaming}). */
+    public boolean isStreaming() {
+        return block > 0;
+    }
+
+    /** Whether the scale is a parameter ({@link #learnableScale}). */
+    public boolean learnsScale() {
+        return scale != null;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(ParameterStore parameterStore, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray features = inputs.head();
+        requireFeatures(features.getShape());
+        NDArray w = parameterStore.getValue(weight, features.getDevice(), training);
+        NDArray s = scale == null ? null : parameterStore.getValue(scale, features.getDevice(), training);
+        NDArray first = isStreaming() ? features : inferenceLogits(features, w, s);
+        NDList out = new NDList(first, features, w);
+        if (s != null) {
+            out.add(s);
+        }
+        return out;
+    }
+
+    private NDArray inferenceLogits(NDArray features, NDArray w, NDArray s) {
+        int n = Math.toIntExact(features.getShape().get(0));
+        int d = Math.toIntExact(features.getShape().get(1));
+        float[] x = new float[Math.multiplyExact(n, d)];
+        float[] weights = new float[Math.multiplyExact(classes, d)];
+        try (NDManager scope = features.getManager().newSubManager()) {
+            HostArrays.read(features, scope, x);
+            HostArrays.read(w, scope, weights);
+            float[] logits = at(s == null ? loss.scale() : s.toFloatArray()[0]).loss
+                    .inferenceLogits(new FloatMatrix(x, n, d), new FloatMatrix(weights, classes, d)).data();
+            return HostArrays.write(logits, new Shape(n, classes), features.getManager(), features.getDevice());
+        }
+    }
+
+    /** The loss (and its streaming head) at scale {@code s}: the spec's loss, or one with the learned scale. */
+    Scaled at(double s) {
+        Scaled current = scaled;
+        if (current.scale == s) {
+            return current;
+        }
+        MarginLoss made = withScale(loss, s);
+        Scaled next = new Scaled(s, made, block > 0 ? new StreamingMarginHead(made, block) : null);
+        scaled = next;
+        return next;
+    }
+
+    MarginLoss lossAt(double s) {
+        return at(s).loss;
+    }
+
+    StreamingMarginHead streamingAt(double s) {
+        return at(s).streaming;
+    }
+
+    void requireFeatures(Shape shape) {
+        if (shape.dimension() != 2) {
+            throw new IllegalArgumentException("features must be N x D, got shape " + shape);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputs) {
+        Shape features = inputs[0];
+        Shape first = isStreaming() ? features : new Shape(features.get(0), classes);
+        Shape w = new Shape(classes, features.get(1));
+        return scale == null ? new Shape[] {first, features, w} : new Shape[] {first, features, w, new Shape(1)};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        requireFeatures(inputShapes[0]);
+        weight.setShape(new Shape(classes, inputShapes[0].get(1)));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        saveInputShapes(os);
+        os.writeUTF(loss.spec().toString());
+        os.writeInt(classes);
+        os.writeBoolean(scale != null);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is) throws IOException, MalformedModelException {
+        if (loadVersion != VERSION) {
+            throw new MalformedModelException("a MarginHead saved with version " + loadVersion + ", expected " + VERSION);
+        }
+        readInputShapes(is);
+        String spec = is.readUTF();
+        int savedClasses = is.readInt();
+        boolean savedScale = is.readBoolean();
+        if (!spec.equals(loss.spec().toString()) || savedClasses != classes || savedScale != (scale != null)) {
+            throw new MalformedModelException("the saved head is " + spec + " with " + savedClasses + " classes"
+                    + (savedScale ? " and a learned scale" : "") + "; this block is " + loss.spec() + " with "
+                    + classes + " classes" + (scale != null ? " and a learned scale" : ""));
+        }
+    }
+
+    private static MarginLoss marginLoss(String spec) {
+        dev.softmaxlosses.Loss made = LossRegistry.create(spec);
+        if (!(made instanceof MarginLoss marginLoss)) {
+            throw new IllegalArgumentException(made.spec().name()
+                    + " is a loss on logits: train it with a LogitLossAdapter on the network's logits");
+        }
+        return marginLoss;
+    }
+
+    /** {@code loss} with scale {@code s}: its spec with {@code s} (or {@code alpha}, for l2_softmax) replaced. */
+    private static MarginLoss withScale(MarginLoss loss, double s) {
+        LossSpec spec = loss.spec();
+        String key = LossRegistry.definition(spec.name()).parameters().contains("s") ? "s" : "alpha";
+        Map<String, String> parameters = new LinkedHashMap<>(spec.parameters());
+        parameters.put(key, Double.toString(s));
+        return (MarginLoss) LossRegistry.create(new LossSpec(spec.name(), parameters));
+    }
+}

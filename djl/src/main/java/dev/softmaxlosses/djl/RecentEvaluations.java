@@ -1,0 +1,66 @@
+package dev.softmaxlosses.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+
+import java.util.function.Supplier;
+
+/**
+ * The last evaluations of an adapter, so that evaluating the same predictions and labels again costs
+ * one dot product per input instead of the loss.
+ *
+ * <p>DJL's {@code EasyTrain} evaluates a training batch's loss twice: once for the gradient, then once
+ * more, with the same {@code NDList}s, for the loss metric. A hit needs the same prediction and label
+ * arrays (by identity) and the first evaluation's gradient arrays still open (they belong to the batch,
+ * so a closed batch never hits); the value returned is again the loss with the same gradient. There
+ * are {@value #SIZE} entries (several devices may evaluate at once), each holding its arrays' Java
+ * objects until replaced, not their memory, which their batch frees; concurrent evaluations are safe.
+ */
+final class RecentEvaluations {
+
+    /** An evaluation: its loss values and the bridge's terms (inputs with their gradients). */
+    record Evaluation(float[] values, boolean scalar, GradientBridge.Term[] terms) {
+        boolean open() {
+            for (GradientBridge.Term t : terms) {
+                if (t.grad().isReleased() || t.input().isReleased()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private record Entry(NDArray predictions, NDArray labels, Evaluation evaluation) {
+    }
+
+    private static final int SIZE = 8;
+    private final Entry[] entries = new Entry[SIZE];
+    private int next;
+
+    /** The evaluation of these arrays: a recent one while its arrays are open, else {@code compute}'s, remembered. */
+    Evaluation evaluate(NDList labels, NDList predictions, Supplier<Evaluation> compute) {
+        NDArray p = predictions.isEmpty() ? null : predictions.head();
+        NDArray l = labels.isEmpty() ? null : labels.head();
+        Evaluation recent = find(p, l);
+        if (recent != null) {
+            return recent;
+        }
+        Evaluation made = compute.get();
+        remember(p, l, made);
+        return made;
+    }
+
+    private synchronized Evaluation find(NDArray p, NDArray l) {
+        for (Entry e : entries) {
+            if (e != null && e.predictions == p && e.labels == l && e.evaluation.open()) {
+                return e.evaluation;
+            }
+        }
+        return null;
+    }
+
+    private synchronized void remember(NDArray p, NDArray l, Evaluation made) {
+        entries[next] = new Entry(p, l, made);
+        next = (next + 1) % SIZE;
+    }
+}
