@@ -18,9 +18,10 @@ import ai.djl.ndarray.types.DataType;
  * value 0 alone (times a constant one-hot vector), so each value is unchanged and the sum's gradient
  * is {@code g_k}.
  *
- * <p>An input of float16 or bfloat16 enters through a float32 cast, which autograd casts back. Every
- * operation puts the gradient first, so its result belongs to the gradient's manager (the batch's),
- * never to a parameter's.
+ * <p>For an input of float16 or bfloat16 the gradient is rounded to the input's type first (as autograd
+ * would round it), and the term is computed in that type: DJL's type cast is not differentiated. The
+ * value stays float32 ({@code L + 0}, the sum promoted by the addition). Every operation puts the gradient first, so its result belongs
+ * to the gradient's manager (the batch's), never to a parameter's.
  */
 final class GradientBridge {
 
@@ -41,14 +42,19 @@ final class GradientBridge {
         NDArray rows = null;
         NDArray whole = null;
         for (Term t : terms) {
-            NDArray z = asFloat32(t.input, t.grad);
+            NDArray z = t.input;
+            NDArray g = inTypeOf(z, t.grad);
+            NDArray s;
             if (!scalar && t.perRow) {
-                NDArray s = t.grad.mul(z).sum(new int[] {1});
-                rows = rows == null ? s : rows.add(s);
+                s = g.mul(z).sum(new int[] {1});
             } else {
                 NDArray flat = z.reshape(-1);
-                flat.attach(t.grad.getManager());
-                NDArray s = t.grad.reshape(-1).dot(flat);
+                flat.attach(g.getManager());
+                s = g.reshape(-1).dot(flat);
+            }
+            if (!scalar && t.perRow) {
+                rows = rows == null ? s : rows.add(s);
+            } else {
                 whole = whole == null ? s : whole.add(s);
             }
         }
@@ -66,13 +72,8 @@ final class GradientBridge {
         return value.add(sum.sub(sum.stopGradient()));
     }
 
-    /** The input as float32: itself, or a cast that autograd differentiates, owned by the gradient's manager. */
-    private static NDArray asFloat32(NDArray input, NDArray grad) {
-        if (input.getDataType() == DataType.FLOAT32) {
-            return input;
-        }
-        NDArray cast = input.toType(DataType.FLOAT32, false);
-        cast.attach(grad.getManager());
-        return cast;
+    /** The gradient in the input's type: itself, or rounded to float16 or bfloat16. */
+    private static NDArray inTypeOf(NDArray input, NDArray grad) {
+        return input.getDataType() == grad.getDataType() ? grad : grad.toType(input.getDataType(), false);
     }
 }
