@@ -14,9 +14,9 @@ import java.nio.ByteOrder;
  *
  * <p>Reading takes a direct view of a contiguous float32 CPU tensor ({@code toByteBuffer(true)}) and
  * copies it once into the caller's array; another device or type is first converted by the engine
- * into a temporary that belongs to {@code scope}. Writing creates an uninitialised CPU tensor on the
- * batch's manager and copies into its direct view, so the gradient costs one copy too; another device
- * gets the engine's own copy from the host.
+ * into a temporary that belongs to {@code scope}. Writing copies into a reused direct buffer that a new
+ * array on the batch's manager aliases ({@link StagingBuffers}), so the gradient costs one copy too;
+ * another device gets the engine's own copy from the host.
  */
 final class HostArrays {
 
@@ -85,9 +85,7 @@ final class HostArrays {
     static NDArray write(float[] data, Shape shape, NDManager manager, Device device) {
         int size = Math.toIntExact(shape.size());
         if (device.equals(Device.cpu()) && manager.getDevice().equals(Device.cpu())) {
-            NDArray out = manager.create(shape, DataType.FLOAT32);
-            view(out).asFloatBuffer().put(0, data, 0, size);
-            return out;
+            return StagingBuffers.ofThread().write(data, shape, manager);
         }
         ByteBuffer buffer = manager.allocateDirect(size * Float.BYTES);
         buffer.asFloatBuffer().put(0, data, 0, size);
