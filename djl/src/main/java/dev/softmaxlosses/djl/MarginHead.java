@@ -41,7 +41,8 @@ import java.util.Objects;
  *   <li>the inference logits {@code s A_n B_j cos_nj} ({@code N x C}, no margin), so that DJL's
  *       {@code Accuracy} and prediction work unchanged; a constant for autograd (the gradient flows
  *       through the loss); in {@linkplain #streaming streaming} mode, which never holds an {@code N x C}
- *       array, the features instead;</li>
+ *       array, each sample's predicted class instead ({@code N}, int64: the first largest inference
+ *       logit, found block by block), which {@link PredictedClassAccuracy} scores;</li>
  *   <li>the features, as given;</li>
  *   <li>the class weights;</li>
  *   <li>the scale, when it is learned.</li>
@@ -152,7 +153,7 @@ public final class MarginHead extends AbstractBlock {
         requireFeatures(features.getShape());
         NDArray w = parameterStore.getValue(weight, features.getDevice(), training);
         NDArray s = scale == null ? null : parameterStore.getValue(scale, features.getDevice(), training);
-        NDArray first = isStreaming() ? features : inferenceLogits(features, w, s);
+        NDArray first = isStreaming() ? predictedClasses(features, w, s) : inferenceLogits(features, w, s);
         NDList out = new NDList(first, features, w);
         if (s != null) {
             out.add(s);
@@ -172,6 +173,37 @@ public final class MarginHead extends AbstractBlock {
                     .inferenceLogits(new FloatMatrix(x, n, d), new FloatMatrix(weights, classes, d)).data();
             return HostArrays.write(logits, new Shape(n, classes), features.getManager(), features.getDevice());
         }
+    }
+
+    private NDArray predictedClasses(NDArray features, NDArray w, NDArray s) {
+        int n = Math.toIntExact(features.getShape().get(0));
+        int d = Math.toIntExact(features.getShape().get(1));
+        float[] x = new float[Math.multiplyExact(n, d)];
+        float[] weights = new float[Math.multiplyExact(classes, d)];
+        long[] best = new long[n];
+        float[] bestLogit = new float[n];
+        java.util.Arrays.fill(bestLogit, Float.NEGATIVE_INFINITY);
+        try (NDManager scope = features.getManager().newSubManager()) {
+            HostArrays.read(features, scope, x);
+            HostArrays.read(w, scope, weights);
+        }
+        MarginLoss current = at(s == null ? loss.scale() : s.toFloatArray()[0]).loss;
+        FloatMatrix xm = new FloatMatrix(x, n, d);
+        for (int lo = 0; lo < classes; lo += block) {
+            int width = Math.min(block, classes - lo);
+            float[] logits = current.inferenceLogits(xm,
+                    new FloatMatrix(java.util.Arrays.copyOfRange(weights, lo * d, (lo + width) * d), width, d)).data();
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < width; j++) {
+                    if (logits[r * width + j] > bestLogit[r]) {
+                        bestLogit[r] = logits[r * width + j];
+                        best[r] = lo + j;
+                    }
+                }
+            }
+        }
+        NDArray out = features.getManager().create(best);
+        return out.getDevice().equals(features.getDevice()) ? out : out.toDevice(features.getDevice(), false);
     }
 
     /** The loss (and its streaming head) at scale {@code s}: the spec's loss, or one with the learned scale. */
@@ -204,7 +236,7 @@ public final class MarginHead extends AbstractBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputs) {
         Shape features = inputs[0];
-        Shape first = isStreaming() ? features : new Shape(features.get(0), classes);
+        Shape first = isStreaming() ? new Shape(features.get(0)) : new Shape(features.get(0), classes);
         Shape w = new Shape(classes, features.get(1));
         return scale == null ? new Shape[] {first, features, w} : new Shape[] {first, features, w, new Shape(1)};
     }

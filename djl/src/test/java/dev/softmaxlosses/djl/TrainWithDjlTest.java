@@ -74,6 +74,29 @@ class TrainWithDjlTest {
         }
     }
 
+    /** The streaming head (blocks of 3 of the 8 classes) with a learned scale trains too, scored by its predicted classes. */
+    @Test
+    void streamingHeadWithLearnedScaleTrains() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            MarginHead head = MarginHead.of("normface:s=4", CLASSES).streaming(3).learnableScale();
+            try (Model model = Model.newInstance("normface")) {
+                model.setBlock(network(head));
+                DefaultTrainingConfig config = new DefaultTrainingConfig(head.loss())
+                        .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build())
+                        .addEvaluator(new PredictedClassAccuracy())
+                        .addTrainingListeners(new EvaluatorTrainingListener());
+                try (Trainer trainer = model.newTrainer(config)) {
+                    trainer.initialize(new Shape(32, INPUTS));
+                    EasyTrain.fit(trainer, 8, clusters(manager, 1024, 1), clusters(manager, 256, 2));
+                    float accuracy = trainer.getTrainingResult().getValidateEvaluation("Accuracy");
+                    assertTrue(accuracy >= 0.95f, "validation accuracy " + accuracy);
+                    float scale = head.getParameters().get("scale").getArray().getFloat(0);
+                    assertTrue(scale > 4.5f, "NormFace's scale grows from 4 while it trains: " + scale);
+                }
+            }
+        }
+    }
+
     private static Block network(MarginHead head) {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(64).build())
