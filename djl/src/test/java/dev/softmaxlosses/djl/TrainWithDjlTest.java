@@ -2,7 +2,6 @@ package dev.softmaxlosses.djl;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -22,10 +21,12 @@ import ai.djl.translate.Batchifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A DJL model trains with the adapters, through DJL's own loop, and saves and loads with its head. */
@@ -34,7 +35,11 @@ class TrainWithDjlTest {
     private static final int CLASSES = 8;
     private static final int INPUTS = 16;
 
-    /** README "Train with DJL": the example, word for word from {@code // README begin} to {@code // README end}. */
+    /**
+     * README "Train with DJL": the example is this test's code between the markers, word for word
+     * ({@link #theReadmeShowsExactlyThisExample}). The reloaded model scores the test set as the last
+     * validation did.
+     */
     @Test
     void arcFaceTrainsSavesAndLoads(@TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -42,36 +47,67 @@ class TrainWithDjlTest {
             ArrayDataset test = clusters(manager, 256, 2);
             int classes = CLASSES;
             float accuracy;
-            float[] predictions;
-            // README begin
-            MarginHead head = MarginHead.of("arcface:s=16,m=0.3", classes);
+            // djl-example:start
+            MarginHead head = MarginHead.of("arcface:s=16,m=0.3", classes);   // holds W (classes x 8)
             try (Model model = Model.newInstance("arcface")) {
                 model.setBlock(new SequentialBlock()
                         .add(Linear.builder().setUnits(64).build())
                         .add(Activation.reluBlock())
-                        .add(Linear.builder().setUnits(8).build())    // the embedding
-                        .add(head));                                  // W (classes x 8) lives here
+                        .add(Linear.builder().setUnits(8).build())              // the embedding
+                        .add(head));
                 DefaultTrainingConfig config = new DefaultTrainingConfig(head.loss())
                         .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build())
-                        .addEvaluator(new Accuracy())                 // on the head's inference logits
+                        .addEvaluator(new Accuracy())                             // on the inference logits
                         .addTrainingListeners(new EvaluatorTrainingListener());
                 try (Trainer trainer = model.newTrainer(config)) {
-                    trainer.initialize(new Shape(32, INPUTS));
+                    trainer.initialize(new Shape(32, 16));
                     EasyTrain.fit(trainer, 8, train, test);
                     accuracy = trainer.getTrainingResult().getValidateEvaluation("Accuracy");
                 }
-                model.save(dir, "arcface");
-                // README end
-                predictions = predict(model, manager);
+                model.save(dir, "arcface");                                       // W and the head's spec too
             }
+            // djl-example:end
             assertTrue(accuracy >= 0.95f, "validation accuracy " + accuracy);
 
             try (Model loaded = Model.newInstance("arcface")) {
                 loaded.setBlock(network(MarginHead.of("arcface:s=16,m=0.3", classes)));
                 loaded.load(dir, "arcface");
-                assertArrayEquals(predictions, predict(loaded, manager), "the reloaded model predicts the same logits");
+                assertEquals(accuracy, accuracy(loaded, test, manager), "the reloaded model scores as the trained one");
             }
         }
+    }
+
+    @Test
+    void theReadmeShowsExactlyThisExample() throws IOException {
+        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath();
+        String readme = Files.readString(root.resolve("README.md"));
+        String test = Files.readString(root.resolve("djl/src/test/java/dev/softmaxlosses/djl/TrainWithDjlTest.java"));
+        String fromTest = between(test, "// djl-example:start\n", "            // djl-example:end").stripTrailing().stripIndent().strip();
+        String fromReadme = between(readme, "<!-- djl-example:start -->\n```java\n", "```\n<!-- djl-example:end -->").strip();
+        assertTrue(fromReadme.contains(fromTest), "README.md's DJL example differs from TrainWithDjlTest:\n" + fromTest);
+    }
+
+    private static String between(String text, String start, String end) {
+        int from = text.indexOf(start);
+        assertTrue(from >= 0, "marker " + start.strip() + " not found");
+        int to = text.indexOf(end, from + start.length());
+        assertTrue(to >= 0, "marker " + end.strip() + " not found");
+        return text.substring(from + start.length(), to);
+    }
+
+    /** The share of {@code data} whose largest output is the label, batch by batch. */
+    private static float accuracy(Model model, ArrayDataset data, NDManager manager) throws Exception {
+        long correct = 0;
+        long total = 0;
+        ai.djl.training.ParameterStore store = new ai.djl.training.ParameterStore(manager, false);
+        for (ai.djl.training.dataset.Batch batch : data.getData(manager)) {
+            NDArray predicted = model.getBlock().forward(store, batch.getData(), false).head().argMax(1);
+            NDArray labels = batch.getLabels().head();
+            correct += predicted.eq(labels.toType(DataType.INT64, false)).countNonzero().getLong();
+            total += labels.size();
+            batch.close();
+        }
+        return (float) correct / total;
     }
 
     /** The streaming head (blocks of 3 of the 8 classes) with a learned scale trains too, scored by its predicted classes. */
@@ -103,13 +139,6 @@ class TrainWithDjlTest {
                 .add(Activation.reluBlock())
                 .add(Linear.builder().setUnits(8).build())
                 .add(head);
-    }
-
-    private static float[] predict(Model model, NDManager manager) {
-        NDArray x = clusters(manager, 64, 3).get(manager, 0).getData().head().reshape(1, INPUTS);
-        ai.djl.training.ParameterStore store = new ai.djl.training.ParameterStore(manager, false);
-        NDList out = model.getBlock().forward(store, new NDList(x), false);
-        return out.head().toFloatArray();
     }
 
     /** {@code CLASSES} Gaussian clusters in {@code INPUTS} dimensions, {@code n} samples. */
