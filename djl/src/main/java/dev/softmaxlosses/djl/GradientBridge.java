@@ -18,9 +18,12 @@ import ai.djl.ndarray.types.DataType;
  * value 0 alone (times a constant one-hot vector), so each value is unchanged and the sum's gradient
  * is {@code g_k}.
  *
- * <p>An input of float16 or bfloat16 enters through a float32 cast, which autograd casts back. Every
- * operation puts the gradient first, so its result belongs to the gradient's manager (the batch's),
- * never to a parameter's.
+ * <p>An input of another floating type (float16) enters the products as it is: the engine promotes
+ * {@code g * z} to float32 (float64 for a float64 input, whose value is then float64) and its backward
+ * casts {@code g} to the input's type. No cast of the input is taken: DJL's {@code toType} is not
+ * differentiable (PyTorch's engine runs it under {@code NoGradGuard}), so a cast input would get no
+ * gradient at all. Every operation puts the gradient first, so its result belongs to the gradient's
+ * manager (the batch's), never to a parameter's.
  */
 final class GradientBridge {
 
@@ -41,14 +44,12 @@ final class GradientBridge {
         NDArray rows = null;
         NDArray whole = null;
         for (Term t : terms) {
-            NDArray z = asFloat32(t.input, t.grad);
+            NDArray product = t.grad.mul(t.input);
             if (!scalar && t.perRow) {
-                NDArray s = t.grad.mul(z).sum(new int[] {1});
+                NDArray s = product.sum(new int[] {1});
                 rows = rows == null ? s : rows.add(s);
             } else {
-                NDArray flat = z.reshape(-1);
-                flat.attach(t.grad.getManager());
-                NDArray s = t.grad.reshape(-1).dot(flat);
+                NDArray s = product.sum();
                 whole = whole == null ? s : whole.add(s);
             }
         }
@@ -64,15 +65,5 @@ final class GradientBridge {
             }
         }
         return value.add(sum.sub(sum.stopGradient()));
-    }
-
-    /** The input as float32: itself, or a cast that autograd differentiates, owned by the gradient's manager. */
-    private static NDArray asFloat32(NDArray input, NDArray grad) {
-        if (input.getDataType() == DataType.FLOAT32) {
-            return input;
-        }
-        NDArray cast = input.toType(DataType.FLOAT32, false);
-        cast.attach(grad.getManager());
-        return cast;
     }
 }
