@@ -11,6 +11,7 @@ import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.djl.DjlRuns.Target;
 import dev.softmaxlosses.logits.DistillationLoss;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
@@ -29,8 +30,10 @@ import java.util.Random;
 
 import static dev.softmaxlosses.djl.Closeness.assertBits;
 import static dev.softmaxlosses.djl.Closeness.assertClose;
+import static dev.softmaxlosses.djl.Closeness.widen;
 import static dev.softmaxlosses.djl.DjlRuns.assertValueShape;
 import static dev.softmaxlosses.djl.DjlRuns.libraryValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Every loss of the registry through its DJL adapter equals the library's {@code float[]} result bit
@@ -48,9 +51,6 @@ class AdapterParityTest {
     private static final int D = 4;
     private static final int BLOCK = 2;
     private static final float[] CLASS_WEIGHTS = {0.5f, 2f, 1f, 0.25f, 1.5f};
-
-    /** What {@code labels} holds for a loss on logits. */
-    enum Target { LABELS, SOFT_TARGETS, TEACHER, TEACHER_ALONE }
 
     static List<String> logitLosses() {
         return LossRegistry.names().stream().filter(n -> LossRegistry.create(n) instanceof LogitLoss).toList();
@@ -76,8 +76,9 @@ class AdapterParityTest {
 
     /**
      * Logits of another floating type are read as float32 (exactly) and their gradient arrives cast to their
-     * type. Not bfloat16: DJL 0.36's PyTorch engine aborts the JVM on any bfloat16 array (its JNI maps no
-     * type code to it and rethrows with no active exception), so no DJL user on it can hand one to the adapter.
+     * type; the value is float32 (float64 for float64 logits, which the engine promotes it to). Not
+     * bfloat16: DJL 0.36's PyTorch engine aborts the JVM on any bfloat16 array (its JNI maps no type code
+     * to it and rethrows with no active exception), so no DJL user on it can hand one to the adapter.
      */
     @ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FLOAT16", "FLOAT64"})
@@ -196,38 +197,16 @@ class AdapterParityTest {
         LogitLossAdapter adapter = LogitLossAdapter.of(spec);
         adapter = classWeights == null ? adapter : adapter.withClassWeights(classWeights);
         LogitLoss loss = adapter.loss();
-        Random random = new Random(what.hashCode());
-        float[] z = Random2.uniform(random, N, C, 3);
-        int[] y = Random2.labels(random, N, C);
-        y[1] = Integer.parseInt(loss.spec().parameters().get("ignore_index"));
-        float[] other = Random2.uniform(random, N, C, 3);
-        if (target == Target.SOFT_TARGETS) {
-            for (int i = 0; i < other.length; i++) {
-                other[i] = Math.abs(other[i]) / 3;
-            }
-        }
+        int ignoreIndex = Integer.parseInt(loss.spec().parameters().get("ignore_index"));
+        DjlRuns.LogitData data = DjlRuns.logitData(new Random(what.hashCode()), N, C, ignoreIndex, target);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray logits = DjlRuns.array(m, z, type, N, C);
-            NDArray second = m.create(other, new Shape(N, C));
-            NDArray labels = DjlRuns.labels(m, y, DataType.INT64);
-            NDList given = switch (target) {
-                case LABELS -> new NDList(labels);
-                case SOFT_TARGETS, TEACHER_ALONE -> new NDList(second);
-                case TEACHER -> new NDList(second, labels);
-            };
-            FloatMatrix read = new FloatMatrix(DjlRuns.floats(logits), N, C);
-            FloatMatrix secondMatrix = new FloatMatrix(other, N, C);
-            LogitBatch batch = switch (target) {
-                case LABELS -> LogitBatch.of(read, y);
-                case SOFT_TARGETS -> LogitBatch.softTargets(read, secondMatrix);
-                case TEACHER -> LogitBatch.withTeacher(read, secondMatrix, y);
-                case TEACHER_ALONE -> LogitBatch.withTeacher(read, secondMatrix, null);
-            };
-            LossResult expected = loss.compute(batch.classWeights(classWeights));
-            DjlRuns.LogitRun run = DjlRuns.run(adapter, logits, given);
+            NDArray logits = DjlRuns.array(m, data.z(), type, N, C);
+            LossResult expected = loss.compute(data.batch(DjlRuns.floats(logits), classWeights));
+            DjlRuns.LogitRun run = DjlRuns.run(adapter, logits, data.labels(m));
             float[] grad = type == DataType.FLOAT32 ? expected.gradLogits()
                     : DjlRuns.floats(DjlRuns.array(m, expected.gradLogits(), type, N, C));
             assertValueShape(expected, run.valueShape(), what);
+            assertEquals(type == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32, run.valueType(), what + ": value type");
             assertBits(libraryValue(expected), run.value(), what + ": value");
             assertBits(grad, run.grad(), what + ": gradient of the logits");
         }
@@ -284,13 +263,5 @@ class AdapterParityTest {
         Map<String, String> parameters = new LinkedHashMap<>(spec.parameters());
         parameters.put(key, Float.toString(scale));
         return (MarginLoss) LossRegistry.create(new LossSpec(spec.name(), parameters));
-    }
-
-    private static double[] widen(float[] values) {
-        double[] wide = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            wide[i] = values[i];
-        }
-        return wide;
     }
 }

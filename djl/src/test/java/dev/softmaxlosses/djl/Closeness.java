@@ -49,8 +49,12 @@ final class Closeness {
         }
     }
 
-    /** One value as an array, for {@link #assertClose}. */
-    static double[] of(double value) {
-        return new double[] {value};
+    /** {@code values} widened to double, for {@link #assertClose}. */
+    static double[] widen(float... values) {
+        double[] wide = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            wide[i] = values[i];
+        }
+        return wide;
     }
 }

@@ -8,6 +8,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LogitBatch;
+import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.Reduction;
+import dev.softmaxlosses.testing.Random2;
+
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -22,11 +29,62 @@ final class DjlRuns {
     }
 
     /** A logit loss's value (a scalar as one value, or the {@code N} per-sample losses) and the logits' gradient. */
-    record LogitRun(Shape valueShape, float[] value, float[] grad) {
+    record LogitRun(Shape valueShape, DataType valueType, float[] value, float[] grad) {
     }
 
     /** A margin loss's value and the gradients of the features, of {@code W} and of the learned scale (or null). */
     record MarginRun(Shape valueShape, float[] value, float[] gradFeatures, float[] gradWeights, float[] gradScale) {
+    }
+
+    /** What {@code labels} holds for a loss on logits. */
+    enum Target { LABELS, SOFT_TARGETS, TEACHER, TEACHER_ALONE }
+
+    /**
+     * A batch on logits: {@code n x c} logits, hard labels, and {@code second}, the soft targets or the
+     * teacher's logits ({@code n x c}) as {@code target} says.
+     */
+    record LogitData(int n, int c, float[] z, int[] labels, float[] second, Target target) {
+
+        /** The adapter's labels: hard labels (int64), soft targets, or the teacher's logits with or without labels. */
+        NDList labels(NDManager manager) {
+            NDArray hard = DjlRuns.labels(manager, labels, DataType.INT64);
+            NDArray other = manager.create(second, new Shape(n, c));
+            return switch (target) {
+                case LABELS -> new NDList(hard);
+                case SOFT_TARGETS, TEACHER_ALONE -> new NDList(other);
+                case TEACHER -> new NDList(other, hard);
+            };
+        }
+
+        /** The library's batch on {@code logits} (those the adapter read) with {@code classWeights} (or null). */
+        LogitBatch batch(float[] logits, float[] classWeights) {
+            FloatMatrix z = new FloatMatrix(logits, n, c);
+            FloatMatrix other = new FloatMatrix(second, n, c);
+            LogitBatch batch = switch (target) {
+                case LABELS -> LogitBatch.of(z, labels);
+                case SOFT_TARGETS -> LogitBatch.softTargets(z, other);
+                case TEACHER -> LogitBatch.withTeacher(z, other, labels);
+                case TEACHER_ALONE -> LogitBatch.withTeacher(z, other, null);
+            };
+            return batch.classWeights(classWeights);
+        }
+    }
+
+    /**
+     * Random logits in {@code [-3, 3)} with labels (row 1 labelled {@code ignoreIndex}) and, for soft
+     * targets, non-negative targets up to 1 (for a teacher, its logits in {@code [-3, 3)}).
+     */
+    static LogitData logitData(Random random, int n, int c, int ignoreIndex, Target target) {
+        float[] z = Random2.uniform(random, n, c, 3);
+        int[] labels = Random2.labels(random, n, c);
+        labels[1] = ignoreIndex;
+        float[] second = Random2.uniform(random, n, c, 3);
+        if (target == Target.SOFT_TARGETS) {
+            for (int i = 0; i < second.length; i++) {
+                second[i] = Math.abs(second[i]) / 3;
+            }
+        }
+        return new LogitData(n, c, z, labels, second, target);
     }
 
     /**
@@ -42,7 +100,7 @@ final class DjlRuns {
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray value = loss.evaluate(labels, new NDList(logits));
             collector.backward(value);
-            return new LogitRun(value.getShape(), floats(value), floats(logits.getGradient()));
+            return new LogitRun(value.getShape(), value.getDataType(), floats(value), floats(logits.getGradient()));
         }
     }
 
@@ -107,14 +165,14 @@ final class DjlRuns {
     }
 
     /** The library's value as the adapter returns it: the reduced loss as one float, or the per-sample losses. */
-    static float[] libraryValue(dev.softmaxlosses.LossResult result) {
-        return result.reduction() == dev.softmaxlosses.Reduction.NONE ? result.losses().clone()
+    static float[] libraryValue(LossResult result) {
+        return result.reduction() == Reduction.NONE ? result.losses().clone()
                 : new float[] {(float) result.loss()};
     }
 
     /** The shape of the adapter's value: a scalar, or the {@code N} per-sample losses. */
-    static void assertValueShape(dev.softmaxlosses.LossResult result, Shape actual, String what) {
-        Shape expected = result.reduction() == dev.softmaxlosses.Reduction.NONE ? new Shape(result.rows()) : new Shape();
+    static void assertValueShape(LossResult result, Shape actual, String what) {
+        Shape expected = result.reduction() == Reduction.NONE ? new Shape(result.rows()) : new Shape();
         assertEquals(expected, actual, what + ": the value's shape");
     }
 }
