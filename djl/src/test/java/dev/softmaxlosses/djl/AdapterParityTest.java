@@ -109,6 +109,52 @@ class AdapterParityTest {
         }
     }
 
+    /** A transposed view (not contiguous) is read in its logical row-major order. */
+    @Test
+    void logitsGivenAsATransposedViewAreReadInTheirOwnOrder() {
+        float[] z = Random2.uniform(new Random(11), N, C, 3);
+        float[] stored = new float[N * C];
+        for (int n = 0; n < N; n++) {
+            for (int j = 0; j < C; j++) {
+                stored[j * N + n] = z[n * C + j];
+            }
+        }
+        int[] y = {2, 0, -100, 4, 1, 3};
+        LogitLossAdapter adapter = LogitLossAdapter.of("softmax_cross_entropy:reduction=none");
+        LossResult expected = adapter.loss().compute(LogitBatch.of(z, N, C, y));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray view = m.create(stored, new Shape(C, N)).transpose();
+            DjlRuns.LogitRun run = DjlRuns.run(adapter, view, new NDList(m.create(y)));
+            assertBits(libraryValue(expected), run.value(), "transposed logits: value");
+            assertBits(expected.gradLogits(), run.grad(), "transposed logits: gradient");
+        }
+    }
+
+    /**
+     * Evaluating the same arrays again reuses the first computation ({@code EasyTrain}'s loss metric), but
+     * only for the very same arrays: other hard labels beside the same student and teacher compute again.
+     */
+    @Test
+    void evaluatingAgainWithOtherHardLabelsComputesAgain() {
+        LogitLossAdapter adapter = LogitLossAdapter.of("distillation:alpha=0.5,reduction=none");
+        DjlRuns.LogitData data = DjlRuns.logitData(new Random(13), N, C, -100, Target.TEACHER);
+        int[] other = new int[N];
+        for (int n = 0; n < N; n++) {
+            other[n] = data.labels()[n] < 0 ? data.labels()[n] : (data.labels()[n] + 1) % C;
+        }
+        DjlRuns.LogitData relabelled = new DjlRuns.LogitData(N, C, data.z(), other, data.second(), Target.TEACHER);
+        LossResult expected = adapter.loss().compute(relabelled.batch(data.z(), null));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray logits = m.create(data.z(), new Shape(N, C));
+            NDList labels = data.labels(m);
+            adapter.evaluate(labels, new NDList(logits));
+            NDList otherLabels = new NDList(labels.get(0), DjlRuns.labels(m, other, DataType.INT64));
+            DjlRuns.LogitRun run = DjlRuns.run(adapter, logits, otherLabels);
+            assertBits(libraryValue(expected), run.value(), "other labels: value");
+            assertBits(expected.gradLogits(), run.grad(), "other labels: gradient");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("marginLosses")
     void everyMarginLossEqualsTheLibraryBitForBit(String name) {
