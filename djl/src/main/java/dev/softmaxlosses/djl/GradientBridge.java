@@ -18,10 +18,13 @@ import ai.djl.ndarray.types.DataType;
  * value 0 alone (times a constant one-hot vector), so each value is unchanged and the sum's gradient
  * is {@code g_k}.
  *
- * <p>For an input of float16 or bfloat16 the gradient is rounded to the input's type first (as autograd
- * would round it), and the term is computed in that type: DJL's type cast is not differentiated. The
- * value stays float32 ({@code L + 0}, the sum promoted by the addition). Every operation puts the gradient first, so its result belongs
- * to the gradient's manager (the batch's), never to a parameter's.
+ * <p>For an input of another floating type (float16, float64) the gradient is cast to the input's type
+ * first (as autograd would cast it) and the term is computed in that type: no cast of the input is
+ * taken, because DJL's {@code toType} is not differentiated (PyTorch's engine runs it under
+ * {@code NoGradGuard}) and a cast input would get no gradient at all. The value is float32
+ * ({@code L + 0}), float64 for a float64 input (the addition promotes). Every operation puts the
+ * gradient first, so its result belongs to the gradient's manager (the batch's), never to a
+ * parameter's.
  */
 final class GradientBridge {
 

@@ -31,8 +31,9 @@ import java.util.Objects;
  * Class weights are the adapter's ({@link #withClassWeights}); every other option is the spec's.
  *
  * <p><b>Result.</b> The loss as the spec reduces it (a float32 scalar), or the {@code N} per-sample
- * losses for {@code reduction=none}, whose sum's gradient the backward gives. Computed in float32 on the
- * host whatever the logits' type and device; the gradient is the library's exact one, brought into
+ * losses for {@code reduction=none}, whose sum's gradient the backward gives; float64 for float64 logits,
+ * which the engine's promotion makes it. Computed in float32 on the host whatever the logits' type and
+ * device; the gradient is the library's exact one (cast to the logits' type), brought into
  * DJL's autograd as {@link GradientBridge} describes, on the logits' device. Evaluating the same arrays
  * again (as {@code EasyTrain} does for its loss metric) does not compute the loss again
  * ({@link RecentEvaluations}).

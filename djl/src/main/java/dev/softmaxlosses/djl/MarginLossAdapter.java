@@ -23,8 +23,8 @@ import java.util.Objects;
  * weights at 2, the learned scale at 3); {@code labels.head()} the hard labels ({@code N} or
  * {@code N x 1}; int32, int64, or float with whole values; the spec's {@code ignore_index} allowed).
  *
- * <p><b>Result.</b> The loss as the spec reduces it (a float32 scalar), or the {@code N} per-sample
- * losses for {@code reduction=none}. The library computes it and its exact gradients with respect to
+ * <p><b>Result.</b> The loss as the spec reduces it (a float32 scalar; float64 for float64 features),
+ * or the {@code N} per-sample losses for {@code reduction=none}. The library computes it and its exact gradients with respect to
  * the features, the class weights and the scale (materialised, or block by block in streaming mode), in
  * float32 on the host; they enter DJL's autograd as {@link GradientBridge} describes, each on its
  * array's device. Evaluating the same arrays again does not compute again ({@link RecentEvaluations}).

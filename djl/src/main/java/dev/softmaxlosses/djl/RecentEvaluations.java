@@ -11,7 +11,8 @@ import java.util.function.Supplier;
  *
  * <p>DJL's {@code EasyTrain} evaluates a training batch's loss twice: once for the gradient, then once
  * more, with the same {@code NDList}s, for the loss metric. A hit needs the same prediction and label
- * arrays (by identity) and the first evaluation's gradient arrays still open (they belong to the batch,
+ * arrays (by identity, every one of both lists: a teacher's logits and the hard labels alike) and the
+ * first evaluation's gradient arrays still open (they belong to the batch,
  * so a closed batch never hits); the value returned is again the loss with the same gradient. There
  * are {@value #SIZE} entries (several devices may evaluate at once), each holding its arrays' Java
  * objects until replaced, not their memory, which their batch frees; concurrent evaluations are safe.
@@ -30,7 +31,10 @@ final class RecentEvaluations {
         }
     }
 
-    private record Entry(NDArray predictions, NDArray labels, Evaluation evaluation) {
+    private record Entry(NDArray[] predictions, NDArray[] labels, Evaluation evaluation) {
+        boolean matches(NDList p, NDList l) {
+            return same(predictions, p) && same(labels, l) && evaluation.open();
+        }
     }
 
     private static final int SIZE = 8;
@@ -39,28 +43,39 @@ final class RecentEvaluations {
 
     /** The evaluation of these arrays: a recent one while its arrays are open, else {@code compute}'s, remembered. */
     Evaluation evaluate(NDList labels, NDList predictions, Supplier<Evaluation> compute) {
-        NDArray p = predictions.isEmpty() ? null : predictions.head();
-        NDArray l = labels.isEmpty() ? null : labels.head();
-        Evaluation recent = find(p, l);
+        Evaluation recent = find(predictions, labels);
         if (recent != null) {
             return recent;
         }
         Evaluation made = compute.get();
-        remember(p, l, made);
+        remember(predictions, labels, made);
         return made;
     }
 
-    private synchronized Evaluation find(NDArray p, NDArray l) {
+    private synchronized Evaluation find(NDList p, NDList l) {
         for (Entry e : entries) {
-            if (e != null && e.predictions == p && e.labels == l && e.evaluation.open()) {
+            if (e != null && e.matches(p, l)) {
                 return e.evaluation;
             }
         }
         return null;
     }
 
-    private synchronized void remember(NDArray p, NDArray l, Evaluation made) {
-        entries[next] = new Entry(p, l, made);
+    private synchronized void remember(NDList p, NDList l, Evaluation made) {
+        entries[next] = new Entry(p.toArray(new NDArray[0]), l.toArray(new NDArray[0]), made);
         next = (next + 1) % SIZE;
+    }
+
+    /** Whether {@code list} holds exactly the arrays {@code kept}, in order (by identity). */
+    private static boolean same(NDArray[] kept, NDList list) {
+        if (kept.length != list.size()) {
+            return false;
+        }
+        for (int i = 0; i < kept.length; i++) {
+            if (kept[i] != list.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
