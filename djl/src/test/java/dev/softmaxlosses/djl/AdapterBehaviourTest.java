@@ -149,6 +149,28 @@ class AdapterBehaviourTest {
     }
 
     /**
+     * Logits near the float32 range: the bridge's {@code sum(g * z)} is as large as the loss (each row's
+     * share is {@code E_p[z] - z_y}, within the row's loss), so where the loss is finite so is the value.
+     */
+    @Test
+    void extremeLogitsKeepAFiniteValueAndTheLibrarysGradient() {
+        LogitLoss library = (LogitLoss) LossRegistry.create("softmax_cross_entropy");
+        float[] z = {1.6e38f, -1.6e38f, 0, 1.6e38f, -1.6e38f, 0};   // a loss of 3.2e38 per row
+        int[] labels = {1, 1};
+        LossResult expected = library.compute(LogitBatch.of(z.clone(), 2, 3, labels));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray logits = m.create(z.clone(), new Shape(2, 3));
+            logits.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray v = new LogitLossAdapter(library).evaluate(new NDList(m.create(labels)), new NDList(logits));
+                assertEquals((float) expected.loss(), v.getFloat());
+                gc.backward(v);
+            }
+            assertArrayEquals(expected.gradLogits(), logits.getGradient().toFloatArray());
+        }
+    }
+
+    /**
      * Float16 only: DJL 0.36's PyTorch JNI aborts the JVM ({@code terminate called without an active
      * exception}) when it makes any bfloat16 tensor on the CPU, by {@code toType} or {@code create}.
      */
