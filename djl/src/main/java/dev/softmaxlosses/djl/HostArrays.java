@@ -49,30 +49,22 @@ final class HostArrays {
         view(host).asFloatBuffer().get(0, into, 0, size);
     }
 
-    /** The labels as int: from int32 or int64 arrays, or float arrays whose values are whole numbers. */
+    /** The labels as int: from int32 arrays, or any other whose values are whole numbers in int's range. */
     static int[] labels(NDArray array, NDManager scope, String name) {
-        int n = size(array, name);
-        int[] labels = new int[n];
-        switch (array.getDataType()) {
-            case INT32 -> System.arraycopy(array.toIntArray(), 0, labels, 0, n);
-            case INT64 -> {
-                long[] values = array.toLongArray();
-                for (int i = 0; i < n; i++) {
-                    if (values[i] != (int) values[i]) {
-                        throw new IllegalArgumentException(name + " row " + i + ": " + values[i] + " is not a class index");
-                    }
-                    labels[i] = (int) values[i];
-                }
-            }
-            default -> {
-                float[] values = new float[n];
-                read(array, scope, values);
-                for (int i = 0; i < n; i++) {
-                    if (values[i] != (int) values[i]) {
-                        throw new IllegalArgumentException(name + " row " + i + ": " + values[i] + " is not a class index");
-                    }
-                    labels[i] = (int) values[i];
-                }
+        size(array, name);
+        if (array.getDataType() == DataType.INT32) {
+            return array.toIntArray();
+        }
+        NDArray wide = array.toType(DataType.FLOAT64, false);
+        if (wide != array) {
+            wide.attach(scope);
+        }
+        double[] values = wide.toDoubleArray();
+        int[] labels = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            labels[i] = (int) values[i];
+            if (labels[i] != values[i]) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + values[i] + " is not a class index");
             }
         }
         return labels;

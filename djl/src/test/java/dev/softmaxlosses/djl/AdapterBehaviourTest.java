@@ -97,7 +97,7 @@ class AdapterBehaviourTest {
             assertEquals("logits must be N x C, got shape (2)", rank.getMessage());
             IllegalArgumentException fractional = assertThrows(IllegalArgumentException.class,
                     () -> adapter.evaluate(new NDList(m.create(new float[] {0, 1.5f})), new NDList(m.create(new float[6], new Shape(2, 3)))));
-            assertEquals("labels row 1: 1.5 is not a class index", fractional.getMessage());
+            assertEquals("labels[1] = 1.5 is not a class index", fractional.getMessage());
         }
     }
 
