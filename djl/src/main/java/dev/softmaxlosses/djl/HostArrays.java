@@ -91,8 +91,9 @@ final class HostArrays {
     }
 
     /** A scalar float32 array (or a vector of {@code n} for per-sample losses) on {@code manager}. */
-    static NDArray values(float[] values, int n, boolean scalar, NDManager manager, Device device) {
-        return write(values, scalar ? new Shape() : new Shape(n), manager, device);
+    static NDArray values(float[] values, boolean scalar, NDManager manager, Device device) {
+        NDArray out = manager.create(values, scalar ? new Shape() : new Shape(values.length));
+        return out.getDevice().equals(device) ? out : out.toDevice(device, false);
     }
 
     private static ByteBuffer view(NDArray host) {

@@ -104,7 +104,7 @@ public final class LogitLossAdapter extends Loss {
         Objects.requireNonNull(predictions, "predictions");
         RecentEvaluations.Evaluation e = recent.evaluate(labels, predictions, () -> compute(labels, predictions));
         NDArray logits = predictions.head();
-        NDArray value = HostArrays.values(e.values(), e.values().length, e.scalar(), logits.getManager(), logits.getDevice());
+        NDArray value = HostArrays.values(e.values(), e.scalar(), logits.getManager(), logits.getDevice());
         return GradientBridge.attach(value, e.terms());
     }
 

@@ -63,7 +63,7 @@ public final class MarginLossAdapter extends Loss {
         Objects.requireNonNull(predictions, "predictions");
         RecentEvaluations.Evaluation e = recent.evaluate(labels, predictions, () -> compute(labels, predictions));
         NDArray features = predictions.get(1);
-        NDArray value = HostArrays.values(e.values(), e.values().length, e.scalar(), features.getManager(),
+        NDArray value = HostArrays.values(e.values(), e.scalar(), features.getManager(),
                 features.getDevice());
         return GradientBridge.attach(value, e.terms());
     }

@@ -42,7 +42,7 @@ final class StagingBuffers {
     NDArray write(float[] data, Shape shape, NDManager manager) {
         int size = Math.toIntExact(shape.size());
         int bytes = Math.multiplyExact(size, Float.BYTES);
-        int slot = freeSlot();
+        int slot = freeSlot(bytes);
         if (slot < 0) {
             NDArray out = manager.create(shape, DataType.FLOAT32);
             out.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().put(0, data, 0, size);
@@ -58,13 +58,23 @@ final class StagingBuffers {
         return out;
     }
 
-    private int freeSlot() {
+    /** The free slot whose buffer fits {@code bytes} most tightly, else the free one with the largest buffer (to grow), else -1. */
+    private int freeSlot(int bytes) {
+        int fit = -1;
+        int largest = -1;
         for (int i = 0; i < SLOTS; i++) {
-            if (lentTo[i] == null || lentTo[i].isReleased()) {
-                lentTo[i] = null;
-                return i;
+            if (lentTo[i] != null && !lentTo[i].isReleased()) {
+                continue;
+            }
+            lentTo[i] = null;
+            int capacity = buffers[i] == null ? 0 : buffers[i].capacity();
+            if (capacity >= bytes && (fit < 0 || capacity < buffers[fit].capacity())) {
+                fit = i;
+            }
+            if (largest < 0 || capacity > (buffers[largest] == null ? 0 : buffers[largest].capacity())) {
+                largest = i;
             }
         }
-        return -1;
+        return fit >= 0 ? fit : largest;
     }
 }
