@@ -90,7 +90,7 @@ final class HostArrays {
         return moved;
     }
 
-    /** A scalar float32 array (or a vector of {@code n} for per-sample losses) on {@code manager}. */
+    /** A scalar float32 array of {@code values[0]}, or the vector of per-sample losses, on {@code manager} and {@code device}. */
     static NDArray values(float[] values, boolean scalar, NDManager manager, Device device) {
         NDArray out = manager.create(values, scalar ? new Shape() : new Shape(values.length));
         return out.getDevice().equals(device) ? out : out.toDevice(device, false);
