@@ -26,8 +26,8 @@ import java.util.Map;
  * take (the same calls, written out here: reading the logits into the host {@code float[]}, the labels,
  * the library's kernel, writing the gradient into a new tensor, the loss value, the bridge's dot
  * product and {@code stopGradient}, PyTorch's backward, closing the batch), then DJL's built-in loss
- * taken apart the same way (log-softmax, pick and mean, backward). Each step's median over the measured
- * steps, in ms and ns per logit, next to the whole step timed through the real adapter and the real
+ * taken apart the same way (log-softmax, pick and mean, backward). Each step's mean (as JMH's average time) and
+ * median over the measured steps, in ms and ns per logit, next to the whole step timed through the real adapter and the real
  * built-in loss.
  *
  * <pre>{@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Dai.djl.offline=true
@@ -62,19 +62,24 @@ public final class DjlLossProfile {
         }
 
         void print(String title, int warm, double logits) {
-            System.out.printf(Locale.ROOT, "%n%s (median of %d steps after %d)%n%-44s %10s %10s%n", title, steps - warm, warm,
-                    "part", "ms", "ns/logit");
+            System.out.printf(Locale.ROOT, "%n%s (%d steps after %d)%n%-44s %10s %10s %10s %10s%n", title, steps - warm, warm,
+                    "part", "mean ms", "ns/logit", "median ms", "ns/logit");
             double total = 0;
+            double totalMedian = 0;
             for (Map.Entry<String, long[]> e : times.entrySet()) {
                 long[] t = Arrays.copyOfRange(e.getValue(), warm, steps);
                 Arrays.sort(t);
-                double ms = t[t.length / 2] / 1e6;
+                double median = t[t.length / 2] / 1e6;
+                double mean = Arrays.stream(t).average().orElse(Double.NaN) / 1e6;
                 if (!e.getKey().startsWith("=")) {
-                    total += ms;
+                    total += mean;
+                    totalMedian += median;
                 }
-                System.out.printf(Locale.ROOT, "%-44s %10.3f %10.3f%n", e.getKey(), ms, ms * 1e6 / logits);
+                System.out.printf(Locale.ROOT, "%-44s %10.3f %10.3f %10.3f %10.3f%n", e.getKey(), mean, mean * 1e6 / logits,
+                        median, median * 1e6 / logits);
             }
-            System.out.printf(Locale.ROOT, "%-44s %10.3f %10.3f%n", "sum of the parts' medians", total, total * 1e6 / logits);
+            System.out.printf(Locale.ROOT, "%-44s %10.3f %10.3f %10.3f %10.3f%n", "sum of the parts", total, total * 1e6 / logits,
+                    totalMedian, totalMedian * 1e6 / logits);
         }
     }
 
