@@ -138,7 +138,7 @@ public final class BenchReport {
         String conf = System.getenv().getOrDefault("MALLOC_CONF", "");
         out.append(String.format(Locale.ROOT, "%nDJL 0.36 / PyTorch, 1 thread; allocator: %s%s%n",
                 preload.isEmpty() ? "glibc malloc (as shipped)" : "LD_PRELOAD=" + preload,
-                conf.isEmpty() ? "" : " MALLOC_CONF=" + conf));
+                preload.isEmpty() ? "" : conf.isEmpty() ? " (its default MALLOC_CONF)" : " MALLOC_CONF=" + conf));
         if (!loss.isEmpty()) {
             out.append(String.format(Locale.ROOT, "%-30s %-11s %10s %10s %10s %10s %10s %10s %8s%n", "softmax CE step, ns/logit",
                     "shape", "batch", "built-in", "adapter", "x", "built-in-b", "adapter-b", "x"));
