@@ -37,6 +37,8 @@ public final class BenchReport {
         Map<String, Double> copyNsPerLogit = new LinkedHashMap<>();
         Map<String, double[]> deep = new LinkedHashMap<>();
         Map<String, double[]> rowThreads = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> djlLoss = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> djlHead = new LinkedHashMap<>();
         Map<String, Double> netlibMs = new LinkedHashMap<>();
         Map<String, Double> standardMs = new LinkedHashMap<>();
         List<RunResult> products = new ArrayList<>();
@@ -47,6 +49,11 @@ public final class BenchReport {
             if (name.contains(".DeepStack")) {
                 int column = (name.contains("Flagged") ? 0 : 2) + (r.getParams().getParam("depth").equals("0") ? 0 : 1);
                 deep.computeIfAbsent(shape, s -> nans(4))[column] = nsPerLogit(r);
+            } else if (name.endsWith("DjlLossBench.forwardBackward")) {
+                djlLoss.computeIfAbsent(shape, k -> new LinkedHashMap<>()).put(r.getParams().getParam("loss"), nsPerLogit(r));
+            } else if (name.endsWith("DjlArcFaceBench.forwardBackward")) {
+                djlHead.computeIfAbsent(shape, k -> new LinkedHashMap<>()).put(r.getParams().getParam("impl"),
+                        r.getPrimaryResult().getScore() * unitToNs(r.getPrimaryResult().getScoreUnit()) / 1e6);
             } else if (name.endsWith("RowParallelBench.forwardBackward")) {
                 rowThreads.computeIfAbsent(shape, s -> nans(2))[r.getParams().getParam("threads").equals("1") ? 0 : 1] =
                         nsPerLogit(r);
@@ -96,6 +103,7 @@ public final class BenchReport {
                     shape, ns[0], ns[1], ns[2], ns[3], ns[3] / ns[0])));
             out.append("(ns/logit; flag: -XX:MaxInlineLevel=30; depth: nested frames above the call)\n");
         }
+        djlTables(out, djlLoss, djlHead);
         boolean head = rest.stream().anyMatch(r -> r.getParams().getBenchmark().endsWith("MarginHeadBench.forwardBackward"))
                 || !products.isEmpty();
         if (head) {
@@ -114,6 +122,50 @@ public final class BenchReport {
                     + " of products: the time of the three products through MatrixProducts.standard() over this one's)\n");
         }
         return out.toString();
+    }
+
+    /**
+     * The DJL benchmarks' tables: the loss step's ns per logit, DJL's built-in loss and the adapter, whole
+     * and less the batch's own part ({@code loss=none}); the ArcFace head's ms per step, PyTorch's operations
+     * and the MarginHead, with the multiple (PyTorch's time over this one's). The allocator is the one the
+     * forks inherited ({@code LD_PRELOAD}, {@code MALLOC_CONF}).
+     */
+    private static void djlTables(StringBuilder out, Map<String, Map<String, Double>> loss, Map<String, Map<String, Double>> head) {
+        if (loss.isEmpty() && head.isEmpty()) {
+            return;
+        }
+        String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
+        String conf = System.getenv().getOrDefault("MALLOC_CONF", "");
+        out.append(String.format(Locale.ROOT, "%nDJL 0.36 / PyTorch, 1 thread; allocator: %s%s%n",
+                preload.isEmpty() ? "glibc malloc (as shipped)" : "LD_PRELOAD=" + preload,
+                preload.isEmpty() ? "" : conf.isEmpty() ? " (its default MALLOC_CONF)" : " MALLOC_CONF=" + conf));
+        if (!loss.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%-30s %-11s %10s %10s %10s %10s %10s %10s %8s%n", "softmax CE step, ns/logit",
+                    "shape", "batch", "built-in", "adapter", "x", "built-in-b", "adapter-b", "x"));
+            loss.forEach((shape, v) -> {
+                double none = v.getOrDefault("none", Double.NaN);
+                double djl = v.getOrDefault("djl", Double.NaN);
+                double ours = v.getOrDefault("adapter", Double.NaN);
+                out.append(String.format(Locale.ROOT, "%-30s %-11s %10.3f %10.3f %10.3f %10.2f %10.3f %10.3f %8.2f%n",
+                        "evaluate + backward", shape, none, djl, ours, djl / ours, djl - none, ours - none,
+                        (djl - none) / (ours - none)));
+            });
+            out.append("(batch: the step's own part, loss=none: sub-manager, the logits' clone, closing; -b: less it;"
+                    + " x: built-in over adapter)\n");
+        }
+        if (!head.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%-30s %-15s %10s %10s %10s %10s %10s%n", "ArcFace head step, ms",
+                    "shape", "pytorch", "head", "x", "streaming", "x"));
+            head.forEach((shape, v) -> {
+                double torch = v.getOrDefault("pytorch", Double.NaN);
+                double ours = v.getOrDefault("head", Double.NaN);
+                double streaming = v.getOrDefault("headStreaming", Double.NaN);
+                out.append(String.format(Locale.ROOT, "%-30s %-15s %10.1f %10.1f %10.2f %10.1f %10.2f%n", "forward + backward",
+                        shape, torch, ours, torch / ours, streaming, torch / streaming));
+            });
+            out.append("(pytorch: the formula in DJL's operations under autograd; head: MarginHead + head.loss();"
+                    + " streaming: MarginHead.streaming; x: pytorch over it)\n");
+        }
     }
 
     private static double[] nans(int n) {
