@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab;
 
+import dev.softmaxlosses.lab.run.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,7 +25,7 @@ final class CompareCommand extends LabCommand {
     }
 
     @Override
-    List<String> lossSpecs() {
+    List<String> lossSpecs(Backend backend) {
         return losses == null || losses.isEmpty() ? DEFAULT_LOSSES : losses;
     }
 }

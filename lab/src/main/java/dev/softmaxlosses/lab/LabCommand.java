@@ -6,6 +6,8 @@ import dev.softmaxlosses.lab.report.Report;
 import dev.softmaxlosses.lab.report.ReportContext;
 import dev.softmaxlosses.lab.report.ReportFolder;
 import dev.softmaxlosses.lab.report.SummaryTable;
+import dev.softmaxlosses.lab.djl.DjlTrainer;
+import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.run.Experiment;
 import dev.softmaxlosses.lab.run.Progress;
 import dev.softmaxlosses.lab.run.RunResult;
@@ -55,8 +57,11 @@ abstract class LabCommand implements Callable<Integer> {
     /** The command's name, for the default output folder and the report's title. */
     abstract String name();
 
-    /** The loss specs to train, as the user gave them. */
-    abstract List<String> lossSpecs();
+    /** The loss specs to train with {@code backend}, as the user gave them. */
+    abstract List<String> lossSpecs(Backend backend);
+
+    /** Sets the defaults of a command that differ by backend (the options the user did not give); none here. */
+    void defaults(Backend backend) {}
 
     @ParentCommand
     SoftmaxLab lab;
@@ -67,23 +72,42 @@ abstract class LabCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         try {
-            List<String> specs = lossSpecs();
+            Backend backend = options.backend();
+            List<String> specs = lossSpecs(backend);
             List<Loss> losses = losses(specs);
+            if (backend.model() == Backend.Model.CNN) {
+                if (given("--hidden")) {
+                    throw new BadInputException("--hidden sets the layers of the mlp; --model cnn has its own (LeNet++)");
+                }
+                if (!given("--lr")) {
+                    options.learningRate = LabOptions.CNN_LEARNING_RATE;
+                }
+            }
+            defaults(backend);
             TrainingSettings settings = options.settings();
             int threads = options.threads();
-            try (ReportFolder folder = ReportFolder.open(options.out(name()))) {
+            if (backend.engine() == Backend.Engine.DJL) {
+                try {
+                    DjlTrainer.start(settings.seed());
+                } catch (IllegalStateException e) {
+                    throw new BadInputException("--engine djl: " + e.getMessage());
+                }
+            }
+            try (ReportFolder folder = ReportFolder.open(options.out(folderName(backend)))) {
                 OpenSet data = options.openSet(err);
-                Preflight.check(data, settings, Math.min(threads, losses.size()));
+                Preflight.check(data, settings, backend, Math.min(threads, losses.size()));
                 int atOnce = Math.min(threads, losses.size());
-                out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%n",
+                out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%s%n",
                         name(), losses.size(), losses.size() == 1 ? "" : "es", Messages.escape(data.name()), data.train().size(),
-                        data.knownCount(), heldOutNames(data), atOnce);
+                        data.knownCount(), heldOutNames(data), atOnce,
+                        backend.equals(Backend.JAVA_MLP) ? "" : " (engine " + backend.engine().name().toLowerCase(Locale.ROOT)
+                                + ", model " + backend.model().name().toLowerCase(Locale.ROOT) + ")");
                 lab.requireWorkingStdout(out);
                 Progress progress = options.quiet ? Progress.quiet()
                         : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
                         : Progress.lines(err);
-                List<RunResult> runs = Experiment.run(data, specs, losses, settings, threads, progress);
-                ReportContext context = new ReportContext(name(), commandLine(), data, settings, atOnce,
+                List<RunResult> runs = Experiment.run(data, specs, losses, settings, backend, threads, progress);
+                ReportContext context = new ReportContext(name(), commandLine(), data, settings, backend, atOnce,
                         (System.nanoTime() - start) / 1e9);
                 Path written;
                 try {
@@ -128,6 +152,16 @@ abstract class LabCommand implements Callable<Integer> {
             losses.add(loss);
         }
         return losses;
+    }
+
+    /** The default output folder's name under {@code lab-out}: the command's. */
+    String folderName(Backend backend) {
+        return name();
+    }
+
+    /** Whether the user gave {@code option} on the command line (rather than its default). */
+    boolean given(String option) {
+        return spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     private String commandLine() {

@@ -4,6 +4,7 @@ import dev.softmaxlosses.lab.data.DataSources;
 import dev.softmaxlosses.lab.data.Downloader;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.data.TrainTestSplit;
+import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Activation;
 import dev.softmaxlosses.lab.train.Schedule;
 import dev.softmaxlosses.lab.train.TrainingSettings;
@@ -25,6 +26,12 @@ final class LabOptions {
     static final String HIDDEN = "128,64";
     static final int EPOCHS = 30;
     static final double LEARNING_RATE = 0.05;
+    /**
+     * The CNN's default rate: its dense layer to the embedding has 1152 inputs (the MLP's last has 64), and
+     * at 0.05 the first steps blow its outputs up; 0.01 is also the rate the center-loss paper trained
+     * LeNet++ with.
+     */
+    static final double CNN_LEARNING_RATE = 0.01;
     static final double WEIGHT_DECAY = 5e-3;
 
     @Option(names = "--data", order = 10, paramLabel = "DATA", defaultValue = DataSources.BUNDLED,
@@ -38,12 +45,23 @@ final class LabOptions {
                     + " of the classes, e.g. 7,8,9 of ten).")
     List<String> heldOut;
 
+    @Option(names = "--engine", order = 22, paramLabel = "NAME", defaultValue = "java",
+            description = "java (the lab's own trainer, the default) or djl (DJL with PyTorch's CPU engine, the losses through"
+                    + " the softmax-losses-djl adapters).")
+    String engine;
+
+    @Option(names = "--model", order = 24, paramLabel = "NAME", defaultValue = "mlp",
+            description = "mlp (dense layers, --hidden; the default) or cnn (LeNet++: 5x5 convolutions of 32, 32 | 64, 64 |"
+                    + " 128, 128 channels with 2x2 max-pooling between the stages, then a dense layer to the embedding;"
+                    + " --engine djl only).")
+    String model;
+
     @Option(names = "--embedding", order = 30, paramLabel = "N", defaultValue = "2",
             description = "Width of the embedding the losses see (default: ${DEFAULT-VALUE}; the feature plots need 2).")
     int embedding;
 
     @Option(names = "--hidden", order = 40, paramLabel = "SIZES", defaultValue = HIDDEN,
-            description = "Hidden layer widths, comma-separated, or 'none' (default: ${DEFAULT-VALUE}).")
+            description = "Hidden layer widths of the mlp, comma-separated, or 'none' (default: ${DEFAULT-VALUE}).")
     String hidden;
 
     @Option(names = "--activation", order = 50, paramLabel = "NAME", defaultValue = "prelu",
@@ -60,7 +78,7 @@ final class LabOptions {
     @Option(names = "--batch-size", order = 80, paramLabel = "N", defaultValue = "128", description = "Samples per step (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", order = 90, paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", order = 90, paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}; " + CNN_LEARNING_RATE + " for --model cnn).")
     double learningRate;
 
     @Option(names = "--schedule", order = 100, paramLabel = "NAME", defaultValue = "cosine",
@@ -96,6 +114,24 @@ final class LabOptions {
 
     @Option(names = "--quiet", order = 180, description = "No progress display.")
     boolean quiet;
+
+    /** The engine and the network; an impossible pair is a {@link BadInputException}. */
+    Backend backend() {
+        Backend.Engine e = choice(Backend.Engine.class, "--engine", engine, "java, djl");
+        Backend.Model m = choice(Backend.Model.class, "--model", model, "mlp, cnn");
+        if (m == Backend.Model.CNN && e != Backend.Engine.DJL) {
+            throw new BadInputException("--model cnn needs --engine djl (the lab's own trainer has dense layers only)");
+        }
+        return new Backend(e, m);
+    }
+
+    private static <E extends Enum<E>> E choice(Class<E> type, String option, String value, String names) {
+        try {
+            return Enum.valueOf(type, value.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(option + " '" + Messages.quote(value) + "' is not one of " + names);
+        }
+    }
 
     /** The training settings; an impossible value is an {@link IllegalArgumentException} naming the option. */
     TrainingSettings settings() {

@@ -2,7 +2,9 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.djl.DjlTrainer;
 import dev.softmaxlosses.lab.metrics.Verification;
+import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 
@@ -23,9 +25,16 @@ final class Preflight {
 
     private Preflight() {}
 
-    static void check(OpenSet data, TrainingSettings settings, int atOnce) {
+    static void check(OpenSet data, TrainingSettings settings, Backend backend, int atOnce) {
         verificationPairs(data);
-        memory(data, settings, atOnce);
+        if (backend.engine() == Backend.Engine.JAVA) {
+            memory(data, settings, atOnce);
+        } else {
+            String unfit = DjlTrainer.unfit(backend.model(), data.train());
+            if (unfit != null) {
+                throw new BadInputException(unfit);
+            }
+        }
     }
 
     /** Verification scores pairs of held-out test images: it needs two of one class, and two classes. */

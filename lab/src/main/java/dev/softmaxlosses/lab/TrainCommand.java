@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab;
 
+import dev.softmaxlosses.lab.run.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,7 +23,7 @@ final class TrainCommand extends LabCommand {
     }
 
     @Override
-    List<String> lossSpecs() {
+    List<String> lossSpecs(Backend backend) {
         return List.of(loss);
     }
 }

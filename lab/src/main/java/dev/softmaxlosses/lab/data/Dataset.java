@@ -14,12 +14,18 @@ import java.util.Objects;
  * @param dim        the number of values per sample
  * @param labels     one class index per sample
  * @param classNames one name per class; its length is the class count
+ * @param width      for images, the width in pixels of the {@code dim / width} rows of a sample (a
+ *                   convolutional network needs it); for other data {@code dim}, one row
  */
-public record Dataset(String name, float[] features, int size, int dim, int[] labels, List<String> classNames) {
+public record Dataset(String name, float[] features, int size, int dim, int[] labels, List<String> classNames,
+                      int width) {
 
     public Dataset {
         Objects.requireNonNull(name, "name");
         classNames = List.copyOf(classNames);
+        if (dim > 0 && (width < 1 || dim % width != 0)) {
+            throw new IllegalArgumentException("a sample of " + dim + " values is no image " + width + " pixels wide");
+        }
         if ((long) size * dim != features.length || labels.length != size) {
             throw new IllegalArgumentException("a dataset of " + size + " samples of " + dim + " values needs "
                     + (long) size * dim + " values and " + size + " labels, got " + features.length + " and " + labels.length);
@@ -30,6 +36,16 @@ public record Dataset(String name, float[] features, int size, int dim, int[] la
                         + " is out of range for " + classNames.size() + " classes");
             }
         }
+    }
+
+    /** Samples that are not images: one row of {@code dim} values each. */
+    public Dataset(String name, float[] features, int size, int dim, int[] labels, List<String> classNames) {
+        this(name, features, size, dim, labels, classNames, Math.max(1, dim));
+    }
+
+    /** For images, their height in pixels ({@code dim / width}); 1 for other data. */
+    public int height() {
+        return dim / width;
     }
 
     /** The number of classes (named or not present). */
@@ -54,6 +70,6 @@ public record Dataset(String name, float[] features, int size, int dim, int[] la
             System.arraycopy(features, rows[i] * dim, f, i * dim, dim);
             l[i] = labels[rows[i]];
         }
-        return new Dataset(name, f, rows.length, dim, l, classNames);
+        return new Dataset(name, f, rows.length, dim, l, classNames, width);
     }
 }

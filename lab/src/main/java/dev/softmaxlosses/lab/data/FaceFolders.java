@@ -85,18 +85,19 @@ public final class FaceFolders {
                     + " person folder(s) with .pgm images; it needs at least 2 (one sub-folder per person)");
         }
         int dim = width * height;
-        return new TrainTestSplit(name, stack(name, trainRows, trainLabels, dim, classNames),
-                stack(name, testRows, testLabels, dim, classNames));
+        return new TrainTestSplit(name, stack(name, trainRows, trainLabels, dim, width, classNames),
+                stack(name, testRows, testLabels, dim, width, classNames));
     }
 
-    private static Dataset stack(String name, List<float[]> rows, List<Integer> labels, int dim, List<String> classNames) {
+    private static Dataset stack(String name, List<float[]> rows, List<Integer> labels, int dim, int width,
+                                 List<String> classNames) {
         float[] features = new float[rows.size() * dim];
         int[] y = new int[rows.size()];
         for (int i = 0; i < y.length; i++) {
             System.arraycopy(rows.get(i), 0, features, i * dim, dim);
             y[i] = labels.get(i);
         }
-        return new Dataset(name, features, y.length, dim, y, classNames);
+        return new Dataset(name, features, y.length, dim, y, classNames, width);
     }
 
     private static List<Path> images(Path person) {

@@ -95,9 +95,9 @@ public final class IdxDatasets {
         }
         Dataset train = dataset(name, trainImages, trainImagesName, trainLabels, trainLabelsName, names);
         Dataset test = dataset(name, testImages, testImagesName, testLabels, testLabelsName, names);
-        if (train.dim() != test.dim()) {
-            throw new BadInputException("the training images of " + name + " have " + train.dim()
-                    + " pixels, the test images " + test.dim());
+        if (train.dim() != test.dim() || train.width() != test.width()) {
+            throw new BadInputException("the training images of " + name + " are " + train.width() + "x" + train.height()
+                    + " pixels, the test images " + test.width() + "x" + test.height());
         }
         return new TrainTestSplit(name, train, test);
     }
@@ -133,7 +133,7 @@ public final class IdxDatasets {
         for (int i = 0; i < raw.length; i++) {
             y[i] = raw[i] & 0xff;
         }
-        return new Dataset(name, features, d[0], dim, y, classNames);
+        return new Dataset(name, features, d[0], dim, y, classNames, d[2]);
     }
 
     private static int maxLabel(IdxFile labels) {

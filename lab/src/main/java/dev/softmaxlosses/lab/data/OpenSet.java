@@ -110,7 +110,7 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
         for (int i = 0; i < labels.length; i++) {
             labels[i] = map[labels[i]];
         }
-        return new Dataset(d.name(), picked.features(), picked.size(), picked.dim(), labels, names);
+        return new Dataset(d.name(), picked.features(), picked.size(), picked.dim(), labels, names, d.width());
     }
 
     private static List<String> pick(List<String> names, int[] classes) {

@@ -26,9 +26,9 @@ public record RunMetrics(double testAccuracy, Verification.Result verification, 
 
     /** Measures {@code model} on the test sets of {@code data}. */
     public static RunMetrics of(TrainedModel model, OpenSet data) {
-        int d = model.network().embeddingSize();
+        int d = model.embeddingSize();
         int n = data.knownTest().size();
-        int c = model.head().classes();
+        int c = model.classes();
         int[] labels = data.knownTest().labels();
         float[] known = model.embed(data.knownTest());
         float[] logits = model.logits(known, n);

@@ -1,6 +1,8 @@
 package dev.softmaxlosses.lab.report;
 
+import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.metrics.AngleStatistics;
 import dev.softmaxlosses.lab.metrics.RunMetrics;
 import dev.softmaxlosses.lab.run.RunResult;
@@ -53,7 +55,7 @@ final class HtmlReport {
                 .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
         h.append("<h1>softmax-lab ").append(esc(context.command())).append(": ")
                 .append(runs.size()).append(runs.size() == 1 ? " loss" : " losses").append(" on ").append(esc(data.name())).append("</h1>\n");
-        h.append("<p class=\"lead\">The same small network (").append(esc(architecture(s)))
+        h.append("<p class=\"lead\">The same small network (").append(esc(architecture(context)))
                 .append(") was trained once per loss, from the same initial weights, on the same batches in the same order.")
                 .append(" It learned ").append(data.knownCount()).append(" classes (").append(esc(names(data, data.knownClasses())))
                 .append("; ").append(data.train().size()).append(" training samples). The classes ")
@@ -184,13 +186,25 @@ final class HtmlReport {
                 .append(esc(alt)).append("\"></a>\n");
     }
 
-    static String architecture(TrainingSettings s) {
-        StringBuilder b = new StringBuilder("input");
-        for (int w : s.hidden()) {
-            b.append(" → ").append(w).append(s.batchNorm() ? " + batch norm" : "").append(" + ")
-                    .append(s.activation().name().toLowerCase(Locale.ROOT));
+    static String architecture(ReportContext context) {
+        TrainingSettings s = context.settings();
+        String norm = s.batchNorm() ? " + batch norm" : "";
+        String activation = " + " + s.activation().name().toLowerCase(Locale.ROOT);
+        StringBuilder b = new StringBuilder();
+        if (context.backend().model() == Backend.Model.CNN) {
+            Dataset train = context.data().train();
+            b.append(train.width()).append("x").append(train.height()).append(" image → 5x5 conv 32, 32").append(norm)
+                    .append(activation).append(" → 2x2 max-pool → 5x5 conv 64, 64 → max-pool → 5x5 conv 128, 128 → max-pool");
+        } else {
+            b.append("input");
+            for (int w : s.hidden()) {
+                b.append(" → ").append(w).append(norm).append(activation);
+            }
         }
         b.append(" → ").append(s.embedding()).append("-D embedding → loss");
+        if (context.backend().engine() == Backend.Engine.DJL) {
+            b.append("; trained with DJL on PyTorch");
+        }
         return b.toString();
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.run.RunResult;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 
@@ -60,10 +61,14 @@ public final class MetricsJson {
         o.put("train_samples", data.train().size());
         o.put("test_samples_known", data.knownTest().size());
         o.put("test_samples_held_out", data.heldOutTest().size());
+        o.put("engine", context.backend().engine().name().toLowerCase(Locale.ROOT));
+        o.put("model", context.backend().model().name().toLowerCase(Locale.ROOT));
         o.put("embedding", s.embedding());
-        ArrayNode hidden = o.putArray("hidden");
-        for (int h : s.hidden()) {
-            hidden.add(h);
+        if (context.backend().model() == Backend.Model.MLP) {
+            ArrayNode hidden = o.putArray("hidden");
+            for (int h : s.hidden()) {
+                hidden.add(h);
+            }
         }
         o.put("activation", s.activation().name().toLowerCase(Locale.ROOT));
         o.put("batch_norm", s.batchNorm());

@@ -93,7 +93,7 @@ public final class Report {
             classes[i] = data.knownClasses()[data.knownTest().labels()[i]];
         }
         return Charts.features(title, run.metrics().knownFeatures(), n, classes, data.allClassNames(),
-                run.model().head().classWeights(), data.knownClasses(), "", legend, w, h);
+                run.model().classWeights(), data.knownClasses(), "", legend, w, h);
     }
 
     private static XYChart heldOutFeatures(RunResult run, OpenSet data, String title, boolean legend, int w, int h) {
@@ -103,7 +103,7 @@ public final class Report {
             classes[i] = data.heldOutClasses()[data.heldOutTest().labels()[i]];
         }
         return Charts.features(title, run.metrics().heldOutFeatures(), n, classes, data.allClassNames(),
-                run.model().head().classWeights(), data.knownClasses(), " (held out)", legend, w, h);
+                run.model().classWeights(), data.knownClasses(), " (held out)", legend, w, h);
     }
 
     private static List<ChartGrid.Entry> legend(OpenSet data, int[] classes, String suffix) {

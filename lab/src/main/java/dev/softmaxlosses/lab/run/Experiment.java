@@ -2,6 +2,7 @@ package dev.softmaxlosses.lab.run;
 
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.djl.DjlTrainer;
 import dev.softmaxlosses.lab.metrics.RunMetrics;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.Trainer;
@@ -27,12 +28,13 @@ public final class Experiment {
     /**
      * Runs every loss on {@code data} with {@code settings}.
      *
-     * @param specs  the losses' spec strings, as given (one per loss)
-     * @param losses the losses built from them
+     * @param specs   the losses' spec strings, as given (one per loss)
+     * @param losses  the losses built from them
+     * @param backend the engine and network that train them
      * @throws Trainer.DivergedException when a loss diverges (the other runs are stopped)
      */
     public static List<RunResult> run(OpenSet data, List<String> specs, List<Loss> losses, TrainingSettings settings,
-                                      int threads, Progress progress) throws InterruptedException {
+                                      Backend backend, int threads, Progress progress) throws InterruptedException {
         int batch = Math.min(settings.batchSize(), data.train().size());
         int n = data.train().size();
         long steps = (long) (n / batch + (n % batch >= 2 ? 1 : 0)) * settings.epochs();
@@ -48,8 +50,14 @@ public final class Experiment {
                 int index = i;
                 futures.add(pool.submit(() -> {
                     try (Progress.Run display = progress.start(index, losses.size(), specs.get(index), steps, settings.epochs())) {
-                        TrainedModel model = Trainer.train(losses.get(index), data.train(), data.knownTest(), settings, display);
-                        RunResult result = new RunResult(specs.get(index), losses.get(index), model, RunMetrics.of(model, data));
+                        TrainedModel model = train(backend, losses.get(index), data, settings, display);
+                        RunMetrics metrics;
+                        try {
+                            metrics = RunMetrics.of(model, data);
+                        } finally {
+                            model.release();
+                        }
+                        RunResult result = new RunResult(specs.get(index), losses.get(index), model, metrics);
                         display.finished(result);
                         return result;
                     }
@@ -77,5 +85,14 @@ public final class Experiment {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** One loss trained by the backend's engine (DJL's classes load only when it is asked for). */
+    private static TrainedModel train(Backend backend, Loss loss, OpenSet data, TrainingSettings settings,
+                                      Trainer.Listener listener) {
+        return switch (backend.engine()) {
+            case JAVA -> Trainer.train(loss, data.train(), data.knownTest(), settings, listener);
+            case DJL -> DjlTrainer.train(loss, data.train(), data.knownTest(), settings, backend.model(), listener);
+        };
     }
 }

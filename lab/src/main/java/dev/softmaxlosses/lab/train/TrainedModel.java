@@ -5,35 +5,42 @@ import dev.softmaxlosses.lab.data.Dataset;
 import java.util.List;
 
 /**
- * A network after training, with how it got there.
- *
- * @param network the feature extractor
- * @param head    the loss's head
- * @param history one entry per epoch
- * @param seconds wall-clock training time
+ * A network after training, with how it got there: what the metrics and the report read, whichever
+ * engine trained it ({@link MlpModel} for the lab's own trainer, the DJL engine's model for
+ * {@code --engine djl}).
  */
-public record TrainedModel(Mlp network, Head head, List<EpochStats> history, double seconds) {
+public interface TrainedModel {
 
     /** Rows embedded at a time at inference: bounds the memory of large test sets. */
-    public static final int CHUNK = 1024;
+    int CHUNK = 1024;
+
+    /** One entry per epoch. */
+    List<EpochStats> history();
+
+    /** Wall-clock training time. */
+    double seconds();
+
+    /** The embedding's width {@code D}. */
+    int embeddingSize();
+
+    /** The number of classes {@code C}. */
+    int classes();
+
+    /**
+     * The class weight vectors ({@code C x D}) whose directions the feature plot draws, or null when the
+     * logits are not a function of the angle to them.
+     */
+    float[] classWeights();
 
     /** The embeddings of every sample of {@code data} ({@code size x D}), in inference mode. */
-    public float[] embed(Dataset data) {
-        int d = network.embeddingSize();
-        float[] out = new float[data.size() * d];
-        int dim = data.dim();
-        for (int start = 0; start < data.size(); start += CHUNK) {
-            int n = Math.min(CHUNK, data.size() - start);
-            float[] x = new float[n * dim];
-            System.arraycopy(data.features(), start * dim, x, 0, n * dim);
-            float[] e = network.forward(x, n, false);
-            System.arraycopy(e, 0, out, start * d, n * d);
-        }
-        return out;
-    }
+    float[] embed(Dataset data);
 
     /** The inference logits of {@code n} embeddings ({@code n x C}): for the margin family without margin. */
-    public float[] logits(float[] embeddings, int n) {
-        return head.inferenceLogits(embeddings, n);
-    }
+    float[] logits(float[] embeddings, int n);
+
+    /**
+     * Frees what {@link #embed} needs beyond the Java heap (an engine's native arrays); {@code embed}
+     * may fail afterwards, everything else still answers. Nothing to do for the lab's own network.
+     */
+    default void release() {}
 }

@@ -26,7 +26,7 @@ public final class Trainer {
 
     /** A loss that turned the network's numbers into NaN or infinity. */
     public static final class DivergedException extends RuntimeException {
-        DivergedException(String message) {
+        public DivergedException(String message) {
             super(message, null, false, false);
         }
     }
@@ -38,7 +38,7 @@ public final class Trainer {
      *
      * @throws DivergedException when the loss or the features stop being finite
      */
-    public static TrainedModel train(Loss loss, Dataset train, Dataset test, TrainingSettings s, Listener listener) {
+    public static MlpModel train(Loss loss, Dataset train, Dataset test, TrainingSettings s, Listener listener) {
         long start = System.nanoTime();
         Random init = new Random(s.seed());
         Random order = new Random(s.seed() * 0x9E3779B97F4A7C15L + 1);
@@ -103,14 +103,14 @@ public final class Trainer {
                 done++;
                 listener.stepDone(done, total);
             }
-            TrainedModel snapshot = new TrainedModel(network, head, history, 0);
+            TrainedModel snapshot = new MlpModel(network, head, history, 0);
             double testAccuracy = accuracy(snapshot, test);
             EpochStats stats = new EpochStats(epoch, rate, lossSum / seen, (double) correct / seen, testAccuracy,
                     targetSum / seen, normSum / seen);
             history.add(stats);
             listener.epochDone(stats);
         }
-        return new TrainedModel(network, head, List.copyOf(history), (System.nanoTime() - start) / 1e9);
+        return new MlpModel(network, head, List.copyOf(history), (System.nanoTime() - start) / 1e9);
     }
 
     /** The share of {@code data} whose inference logits pick the right class. */
@@ -120,7 +120,7 @@ public final class Trainer {
         }
         float[] e = model.embed(data);
         float[] logits = model.logits(e, data.size());
-        int c = model.head().classes();
+        int c = model.classes();
         int right = 0;
         for (int r = 0; r < data.size(); r++) {
             if (Head.argmax(logits, r * c, c) == data.labels()[r]) {

@@ -39,15 +39,15 @@ class TrainerTest {
                 5e-4, seed);
     }
 
-    private static TrainedModel train(String spec, TrainingSettings s) {
+    private static MlpModel train(String spec, TrainingSettings s) {
         return Trainer.train(LossRegistry.create(spec), data.train(), data.knownTest(), s, (done, total) -> {});
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"softmax_cross_entropy", "arcface:s=8,m=0.2"})
     void sameSeedSameNumbersBitForBit(String spec) {
-        TrainedModel a = train(spec, settings(7, 3));
-        TrainedModel b = train(spec, settings(7, 3));
+        MlpModel a = train(spec, settings(7, 3));
+        MlpModel b = train(spec, settings(7, 3));
         assertEquals(a.history(), b.history(), "identical epoch statistics");
         List<Parameter> pa = a.network().parameters();
         List<Parameter> pb = b.network().parameters();
@@ -55,13 +55,13 @@ class TrainerTest {
             assertArrayEquals(pa.get(i).value(), pb.get(i).value(), pa.get(i).name());
         }
         assertArrayEquals(a.embed(data.heldOutTest()), b.embed(data.heldOutTest()));
-        TrainedModel c = train(spec, settings(8, 3));
+        MlpModel c = train(spec, settings(8, 3));
         assertFalse(a.history().equals(c.history()), "another seed, other numbers");
     }
 
     @Test
     void learnsASeparableProblem() {
-        TrainedModel m = train("softmax_cross_entropy", settings(1, 15));
+        MlpModel m = train("softmax_cross_entropy", settings(1, 15));
         assertEquals(15, m.history().size());
         EpochStats last = m.history().get(14);
         assertTrue(last.testAccuracy() > 0.9, "test accuracy " + last.testAccuracy());

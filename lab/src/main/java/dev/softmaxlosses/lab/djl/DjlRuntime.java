@@ -1,0 +1,98 @@
+package dev.softmaxlosses.lab.djl;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+
+/**
+ * Starts DJL's PyTorch engine the way the lab needs it, and collects gradients per thread.
+ *
+ * <p><b>Offline, one thread per operation.</b> DJL must take PyTorch's native library from the jar on
+ * the class path, never download it ({@code ai.djl.offline=true}), and every operation runs on the
+ * thread that calls it ({@code ai.djl.pytorch.num_threads=1}, one inter-op thread): a run is
+ * single-threaded, as the lab's own trainer, so its numbers do not depend on how many go at once. Both
+ * are set here unless the JVM was given them ({@code SOFTMAX_LAB_JAVA_OPTS}).
+ *
+ * <p><b>Gradients per thread.</b> DJL's {@code PtGradientCollector} allows one collector in the whole
+ * JVM at a time (a static flag), which would serialise the runs that the lab trains at once. PyTorch
+ * itself keeps its gradient mode per thread and differentiates independent graphs concurrently, so the
+ * lab's {@link #collector()} switches the mode of the calling thread only and calls PyTorch's backward
+ * itself, through DJL's JNI bindings of this version (0.36). A run's thread otherwise keeps the
+ * mode off ({@link #startRunThread}), so that the optimiser updates the parameters in place.
+ */
+final class DjlRuntime {
+
+    private static volatile Engine engine;
+
+    private DjlRuntime() {}
+
+    /**
+     * The PyTorch engine, started on first use; its random seed set to {@code seed} (nothing the lab
+     * does draws from it: the initial weights and the batch order come from the lab's own seeded
+     * sources, so that they do not depend on the order in which concurrent runs start).
+     *
+     * @throws IllegalStateException when the engine cannot start, with PyTorch's reason
+     */
+    static synchronized Engine start(long seed) {
+        if (engine == null) {
+            setIfAbsent("ai.djl.offline", "true");
+            setIfAbsent("ai.djl.pytorch.num_threads", "1");
+            setIfAbsent("ai.djl.pytorch.num_interop_threads", "1");
+            try {
+                engine = Engine.getEngine("PyTorch");
+            } catch (RuntimeException | LinkageError e) {
+                throw new IllegalStateException("DJL's PyTorch engine did not start: " + e.getMessage(), e);
+            }
+        }
+        engine.setRandomSeed((int) seed);
+        return engine;
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    /** Gradient mode off on the calling thread, which trains a run: PyTorch's default for a new thread is on. */
+    static void startRunThread() {
+        JniUtils.setGradMode(false);
+    }
+
+    /** Records the calling thread's operations for one backward pass, then restores its gradient mode. */
+    static GradientCollector collector() {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        return new GradientCollector() {
+            @Override
+            public void backward(NDArray target) {
+                try (NDArray ones = target.onesLike()) {
+                    JniUtils.backward((PtNDArray) target, (PtNDArray) ones, false, false);
+                }
+            }
+
+            @Override
+            public void zeroGradients() {
+                throw new UnsupportedOperationException("the lab's optimiser zeroes each gradient it applies");
+            }
+
+            @Override
+            public void close() {
+                JniUtils.setGradMode(before);
+            }
+        };
+    }
+
+    /** Runs {@code action} with the calling thread's gradient mode off (inference), then restores it. */
+    static <T> T withoutGradients(java.util.function.Supplier<T> action) {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return action.get();
+        } finally {
+            JniUtils.setGradMode(before);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.softmaxlosses.lab.djl;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+
+import java.util.List;
+
+/**
+ * The feature extractors of the DJL engine, each ending in a dense layer to the embedding with nothing
+ * after it (as the lab's own {@code Mlp}), and the head for a loss on logits.
+ */
+final class Networks {
+
+    /** The widths of the CNN's convolutions, two per stage, with 2x2 max-pooling after each stage. */
+    static final int[][] CNN_STAGES = {{32, 32}, {64, 64}, {128, 128}};
+
+    /** Each stage halves the image (rounding down): an image needs this many pixels a side for the last one. */
+    static final int CNN_MIN_SIDE = 1 << CNN_STAGES.length;
+
+    private Networks() {}
+
+    /**
+     * The lab's MLP: for each hidden width a dense layer (without bias under batch norm, which removes
+     * it), optional batch norm and the activation, then a dense layer with bias to the embedding.
+     */
+    static Block mlp(int[] hidden, int embedding, boolean prelu, boolean batchNorm) {
+        SequentialBlock net = new SequentialBlock();
+        for (int width : hidden) {
+            net.add(Linear.builder().setUnits(width).optBias(!batchNorm).build());
+            if (batchNorm) {
+                net.add(BatchNorm.builder().build());
+            }
+            net.add(prelu ? new ChannelPrelu() : Activation.reluBlock());
+        }
+        net.add(Linear.builder().setUnits(embedding).build());
+        return net;
+    }
+
+    /**
+     * LeNet++ of the center-loss paper (Wen et al. 2016; SphereFace's MNIST network is the same): three
+     * stages of two 5x5 convolutions (32, 64 and 128 channels, padding 2, each followed by optional batch
+     * norm and the activation) with 2x2 max-pooling after each, then a dense layer to the embedding.
+     * Input: {@code N x 1 x H x W}.
+     */
+    static Block cnn(int embedding, boolean prelu, boolean batchNorm) {
+        SequentialBlock net = new SequentialBlock();
+        for (int[] stage : CNN_STAGES) {
+            for (int channels : stage) {
+                net.add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(channels)
+                        .optBias(!batchNorm).build());
+                if (batchNorm) {
+                    net.add(BatchNorm.builder().build());
+                }
+                net.add(prelu ? new ChannelPrelu() : Activation.reluBlock());
+            }
+            net.add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
+        }
+        net.add(Blocks.batchFlattenBlock());
+        net.add(Linear.builder().setUnits(embedding).build());
+        return net;
+    }
+
+    /**
+     * The head of a loss on logits: {@code classifier}, a dense layer with bias from the embedding to
+     * the logits. Its output is the logits (what {@code LogitLossAdapter} reads) and then the embedding,
+     * as a {@code MarginHead} puts the features second.
+     */
+    static Block logitHead(Linear classifier) {
+        return new ParallelBlock(outputs -> new NDList(outputs.get(0).head(), outputs.get(1).head()),
+                List.of(classifier, Blocks.identityBlock()));
+    }
+}
