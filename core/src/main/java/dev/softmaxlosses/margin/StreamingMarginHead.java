@@ -121,24 +121,88 @@ public final class StreamingMarginHead {
         Objects.requireNonNull(features, "features");
         Objects.requireNonNull(weights, "weights");
         MarginChecks.requireLogitsFit(features.rows(), weights.rows(), "; compute the logits of fewer features at a time");
+        float[] f = new float[features.rows() * weights.rows()];
+        inferenceLogits(features, weights, f, LossResult.forLogits(0, 0));
+        return new FloatMatrix(f, features.rows(), weights.rows());
+    }
+
+    /**
+     * The inference logits into {@code out} ({@code N x C}, row-major), the scratch kept by
+     * {@code scratch} ({@link LossResult#scratch}): pass the same one again (one per thread) and a
+     * call allocates nothing.
+     *
+     * @throws IllegalArgumentException as {@link #inferenceLogits(FloatMatrix, FloatMatrix)}, or for an
+     *                                  {@code out} of another length
+     */
+    public void inferenceLogits(FloatMatrix features, FloatMatrix weights, float[] out, LossResult scratch) {
+        Objects.requireNonNull(out, "out");
+        int c = weights.rows();
+        if (out.length != (long) features.rows() * c) {
+            throw new IllegalArgumentException("the logits of " + features.rows() + "x" + c + " need "
+                    + (long) features.rows() * c + " values, got " + out.length);
+        }
+        float scale = (float) loss.scale();
+        walkBlocks(features, weights, scratch, (products, n, j0, width) -> {
+            for (int r = 0; r < n; r++) {
+                KernelProvider.get().scaleShift(products, r * width, out, r * c + j0, width, scale, 0f);
+            }
+        });
+    }
+
+    /**
+     * Each sample's predicted class into {@code out} ({@code N}): the first of its largest inference
+     * logits, found block by block, so that no {@code N x C} array is held; the scratch as
+     * {@link #inferenceLogits(FloatMatrix, FloatMatrix, float[], LossResult)}'s.
+     *
+     * @throws IllegalArgumentException for mismatched columns or a value that is not finite
+     */
+    public void predictedClasses(FloatMatrix features, FloatMatrix weights, int[] out, LossResult scratch) {
+        Objects.requireNonNull(out, "out");
+        if (out.length != features.rows()) {
+            throw new IllegalArgumentException("the classes of " + features.rows() + " samples need as many values, got " + out.length);
+        }
+        float[] best = new float[out.length];
+        Arrays.fill(best, Float.NEGATIVE_INFINITY);
+        Arrays.fill(out, 0);
+        // The scale is positive, so the largest product is the largest logit.
+        walkBlocks(features, weights, scratch, (products, n, j0, width) -> {
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < width; j++) {
+                    if (products[r * width + j] > best[r]) {
+                        best[r] = products[r * width + j];
+                        out[r] = j0 + j;
+                    }
+                }
+            }
+        });
+    }
+
+    /** What is done with each block's products ({@code n x width}, row-major), for classes {@code j0 ..}. */
+    private interface BlockVisitor {
+        void visit(float[] products, int n, int j0, int width);
+    }
+
+    /** Validates, then hands each block's products without a margin ({@code A_n B_j cos_nj}) to {@code visitor}. */
+    private void walkBlocks(FloatMatrix features, FloatMatrix weights, LossResult scratch, BlockVisitor visitor) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(scratch, "scratch");
         int[] labels = new int[features.rows()];
         Arrays.fill(labels, loss.ignoreIndex());
-        MarginWorkspace ws = new MarginWorkspace();
-        MarginChecks.validate(loss, FeatureBatch.of(features, weights, labels), null, ws);
-        MarginEngine.Pass pass = ws.pass(0);
-        pass.range.part(ws.classes, 0, ws.classes.width);
-        engine.begin(ws, pass, ws.features, false, null);
-        int n = ws.features.n;
-        int c = pass.range.width;
-        float[] f = new float[n * c];
-        for (int j0 = 0; j0 < c; j0 += pass.b) {
-            int width = Math.min(pass.b, c - j0);
-            engine.productsOfBlock(ws, pass, j0, width, false);
-            for (int r = 0; r < n; r++) {
-                KernelProvider.get().scaleShift(pass.products, r * width, f, r * c + j0, width, (float) loss.scale(), 0f);
+        MarginWorkspace ws = MarginWorkspace.of(scratch);
+        try {
+            MarginChecks.validate(loss, FeatureBatch.of(features, weights, labels), null, ws);
+            MarginEngine.Pass pass = ws.pass(0);
+            pass.range.part(ws.classes, 0, ws.classes.width);
+            engine.begin(ws, pass, ws.features, false, null);
+            for (int j0 = 0; j0 < pass.range.width; j0 += pass.b) {
+                int width = Math.min(pass.b, pass.range.width - j0);
+                engine.productsOfBlock(ws, pass, j0, width, false);
+                visitor.visit(pass.products, ws.features.n, j0, width);
             }
+        } finally {
+            ws.release();
         }
-        return new FloatMatrix(f, n, c);
     }
 
     /** The products of n features with one block of classes, and their gradient, are N x block values each. */

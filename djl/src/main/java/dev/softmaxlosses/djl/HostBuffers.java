@@ -7,12 +7,29 @@ import dev.softmaxlosses.LossResult;
  * step allocates nothing of the size of the logits.
  */
 final class HostBuffers {
+    private static final ThreadLocal<HostBuffers> OF_THREAD = ThreadLocal.withInitial(HostBuffers::new);
+
     private float[] logits = new float[0];
     private float[] targets = new float[0];
     private float[] features = new float[0];
     private float[] weights = new float[0];
     private LossResult logitResult;
     private LossResult featureResult;
+    private final LossResult inferenceScratch = LossResult.forLogits(0, 0);
+    private int[] classes = new int[0];
+
+    static HostBuffers ofThread() {
+        return OF_THREAD.get();
+    }
+
+    /** What a margin head's inference keeps between calls ({@link dev.softmaxlosses.margin.StreamingMarginHead}'s workspace). */
+    LossResult inferenceScratch() {
+        return inferenceScratch;
+    }
+
+    int[] classes(int rows) {
+        return classes = classes.length == rows ? classes : new int[rows];
+    }
 
     float[] logits(int rows, int cols) {
         return logits = sized(logits, rows, cols);

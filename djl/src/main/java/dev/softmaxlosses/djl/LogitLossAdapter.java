@@ -46,8 +46,6 @@ import java.util.Objects;
  */
 public final class LogitLossAdapter extends Loss {
 
-    private static final ThreadLocal<HostBuffers> BUFFERS = ThreadLocal.withInitial(HostBuffers::new);
-
     private final LogitLoss loss;
     private final float[] classWeights;
     private final RecentEvaluations recent = new RecentEvaluations();
@@ -120,7 +118,7 @@ public final class LogitLossAdapter extends Loss {
         }
         int rows = Math.toIntExact(shape.get(0));
         int cols = Math.toIntExact(shape.get(1));
-        HostBuffers buffers = BUFFERS.get();
+        HostBuffers buffers = HostBuffers.ofThread();
         try (NDManager scope = logits.getManager().newSubManager()) {
             float[] host = buffers.logits(rows, cols);
             HostArrays.read(logits, scope, host);

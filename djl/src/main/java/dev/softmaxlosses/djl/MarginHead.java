@@ -11,7 +11,9 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
@@ -64,7 +66,11 @@ public final class MarginHead extends AbstractBlock {
     /** The loss at the scale last seen, when the scale is learned. */
     private volatile Scaled scaled;
 
-    private record Scaled(double scale, MarginLoss loss, StreamingMarginHead streaming) {
+    /** The loss at a scale, and the block walk of its inference and streaming mode. */
+    private record Scaled(double scale, MarginLoss loss, StreamingMarginHead blocks) {
+        Scaled(double scale, MarginLoss loss, int block) {
+            this(scale, loss, new StreamingMarginHead(loss, block > 0 ? block : StreamingMarginHead.DEFAULT_BLOCK));
+        }
     }
 
     private MarginHead(MarginLoss loss, int classes, int block, boolean learnScale) {
@@ -85,7 +91,7 @@ public final class MarginHead extends AbstractBlock {
                 .optInitializer(new NormalInitializer(0.01f)).build());
         this.scale = learnScale ? addParameter(Parameter.builder().setName("scale").setType(Parameter.Type.OTHER)
                 .optShape(new Shape(1)).optInitializer(new ConstantInitializer((float) loss.scale())).build()) : null;
-        this.scaled = new Scaled(loss.scale(), loss, block > 0 ? new StreamingMarginHead(loss, block) : null);
+        this.scaled = new Scaled(loss.scale(), loss, block);
         this.adapter = new MarginLossAdapter(loss.spec().name(), this, null);
     }
 
@@ -162,68 +168,68 @@ public final class MarginHead extends AbstractBlock {
     }
 
     private NDArray inferenceLogits(NDArray features, NDArray w, NDArray s) {
+        HostBuffers buffers = HostBuffers.ofThread();
         int n = Math.toIntExact(features.getShape().get(0));
-        int d = Math.toIntExact(features.getShape().get(1));
-        float[] x = new float[Math.multiplyExact(n, d)];
-        float[] weights = new float[Math.multiplyExact(classes, d)];
-        try (NDManager scope = features.getManager().newSubManager()) {
-            HostArrays.read(features, scope, x);
-            HostArrays.read(w, scope, weights);
-            float[] logits = at(s == null ? loss.scale() : s.toFloatArray()[0]).loss
-                    .inferenceLogits(new FloatMatrix(x, n, d), new FloatMatrix(weights, classes, d)).data();
-            return HostArrays.write(logits, new Shape(n, classes), features.getManager(), features.getDevice());
-        }
+        float[] logits = buffers.logits(n, classes);
+        at(s).blocks.inferenceLogits(hostFeatures(features, buffers), hostWeights(w, features, buffers), logits,
+                buffers.inferenceScratch());
+        return HostArrays.write(logits, new Shape(n, classes), features.getManager(), features.getDevice());
     }
 
     private NDArray predictedClasses(NDArray features, NDArray w, NDArray s) {
-        int n = Math.toIntExact(features.getShape().get(0));
-        int d = Math.toIntExact(features.getShape().get(1));
-        float[] x = new float[Math.multiplyExact(n, d)];
-        float[] weights = new float[Math.multiplyExact(classes, d)];
-        long[] best = new long[n];
-        float[] bestLogit = new float[n];
-        java.util.Arrays.fill(bestLogit, Float.NEGATIVE_INFINITY);
-        try (NDManager scope = features.getManager().newSubManager()) {
-            HostArrays.read(features, scope, x);
-            HostArrays.read(w, scope, weights);
-        }
-        MarginLoss current = at(s == null ? loss.scale() : s.toFloatArray()[0]).loss;
-        FloatMatrix xm = new FloatMatrix(x, n, d);
-        for (int lo = 0; lo < classes; lo += block) {
-            int width = Math.min(block, classes - lo);
-            float[] logits = current.inferenceLogits(xm,
-                    new FloatMatrix(java.util.Arrays.copyOfRange(weights, lo * d, (lo + width) * d), width, d)).data();
-            for (int r = 0; r < n; r++) {
-                for (int j = 0; j < width; j++) {
-                    if (logits[r * width + j] > bestLogit[r]) {
-                        bestLogit[r] = logits[r * width + j];
-                        best[r] = lo + j;
-                    }
-                }
-            }
-        }
-        NDArray out = features.getManager().create(best);
+        HostBuffers buffers = HostBuffers.ofThread();
+        int[] predicted = buffers.classes(Math.toIntExact(features.getShape().get(0)));
+        at(s).blocks.predictedClasses(hostFeatures(features, buffers), hostWeights(w, features, buffers), predicted,
+                buffers.inferenceScratch());
+        NDArray out = features.getManager().create(predicted).toType(ai.djl.ndarray.types.DataType.INT64, false);
         return out.getDevice().equals(features.getDevice()) ? out : out.toDevice(features.getDevice(), false);
     }
 
+    /** The features ({@code N x D}) in this thread's host buffer. */
+    static FloatMatrix hostFeatures(NDArray features, HostBuffers buffers) {
+        int n = Math.toIntExact(features.getShape().get(0));
+        int d = Math.toIntExact(features.getShape().get(1));
+        float[] x = buffers.features(n, d);
+        try (NDManager scope = features.getManager().newSubManager()) {
+            HostArrays.read(features, scope, x);
+        }
+        return new FloatMatrix(x, n, d);
+    }
+
+    /** The class weights ({@code C x D}) in this thread's host buffer; temporaries on the batch's manager. */
+    FloatMatrix hostWeights(NDArray w, NDArray features, HostBuffers buffers) {
+        int d = Math.toIntExact(features.getShape().get(1));
+        float[] weights = buffers.weights(classes, d);
+        try (NDManager scope = features.getManager().newSubManager()) {
+            HostArrays.read(w, scope, weights);
+        }
+        return new FloatMatrix(weights, classes, d);
+    }
+
     /** The loss (and its streaming head) at scale {@code s}: the spec's loss, or one with the learned scale. */
-    Scaled at(double s) {
+    /** The loss at the learned scale {@code s}, or at the spec's when none is learned. */
+    private Scaled at(NDArray s) {
+        return at(s == null ? loss.scale() : s.toFloatArray()[0]);
+    }
+
+    private Scaled at(double s) {
         Scaled current = scaled;
         if (current.scale == s) {
             return current;
         }
-        MarginLoss made = withScale(loss, s);
-        Scaled next = new Scaled(s, made, block > 0 ? new StreamingMarginHead(made, block) : null);
+        Scaled next = new Scaled(s, withScale(loss, s), block);
         scaled = next;
         return next;
     }
 
-    MarginLoss lossAt(double s) {
-        return at(s).loss;
-    }
-
-    StreamingMarginHead streamingAt(double s) {
-        return at(s).streaming;
+    /** Computes the loss at scale {@code s}: materialised, or block by block in streaming mode. */
+    void compute(double s, FeatureBatch batch, LossResult result) {
+        Scaled current = at(s);
+        if (isStreaming()) {
+            current.blocks.compute(batch, result);
+        } else {
+            current.loss.compute(batch, result);
+        }
     }
 
     void requireFeatures(Shape shape) {

@@ -34,8 +34,6 @@ import java.util.Objects;
  */
 public final class MarginLossAdapter extends Loss {
 
-    private static final ThreadLocal<HostBuffers> BUFFERS = ThreadLocal.withInitial(HostBuffers::new);
-
     private final MarginHead head;
     private final float[] classWeights;
     private final RecentEvaluations recent = new RecentEvaluations();
@@ -80,23 +78,15 @@ public final class MarginLossAdapter extends Loss {
         head.requireFeatures(features.getShape());
         int n = Math.toIntExact(features.getShape().get(0));
         int d = Math.toIntExact(features.getShape().get(1));
-        int c = head.classes();
         NDManager batch = features.getManager();
-        HostBuffers buffers = BUFFERS.get();
+        HostBuffers buffers = HostBuffers.ofThread();
         try (NDManager scope = batch.newSubManager()) {
-            float[] x = buffers.features(n, d);
-            float[] weights = buffers.weights(c, d);
-            HostArrays.read(features, scope, x);
-            HostArrays.read(w, scope, weights);
+            FloatMatrix x = MarginHead.hostFeatures(features, buffers);
+            FloatMatrix weights = head.hostWeights(w, features, buffers);
             int[] hard = LogitLossAdapter.hardLabels(labels.head(), n, scope);
             double scale = s == null ? head.marginLoss().scale() : s.toFloatArray()[0];
-            FeatureBatch fb = new FeatureBatch(new FloatMatrix(x, n, d), new FloatMatrix(weights, c, d), hard, classWeights);
-            LossResult result = buffers.result(n, c, d, head.isStreaming());
-            if (head.isStreaming()) {
-                head.streamingAt(scale).compute(fb, result);
-            } else {
-                head.lossAt(scale).compute(fb, result);
-            }
+            LossResult result = buffers.result(n, head.classes(), d, head.isStreaming());
+            head.compute(scale, new FeatureBatch(x, weights, hard, classWeights), result);
             List<GradientBridge.Term> terms = new ArrayList<>(3);
             terms.add(new GradientBridge.Term(features,
                     HostArrays.write(result.gradFeatures(), features.getShape(), batch, features.getDevice()), true));
