@@ -3,6 +3,7 @@ package dev.softmaxlosses;
 import dev.softmaxlosses.spec.LossRegistry;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.softmaxlosses.testing.TextBetween.between;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
@@ -58,11 +59,4 @@ class ReadmeExampleTest {
         assertTrue(fromReadme.contains(fromTest), "README.md's example differs from ReadmeExampleTest:\n" + fromTest);
     }
 
-    private static String between(String text, String start, String end) {
-        int from = text.indexOf(start);
-        assertTrue(from >= 0, "marker " + start.strip() + " not found");
-        int to = text.indexOf(end, from + start.length());
-        assertTrue(to >= 0, "marker " + end.strip() + " not found");
-        return text.substring(from + start.length(), to);
-    }
 }

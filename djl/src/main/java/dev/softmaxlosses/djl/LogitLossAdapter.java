@@ -4,19 +4,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.loss.Loss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LogitBatch;
 import dev.softmaxlosses.LogitLoss;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.spec.LossRegistry;
 
 import java.util.Objects;
 
 /**
  * Any loss on logits of the library (a spec such as {@code softmax_cross_entropy:label_smoothing=0.1})
- * as a DJL {@link Loss}, for {@code DefaultTrainingConfig} and {@code EasyTrain}.
+ * as a DJL {@link ai.djl.training.loss.Loss}, for {@code DefaultTrainingConfig} and {@code EasyTrain}.
  *
  * <p><b>Inputs.</b> The logits are {@code predictions.head()}, {@code N x C}. {@code labels} holds, by
  * what the loss takes:
@@ -44,11 +42,10 @@ import java.util.Objects;
  * <p>Thread-safe: each thread computes in its own reusable host buffers, which it keeps (the size of
  * its largest batch's logits and gradient).
  */
-public final class LogitLossAdapter extends Loss {
+public final class LogitLossAdapter extends BridgedLoss {
 
     private final LogitLoss loss;
     private final float[] classWeights;
-    private final RecentEvaluations recent = new RecentEvaluations();
 
     /**
      * The adapter of {@code loss}, named {@code name} in DJL's metrics.
@@ -95,18 +92,8 @@ public final class LogitLossAdapter extends Loss {
         return loss;
     }
 
-    /** {@inheritDoc} */
     @Override
-    public NDArray evaluate(NDList labels, NDList predictions) {
-        Objects.requireNonNull(labels, "labels");
-        Objects.requireNonNull(predictions, "predictions");
-        RecentEvaluations.Evaluation e = recent.evaluate(labels, predictions, () -> compute(labels, predictions));
-        NDArray logits = predictions.head();
-        NDArray value = HostArrays.values(e.values(), e.scalar(), logits.getManager(), logits.getDevice());
-        return GradientBridge.attach(value, e.terms());
-    }
-
-    private RecentEvaluations.Evaluation compute(NDList labels, NDList predictions) {
+    RecentEvaluations.Evaluation compute(NDList labels, NDList predictions) {
         if (predictions.isEmpty() || labels.isEmpty()) {
             throw new IllegalArgumentException("the loss needs predictions (logits) and labels; got "
                     + predictions.size() + " predictions and " + labels.size() + " labels");
@@ -127,10 +114,7 @@ public final class LogitLossAdapter extends Loss {
             LossResult result = buffers.result(rows, cols);
             loss.compute(batch, result);
             NDArray grad = HostArrays.write(result.gradLogits(), shape, logits.getManager(), logits.getDevice());
-            boolean scalar = result.reduction() != Reduction.NONE;
-            float[] values = scalar ? new float[] {(float) result.loss()} : result.losses().clone();
-            return new RecentEvaluations.Evaluation(values, scalar,
-                    new GradientBridge.Term[] {new GradientBridge.Term(logits, grad, true)});
+            return RecentEvaluations.Evaluation.of(result, new GradientBridge.Term(logits, grad, true));
         }
     }
 

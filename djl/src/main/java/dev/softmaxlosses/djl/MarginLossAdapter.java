@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.loss.Loss;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.margin.MarginLoss;
 
 import java.util.ArrayList;
@@ -17,7 +15,7 @@ import java.util.Objects;
 
 /**
  * The loss that trains a {@link MarginHead}: any loss of the margin family (the head's spec) on the
- * head's outputs, as a DJL {@link Loss}.
+ * head's outputs, as a DJL {@link ai.djl.training.loss.Loss}.
  *
  * <p><b>Inputs.</b> {@code predictions} is the head's output (the features at index 1, the class
  * weights at 2, the learned scale at 3); {@code labels.head()} the hard labels ({@code N} or
@@ -32,11 +30,10 @@ import java.util.Objects;
  *
  * <p>Thread-safe, with per-thread host buffers as {@link LogitLossAdapter}'s.
  */
-public final class MarginLossAdapter extends Loss {
+public final class MarginLossAdapter extends BridgedLoss {
 
     private final MarginHead head;
     private final float[] classWeights;
-    private final RecentEvaluations recent = new RecentEvaluations();
 
     MarginLossAdapter(String name, MarginHead head, float[] classWeights) {
         super(name);
@@ -54,19 +51,8 @@ public final class MarginLossAdapter extends Loss {
         return head;
     }
 
-    /** {@inheritDoc} */
     @Override
-    public NDArray evaluate(NDList labels, NDList predictions) {
-        Objects.requireNonNull(labels, "labels");
-        Objects.requireNonNull(predictions, "predictions");
-        RecentEvaluations.Evaluation e = recent.evaluate(labels, predictions, () -> compute(labels, predictions));
-        NDArray features = predictions.get(1);
-        NDArray value = HostArrays.values(e.values(), e.scalar(), features.getManager(),
-                features.getDevice());
-        return GradientBridge.attach(value, e.terms());
-    }
-
-    private RecentEvaluations.Evaluation compute(NDList labels, NDList predictions) {
+    RecentEvaluations.Evaluation compute(NDList labels, NDList predictions) {
         int expected = head.learnsScale() ? 4 : 3;
         if (predictions.size() != expected || labels.isEmpty()) {
             throw new IllegalArgumentException("the margin loss needs the MarginHead's " + expected
@@ -95,9 +81,7 @@ public final class MarginLossAdapter extends Loss {
                 terms.add(new GradientBridge.Term(s, HostArrays.write(new float[] {(float) result.gradScale()}, new Shape(1),
                         batch, s.getDevice()), false));
             }
-            boolean scalar = result.reduction() != Reduction.NONE;
-            float[] values = scalar ? new float[] {(float) result.loss()} : result.losses().clone();
-            return new RecentEvaluations.Evaluation(values, scalar, terms.toArray(GradientBridge.Term[]::new));
+            return RecentEvaluations.Evaluation.of(result, terms.toArray(GradientBridge.Term[]::new));
         }
     }
 

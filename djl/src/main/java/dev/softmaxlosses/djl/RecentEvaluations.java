@@ -21,6 +21,12 @@ final class RecentEvaluations {
 
     /** An evaluation: its loss values and the bridge's terms (inputs with their gradients). */
     record Evaluation(float[] values, boolean scalar, GradientBridge.Term[] terms) {
+        /** The loss as its reduction gives it (a scalar, or the per-sample losses for {@code none}) with these terms. */
+        static Evaluation of(dev.softmaxlosses.LossResult result, GradientBridge.Term... terms) {
+            boolean scalar = result.reduction() != dev.softmaxlosses.Reduction.NONE;
+            return new Evaluation(scalar ? new float[] {(float) result.loss()} : result.losses().clone(), scalar, terms);
+        }
+
         boolean open() {
             for (GradientBridge.Term t : terms) {
                 if (t.grad().isReleased() || t.input().isReleased()) {

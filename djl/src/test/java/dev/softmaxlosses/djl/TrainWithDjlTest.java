@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.softmaxlosses.testing.TextBetween.between;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A DJL model trains with the adapters, through DJL's own loop, and saves and loads with its head. */
@@ -87,13 +88,6 @@ class TrainWithDjlTest {
         assertTrue(fromReadme.contains(fromTest), "README.md's DJL example differs from TrainWithDjlTest:\n" + fromTest);
     }
 
-    private static String between(String text, String start, String end) {
-        int from = text.indexOf(start);
-        assertTrue(from >= 0, "marker " + start.strip() + " not found");
-        int to = text.indexOf(end, from + start.length());
-        assertTrue(to >= 0, "marker " + end.strip() + " not found");
-        return text.substring(from + start.length(), to);
-    }
 
     /** The share of {@code data} whose largest output is the label, batch by batch. */
     private static float accuracy(Model model, ArrayDataset data, NDManager manager) throws Exception {
