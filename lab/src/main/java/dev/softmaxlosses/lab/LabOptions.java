@@ -56,6 +56,10 @@ final class LabOptions {
                     + " --engine djl only).")
     String model;
 
+    @Option(names = "--train-per-class", order = 26, paramLabel = "N",
+            description = "Train on at most N samples of each class, the first in the data's order (default: all).")
+    Integer trainPerClass;
+
     @Option(names = "--embedding", order = 30, paramLabel = "N", defaultValue = "2",
             description = "Width of the embedding the losses see (default: ${DEFAULT-VALUE}; the feature plots need 2).")
     int embedding;
@@ -158,6 +162,9 @@ final class LabOptions {
         int[] held = heldOut == null ? OpenSet.defaultHeldOut(split.train().classes())
                 : heldOut.stream().mapToInt(s -> classIndex(s.strip(), split.train().classNames())).toArray();
         OpenSet set = OpenSet.of(split, held);
+        if (trainPerClass != null) {
+            set = set.withTrainPerClass(trainPerClass);
+        }
         if (batchSize > set.train().size()) {
             throw new BadInputException("--batch-size " + batchSize + " is larger than the " + set.train().size()
                     + " training samples of " + split.name());

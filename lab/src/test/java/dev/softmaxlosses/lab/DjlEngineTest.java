@@ -90,6 +90,14 @@ class DjlEngineTest {
     }
 
     @Test
+    void perSampleLossesTrainOnTheirSum() {
+        Cli.Run r = run("train", images, dir.resolve("none"), "--model", "mlp", "--hidden", "8", "--quiet",
+                "--loss", "softmax_cross_entropy:reduction=none");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.err());
+    }
+
+    @Test
     void theSameSeedGivesTheSameNumbersWhateverTheThreads() throws IOException {
         String[] losses = {"--model", "cnn", "--loss", "focal:gamma=2", "--loss", "cosface:s=8,m=0.1", "--quiet"};
         assertEquals(0, run("compare", images, dir.resolve("a"), concat(losses, "--threads", "1")).status());

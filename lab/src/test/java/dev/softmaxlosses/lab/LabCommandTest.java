@@ -259,6 +259,16 @@ class LabCommandTest {
         assertRejected(train("normface", "--held-out", "shoe,1"), "'shoe' is neither a class index nor a class name");
         assertRejected(train("normface", "--epochs", "two"), "Invalid value for option '--epochs'");
         assertRejected(train("normface", "--lr", "1e30", "--no-batch-norm"), "diverged", "try a lower --lr");
+        assertRejected(train("normface", "--train-per-class", "0"), "--train-per-class must be at least 1, got 0");
+        assertRejected(train("normface", "--train-per-class", "2", "--batch-size", "16"),
+                "--batch-size 16 is larger than the 8 training samples");
+    }
+
+    @Test
+    void trainPerClassTakesTheFirstSamplesOfEachClass() {
+        Cli.Run r = train("normface", "--train-per-class", "10");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("softmax-lab train: 1 loss on synthetic (40 training samples of 4 classes;"), r.out());
     }
 
     @Test

@@ -161,6 +161,18 @@ class LauncherIT {
     }
 
     @Test
+    void theDjlEngineRunsFromTheJarOfflineAndQuietly() throws Exception {
+        dev.softmaxlosses.lab.data.SyntheticData.writeIdxFolder(Files.createDirectory(dir.resolve("images")), 6, 12, 6, true,
+                5, 8);
+        Result r = sh("\"$L\" train --engine djl --model cnn --loss arcface:s=8,m=0.2 --data images --held-out 4,5"
+                + " --epochs 1 --batch-size 16 --quiet --out report");
+        assertEquals(0, r.status(), r::toString);
+        assertEquals("", r.err(), "no engine log or JVM warning on stderr");
+        assertTrue(r.out().contains("(engine djl, model cnn)") && r.out().contains("arcface:s=8,m=0.2"), r::toString);
+        assertTrue(Files.exists(dir.resolve("report").resolve("features.png")));
+    }
+
+    @Test
     void aBadKernelPropertyIsOneLine() throws Exception {
         Files.writeString(dir.resolve("case.json"), "{\"logits\": [[1, 2, 3]], \"labels\": [0]}");
         Result r = sh("\"$L\" eval --loss softmax_cross_entropy --input case.json",

@@ -86,6 +86,26 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
         return new OpenSet(data.name(), train, knownTest, heldOutTest, known, held, names);
     }
 
+    /**
+     * This split with at most {@code perClass} training samples of each class, the first in the data's
+     * order; the test sets unchanged.
+     */
+    public OpenSet withTrainPerClass(int perClass) {
+        if (perClass < 1) {
+            throw new BadInputException("--train-per-class must be at least 1, got " + perClass);
+        }
+        int[] taken = new int[train.classes()];
+        int[] rows = new int[train.size()];
+        int n = 0;
+        for (int i = 0; i < train.size(); i++) {
+            if (taken[train.labels()[i]]++ < perClass) {
+                rows[n++] = i;
+            }
+        }
+        return n == train.size() ? this : new OpenSet(name, train.select(Arrays.copyOf(rows, n)), knownTest, heldOutTest,
+                knownClasses, heldOutClasses, allClassNames);
+    }
+
     /** The number of classes trained on. */
     public int knownCount() {
         return knownClasses.length;

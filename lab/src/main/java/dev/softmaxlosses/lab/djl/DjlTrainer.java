@@ -197,7 +197,8 @@ public final class DjlTrainer {
             }
             collector.backward(value);
         }
-        float lossValue = value.getFloat();
+        // reduction=none gives the per-sample losses, whose sum the backward pass took (as the Java engine counts it)
+        float lossValue = value.getShape().dimension() == 0 ? value.getFloat() : value.sum().getFloat();
         if (!Float.isFinite(lossValue)) {
             throw new Trainer.DivergedException(loss.spec() + " diverged in epoch " + epoch + ": the loss became " + lossValue);
         }

@@ -202,11 +202,17 @@ final class Charts {
             }
             XYSeries series = chart.addSeries(runs.get(i).spec(), x, y);
             series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-            series.setMarker(SeriesMarkers.NONE);
+            marker(series, x.length, color(i));
             series.setLineColor(color(i));
             series.setLineStyle(solid(2f));
         }
         return chart;
+    }
+
+    /** No markers on a line; a dot for a single epoch, which draws no line. */
+    private static void marker(XYSeries series, int points, Color color) {
+        series.setMarker(points == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+        series.setMarkerColor(color);
     }
 
     /** One run's training curves: accuracy (left axis) and loss (right axis) per epoch. */
@@ -233,7 +239,7 @@ final class Charts {
     private static XYSeries line(XYChart chart, String name, double[] x, double[] y, Color color, int group) {
         XYSeries series = chart.addSeries(name, x, y);
         series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        series.setMarker(SeriesMarkers.NONE);
+        marker(series, x.length, color);
         series.setLineColor(color);
         series.setLineStyle(solid(2f));
         series.setYAxisGroup(group);
