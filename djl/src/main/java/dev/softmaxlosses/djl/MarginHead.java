@@ -206,12 +206,12 @@ public final class MarginHead extends AbstractBlock {
         return new FloatMatrix(weights, classes, d);
     }
 
-    /** The loss (and its streaming head) at scale {@code s}: the spec's loss, or one with the learned scale. */
     /** The loss at the learned scale {@code s}, or at the spec's when none is learned. */
     private Scaled at(NDArray s) {
         return at(s == null ? loss.scale() : s.toFloatArray()[0]);
     }
 
+    /** The loss (and its block walk) at scale {@code s}: the spec's loss, or one made with {@code s}, kept until the scale changes. */
     private Scaled at(double s) {
         Scaled current = scaled;
         if (current.scale == s) {
