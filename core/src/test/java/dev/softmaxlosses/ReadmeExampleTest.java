@@ -3,17 +3,14 @@ package dev.softmaxlosses;
 import dev.softmaxlosses.spec.LossRegistry;
 import static dev.softmaxlosses.testing.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static dev.softmaxlosses.testing.TextBetween.between;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.testing.Expected;
 import dev.softmaxlosses.testing.ReferenceCrossEntropy;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
+import dev.softmaxlosses.testing.ReadmeExamples;
 import org.junit.jupiter.api.Test;
 
 /** The README's Java example is this test's code, word for word: the test runs it and checks both match. */
@@ -51,12 +48,7 @@ class ReadmeExampleTest {
 
     @Test
     void theReadmeShowsExactlyThisCode() throws IOException {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath();
-        String readme = Files.readString(root.resolve("README.md"));
-        String test = Files.readString(root.resolve("core/src/test/java/dev/softmaxlosses/ReadmeExampleTest.java"));
-        String fromTest = between(test, "// example:start\n", "        // example:end").stripTrailing().stripIndent().strip();
-        String fromReadme = between(readme, "<!-- example:start -->\n```java\n", "```\n<!-- example:end -->").strip();
-        assertTrue(fromReadme.contains(fromTest), "README.md's example differs from ReadmeExampleTest:\n" + fromTest);
+        ReadmeExamples.assertReadmeShows("example", "core/src/test/java/dev/softmaxlosses/ReadmeExampleTest.java");
     }
 
 }

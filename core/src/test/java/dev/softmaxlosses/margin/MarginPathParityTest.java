@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -41,32 +40,10 @@ class MarginPathParityTest {
     private static final int C = 13;
     private static final int D = 6;
 
-    /** Every margin spec of the registry, with each gradient option it offers, plain and with the common options. */
     static Stream<String> specs() {
-        List<String> specs = new ArrayList<>();
-        for (String name : LossRegistry.names()) {
-            if (!(LossRegistry.create(name) instanceof MarginLoss)) {
-                continue;
-            }
-            for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
-                String option = "gradient=" + gradient.name().toLowerCase(Locale.ROOT);
-                if (offers(name + ":" + option)) {
-                    specs.add(name + ":" + option);
-                    specs.add(name + ":" + option + ",label_smoothing=0.15,reduction=sum");
-                }
-            }
-        }
-        return specs.stream();
+        return MarginBatches.specs();
     }
 
-    private static boolean offers(String spec) {
-        try {
-            LossRegistry.create(spec);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
 
     @Test
     void everyMarginLossAndEveryGradientOptionIsCovered() {

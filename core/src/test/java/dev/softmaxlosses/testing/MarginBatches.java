@@ -6,12 +6,46 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 
+import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.spec.LossRegistry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /** Margin batches for the parity tests of the heads' paths and products, and their comparison. */
 public final class MarginBatches {
 
     private MarginBatches() {}
+
+    /** Every margin spec of the registry, with each gradient option it offers, plain and with the common options. */
+    public static Stream<String> specs() {
+        List<String> specs = new ArrayList<>();
+        for (String name : LossRegistry.names()) {
+            if (!(LossRegistry.create(name) instanceof MarginLoss)) {
+                continue;
+            }
+            for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
+                String spec = name + ":gradient=" + gradient.name().toLowerCase(Locale.ROOT);
+                if (offers(spec)) {
+                    specs.add(spec);
+                    specs.add(spec + ",label_smoothing=0.15,reduction=sum");
+                }
+            }
+        }
+        return specs.stream();
+    }
+
+    private static boolean offers(String spec) {
+        try {
+            LossRegistry.create(spec);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
 
     /** {@code n x d} features and {@code c x d} weights of norms about 1 to 3, row 4 ignored, and class weights when asked. */
     public static FeatureBatch batch(Random random, int n, int c, int d, boolean classWeights) {

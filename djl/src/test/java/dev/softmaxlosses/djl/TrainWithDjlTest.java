@@ -18,16 +18,15 @@ import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.Batchifier;
+import dev.softmaxlosses.testing.ReadmeExamples;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static dev.softmaxlosses.testing.TextBetween.between;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A DJL model trains with the adapters, through DJL's own loop, and saves and loads with its head. */
@@ -80,12 +79,7 @@ class TrainWithDjlTest {
 
     @Test
     void theReadmeShowsExactlyThisExample() throws IOException {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath();
-        String readme = Files.readString(root.resolve("README.md"));
-        String test = Files.readString(root.resolve("djl/src/test/java/dev/softmaxlosses/djl/TrainWithDjlTest.java"));
-        String fromTest = between(test, "// djl-example:start\n", "            // djl-example:end").stripTrailing().stripIndent().strip();
-        String fromReadme = between(readme, "<!-- djl-example:start -->\n```java\n", "```\n<!-- djl-example:end -->").strip();
-        assertTrue(fromReadme.contains(fromTest), "README.md's DJL example differs from TrainWithDjlTest:\n" + fromTest);
+        ReadmeExamples.assertReadmeShows("djl-example", "djl/src/test/java/dev/softmaxlosses/djl/TrainWithDjlTest.java");
     }
 
 

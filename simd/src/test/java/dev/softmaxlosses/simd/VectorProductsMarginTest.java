@@ -14,9 +14,6 @@ import dev.softmaxlosses.margin.StreamingMarginHead;
 import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.MarginBatches;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -38,23 +35,7 @@ class VectorProductsMarginTest {
     private static final int D = 37;
 
     static Stream<String> specs() {
-        List<String> specs = new ArrayList<>();
-        for (String name : LossRegistry.names()) {
-            if (!(LossRegistry.create(name) instanceof MarginLoss)) {
-                continue;
-            }
-            for (MarginLoss.Gradient gradient : MarginLoss.Gradient.values()) {
-                String spec = name + ":gradient=" + gradient.name().toLowerCase(Locale.ROOT);
-                try {
-                    LossRegistry.create(spec);
-                } catch (IllegalArgumentException notOffered) {
-                    continue;
-                }
-                specs.add(spec);
-                specs.add(spec + ",label_smoothing=0.15,reduction=sum");
-            }
-        }
-        return specs.stream();
+        return MarginBatches.specs();
     }
 
     @Test
