@@ -222,8 +222,8 @@ public final class MarginHead extends AbstractBlock {
         return next;
     }
 
-    /** Computes the loss at scale {@code s}: materialised, or block by block in streaming mode. */
-    void compute(double s, FeatureBatch batch, LossResult result) {
+    /** Computes the loss at the learned scale {@code s} (or the spec's): materialised, or block by block in streaming mode. */
+    void compute(NDArray s, FeatureBatch batch, LossResult result) {
         Scaled current = at(s);
         if (isStreaming()) {
             current.blocks.compute(batch, result);

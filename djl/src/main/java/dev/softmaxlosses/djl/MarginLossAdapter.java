@@ -70,9 +70,8 @@ public final class MarginLossAdapter extends BridgedLoss {
             FloatMatrix x = MarginHead.hostFeatures(features, buffers);
             FloatMatrix weights = head.hostWeights(w, features, buffers);
             int[] hard = LogitLossAdapter.hardLabels(labels.head(), n, scope);
-            double scale = s == null ? head.marginLoss().scale() : s.toFloatArray()[0];
             LossResult result = buffers.result(n, head.classes(), d, head.isStreaming());
-            head.compute(scale, new FeatureBatch(x, weights, hard, classWeights), result);
+            head.compute(s, new FeatureBatch(x, weights, hard, classWeights), result);
             List<GradientBridge.Term> terms = new ArrayList<>(3);
             terms.add(new GradientBridge.Term(features,
                     HostArrays.write(result.gradFeatures(), features.getShape(), batch, features.getDevice()), true));
