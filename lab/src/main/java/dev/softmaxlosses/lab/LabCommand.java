@@ -75,9 +75,10 @@ abstract class LabCommand implements Callable<Integer> {
             Backend backend = options.backend();
             List<String> specs = lossSpecs(backend);
             List<Loss> losses = losses(specs);
-            if (backend.model() == Backend.Model.CNN) {
+            if (backend.model().convolutional()) {
                 if (given("--hidden")) {
-                    throw new BadInputException("--hidden sets the layers of the mlp; --model cnn has its own (LeNet++)");
+                    throw new BadInputException("--hidden sets the layers of the mlp; --model "
+                            + backend.model().name().toLowerCase(Locale.ROOT) + " has its own (" + backend.model().title() + ")");
                 }
                 if (!given("--lr")) {
                     options.learningRate = LabOptions.CNN_LEARNING_RATE;

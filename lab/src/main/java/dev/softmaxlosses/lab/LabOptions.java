@@ -6,6 +6,7 @@ import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.data.TrainTestSplit;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Activation;
+import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.Schedule;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 import picocli.CommandLine.Option;
@@ -53,7 +54,8 @@ final class LabOptions {
     @Option(names = "--model", order = 24, paramLabel = "NAME", defaultValue = "mlp",
             description = "mlp (dense layers, --hidden; the default) or cnn (LeNet++: 5x5 convolutions of 32, 32 | 64, 64 |"
                     + " 128, 128 channels with 2x2 max-pooling between the stages, then a dense layer to the embedding;"
-                    + " --engine djl only).")
+                    + " --engine djl only) or conv4 (the few-shot papers' Conv-4: four stages of a 3x3 convolution of 64"
+                    + " channels and 2x2 max-pooling, then the dense layer; --engine djl only).")
     String model;
 
     @Option(names = "--train-per-class", order = 26, paramLabel = "N",
@@ -82,7 +84,7 @@ final class LabOptions {
     @Option(names = "--batch-size", order = 80, paramLabel = "N", defaultValue = "128", description = "Samples per step (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", order = 90, paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}; " + CNN_LEARNING_RATE + " for --model cnn).")
+    @Option(names = "--lr", order = 90, paramLabel = "RATE", defaultValue = "" + LEARNING_RATE, description = "Base learning rate (default: ${DEFAULT-VALUE}; " + CNN_LEARNING_RATE + " for --model cnn and conv4).")
     double learningRate;
 
     @Option(names = "--schedule", order = 100, paramLabel = "NAME", defaultValue = "cosine",
@@ -95,6 +97,12 @@ final class LabOptions {
     @Option(names = "--weight-decay", order = 120, paramLabel = "WD", defaultValue = "" + WEIGHT_DECAY,
             description = "L2 weight decay on weight matrices (default: ${DEFAULT-VALUE}).")
     double weightDecay;
+
+    @Option(names = "--augment", order = 125, paramLabel = "NAME", defaultValue = "none",
+            description = "none (the default) or affine: each training image, each time it is used, gets a small random"
+                    + " affine distortion (Koch et al. 2015: rotation up to 10 degrees, shear up to 0.3, scale 0.8 to 1.2,"
+                    + " shift up to 2%% of the side, each with probability 1/2). Images only.")
+    String augment;
 
     @Option(names = "--seed", order = 130, paramLabel = "N", defaultValue = "1",
             description = "Seeds the initial weights and the batch order; the same seed and settings give the same numbers (default: ${DEFAULT-VALUE}).")
@@ -122,9 +130,10 @@ final class LabOptions {
     /** The engine and the network; an impossible pair is a {@link BadInputException}. */
     Backend backend() {
         Backend.Engine e = choice(Backend.Engine.class, "--engine", engine, "java, djl");
-        Backend.Model m = choice(Backend.Model.class, "--model", model, "mlp, cnn");
-        if (m == Backend.Model.CNN && e != Backend.Engine.DJL) {
-            throw new BadInputException("--model cnn needs --engine djl (the lab's own trainer has dense layers only)");
+        Backend.Model m = choice(Backend.Model.class, "--model", model, "mlp, cnn, conv4");
+        if (m.convolutional() && e != Backend.Engine.DJL) {
+            throw new BadInputException("--model " + m.name().toLowerCase(Locale.ROOT)
+                    + " needs --engine djl (the lab's own trainer has dense layers only)");
         }
         return new Backend(e, m);
     }
@@ -140,7 +149,7 @@ final class LabOptions {
     /** The training settings; an impossible value is an {@link IllegalArgumentException} naming the option. */
     TrainingSettings settings() {
         return new TrainingSettings(hiddenSizes(), embedding, activation(), batchNorm, epochs, batchSize, learningRate,
-                schedule(), momentum, weightDecay, seed);
+                schedule(), momentum, weightDecay, seed, augmentation());
     }
 
     int threads() {
@@ -211,6 +220,10 @@ final class LabOptions {
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--activation '" + Messages.quote(activation) + "' is not one of relu, prelu");
         }
+    }
+
+    private Augmentation augmentation() {
+        return choice(Augmentation.class, "--augment", augment, "none, affine");
     }
 
     private Schedule schedule() {

@@ -5,6 +5,7 @@ import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.djl.DjlTrainer;
 import dev.softmaxlosses.lab.metrics.Verification;
 import dev.softmaxlosses.lab.run.Backend;
+import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 
@@ -27,6 +28,10 @@ final class Preflight {
 
     static void check(OpenSet data, TrainingSettings settings, Backend backend, int atOnce) {
         verificationPairs(data);
+        if (settings.augment() != Augmentation.NONE && data.train().height() < 2) {
+            throw new BadInputException("--augment " + settings.augment().optionName() + " distorts images; the samples of "
+                    + data.name() + " are rows of " + data.train().dim() + " values, not images");
+        }
         if (backend.engine() == Backend.Engine.JAVA) {
             memory(data, settings, atOnce);
         } else {

@@ -29,7 +29,7 @@ import dev.softmaxlosses.djl.LogitLossAdapter;
 import dev.softmaxlosses.djl.MarginHead;
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.run.Backend;
-import dev.softmaxlosses.lab.train.Activation;
+import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.EpochStats;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.Trainer;
@@ -70,10 +70,11 @@ public final class DjlTrainer {
 
     /** Whether {@code model} can take the images of {@code data}; null when it can, else why not. */
     public static String unfit(Backend.Model model, Dataset data) {
-        if (model == Backend.Model.CNN && (data.width() < Networks.CNN_MIN_SIDE || data.height() < Networks.CNN_MIN_SIDE)) {
-            return "--model cnn needs images of at least " + Networks.CNN_MIN_SIDE + "x" + Networks.CNN_MIN_SIDE
-                    + " pixels (it halves them three times); " + data.name() + " has samples of " + data.width() + "x"
-                    + data.height();
+        int side = Networks.minSide(model);
+        if (data.width() < side || data.height() < side) {
+            return "--model " + model.name().toLowerCase(java.util.Locale.ROOT) + " needs images of at least " + side
+                    + "x" + side + " pixels (it halves them " + Integer.numberOfTrailingZeros(side) + " times); "
+                    + data.name() + " has samples of " + data.width() + "x" + data.height();
         }
         return null;
     }
@@ -89,10 +90,10 @@ public final class DjlTrainer {
         DjlRuntime.startRunThread();
         Random init = new Random(s.seed());
         Random order = new Random(s.seed() * 0x9E3779B97F4A7C15L + 1);
+        Random distortions = Trainer.augmentationRandom(s.seed());
         int classes = train.classes();
-        boolean cnn = kind == Backend.Model.CNN;
-        Block backbone = cnn ? Networks.cnn(s.embedding(), s.activation() == Activation.PRELU, s.batchNorm())
-                : Networks.mlp(s.hidden(), s.embedding(), s.activation() == Activation.PRELU, s.batchNorm());
+        boolean cnn = kind.convolutional();
+        Block backbone = Networks.backbone(kind, s);
         HostHead host;
         Block head;
         ai.djl.training.loss.Loss objective;
@@ -146,7 +147,8 @@ public final class DjlTrainer {
                                 if (Thread.currentThread().isInterrupted()) {
                                     throw new CancellationException("training was interrupted");
                                 }
-                                trainStep(trainer, objective, host, b, t, loss, epoch);
+                                NDList inputs = augmented(b.getData(), train, s.augment(), distortions);
+                                trainStep(trainer, objective, host, inputs, b.getLabels(), t, loss, epoch);
                             }
                             rate = s.schedule().rate(s.learningRate(), (int) step, steps, s.epochs());
                             sgd.rate(rate);
@@ -183,13 +185,23 @@ public final class DjlTrainer {
         long seen;
     }
 
+    /** The batch's images distorted by {@code augment} (on the host, as the Java engine does), or as they are. */
+    private static NDList augmented(NDList data, Dataset train, Augmentation augment, Random random) {
+        if (augment == Augmentation.NONE) {
+            return data;
+        }
+        NDArray images = data.head();
+        float[] x = images.toFloatArray();
+        augment.apply(x, Math.toIntExact(images.getShape().get(0)), train.width(), train.height(), random);
+        return new NDList(images.getManager().create(x, images.getShape()));
+    }
+
     private static void trainStep(ai.djl.training.Trainer trainer, ai.djl.training.loss.Loss objective, HostHead host,
-                                  Batch b, Totals t, Loss loss, int epoch) {
-        NDList labels = b.getLabels();
+                                  NDList inputs, NDList labels, Totals t, Loss loss, int epoch) {
         NDList out;
         NDArray value;
         try (GradientCollector collector = DjlRuntime.collector()) {
-            out = trainer.forward(b.getData());
+            out = trainer.forward(inputs);
             try {
                 value = objective.evaluate(labels, out);
             } catch (IllegalArgumentException e) {

@@ -11,6 +11,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import dev.softmaxlosses.lab.run.Backend;
+import dev.softmaxlosses.lab.train.TrainingSettings;
 
 import java.util.List;
 
@@ -23,10 +25,32 @@ final class Networks {
     /** The widths of the CNN's convolutions, two per stage, with 2x2 max-pooling after each stage. */
     static final int[][] CNN_STAGES = {{32, 32}, {64, 64}, {128, 128}};
 
-    /** Each stage halves the image (rounding down): an image needs this many pixels a side for the last one. */
-    static final int CNN_MIN_SIDE = 1 << CNN_STAGES.length;
+    /** Conv-4's stages: one 3x3 convolution of this many channels each, then 2x2 max-pooling. */
+    static final int[][] CONV4_STAGES = {{64}, {64}, {64}, {64}};
 
     private Networks() {}
+
+    /** The feature extractor {@code kind} with the settings' widths, activation and batch norm. */
+    static Block backbone(Backend.Model kind, TrainingSettings s) {
+        boolean prelu = s.activation() == dev.softmaxlosses.lab.train.Activation.PRELU;
+        return switch (kind) {
+            case MLP -> mlp(s.hidden(), s.embedding(), prelu, s.batchNorm());
+            case CNN -> convolutional(CNN_STAGES, 5, s.embedding(), prelu, s.batchNorm());
+            case CONV4 -> convolutional(CONV4_STAGES, 3, s.embedding(), prelu, s.batchNorm());
+        };
+    }
+
+    /**
+     * The smallest side of an image {@code kind} takes: each stage halves the image (rounding down), and
+     * the last needs a pixel left; 1 for the MLP.
+     */
+    static int minSide(Backend.Model kind) {
+        return switch (kind) {
+            case MLP -> 1;
+            case CNN -> 1 << CNN_STAGES.length;
+            case CONV4 -> 1 << CONV4_STAGES.length;
+        };
+    }
 
     /**
      * The lab's MLP: for each hidden width a dense layer (without bias under batch norm, which removes
@@ -46,10 +70,13 @@ final class Networks {
     }
 
     /**
-     * LeNet++ of the center-loss paper (Wen et al. 2016; SphereFace's MNIST network is the same): three
-     * stages of two 5x5 convolutions (32, 64 and 128 channels, padding 2, each followed by optional batch
-     * norm and the activation) with 2x2 max-pooling after each, then a dense layer to the embedding.
+     * Stages of {@code kernel x kernel} convolutions (same padding, each followed by optional batch norm
+     * and the activation) with 2x2 max-pooling after each stage, then a dense layer to the embedding.
      * Input: {@code N x 1 x H x W}.
+     *
+     * <p>With {@link #CNN_STAGES} and 5x5 kernels this is LeNet++ of the center-loss paper (Wen et al.
+     * 2016; SphereFace's MNIST network is the same); with {@link #CONV4_STAGES} and 3x3 kernels the Conv-4
+     * of the few-shot papers (Vinyals et al. 2016, Snell et al. 2017), with the dense layer added.
      *
      * <p>With batch norm the embedding is batch-normalised too (InsightFace's embeddings end in
      * FC-BN the same way). The dense layer to it has 1152 inputs (128 channels of 3x3 for MNIST), so one
@@ -58,11 +85,12 @@ final class Networks {
      * more within an epoch, its gradient (s / |f|) vanished and CosFace stayed at 27% training accuracy
      * (at 80% with it, same steps).
      */
-    static Block cnn(int embedding, boolean prelu, boolean batchNorm) {
+    static Block convolutional(int[][] stages, int kernel, int embedding, boolean prelu, boolean batchNorm) {
         SequentialBlock net = new SequentialBlock();
-        for (int[] stage : CNN_STAGES) {
+        for (int[] stage : stages) {
             for (int channels : stage) {
-                net.add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(channels)
+                net.add(Conv2d.builder().setKernelShape(new Shape(kernel, kernel))
+                        .optPadding(new Shape(kernel / 2, kernel / 2)).setFilters(channels)
                         .optBias(!batchNorm).build());
                 if (batchNorm) {
                     net.add(BatchNorm.builder().build());

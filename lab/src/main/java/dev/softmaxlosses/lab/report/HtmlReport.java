@@ -191,10 +191,13 @@ final class HtmlReport {
         String norm = s.batchNorm() ? " + batch norm" : "";
         String activation = " + " + s.activation().name().toLowerCase(Locale.ROOT);
         StringBuilder b = new StringBuilder();
+        Dataset train = context.data().train();
         if (context.backend().model() == Backend.Model.CNN) {
-            Dataset train = context.data().train();
             b.append(train.width()).append("x").append(train.height()).append(" image → 5x5 conv 32, 32").append(norm)
                     .append(activation).append(" → 2x2 max-pool → 5x5 conv 64, 64 → max-pool → 5x5 conv 128, 128 → max-pool");
+        } else if (context.backend().model() == Backend.Model.CONV4) {
+            b.append(train.width()).append("x").append(train.height()).append(" image → 4 x (3x3 conv 64").append(norm)
+                    .append(activation).append(" → 2x2 max-pool)");
         } else {
             b.append("input");
             for (int w : s.hidden()) {

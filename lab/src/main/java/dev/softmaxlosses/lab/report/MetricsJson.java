@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.run.RunResult;
+import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 
 import java.util.List;
@@ -79,6 +80,9 @@ public final class MetricsJson {
         o.put("momentum", s.momentum());
         o.put("weight_decay", s.weightDecay());
         o.put("seed", s.seed());
+        if (s.augment() != Augmentation.NONE) {
+            o.put("augment", s.augment().optionName());
+        }
         o.put("threads", context.threads());
         return o;
     }

@@ -25,14 +25,36 @@ public record Backend(Engine engine, Model model) {
     /** The networks. */
     public enum Model {
         /** Dense layers ({@code --hidden}), the lab's default. */
-        MLP,
+        MLP("MLP"),
         /** LeNet++: three stages of two 5x5 convolutions (32, 64, 128 channels) and 2x2 max-pooling. */
-        CNN
+        CNN("LeNet++"),
+        /**
+         * The few-shot literature's Conv-4 (Vinyals et al. 2016, Snell et al. 2017): four stages of one 3x3
+         * convolution of 64 channels and 2x2 max-pooling; about an eighth of LeNet++'s arithmetic.
+         */
+        CONV4("Conv-4");
+
+        private final String title;
+
+        Model(String title) {
+            this.title = title;
+        }
+
+        /** The network's name in the papers: {@code MLP}, {@code LeNet++}, {@code Conv-4}. */
+        public String title() {
+            return title;
+        }
+
+        /** Whether the network reads images ({@code N x 1 x H x W}) rather than rows. */
+        public boolean convolutional() {
+            return this != MLP;
+        }
     }
 
     public Backend {
-        if (model == Model.CNN && engine != Engine.DJL) {
-            throw new IllegalArgumentException("--model cnn needs --engine djl (the lab's own trainer has dense layers only)");
+        if (model.convolutional() && engine != Engine.DJL) {
+            throw new IllegalArgumentException("--model " + model.name().toLowerCase(Locale.ROOT)
+                    + " needs --engine djl (the lab's own trainer has dense layers only)");
         }
     }
 

@@ -42,6 +42,7 @@ public final class Trainer {
         long start = System.nanoTime();
         Random init = new Random(s.seed());
         Random order = new Random(s.seed() * 0x9E3779B97F4A7C15L + 1);
+        Random distortions = augmentationRandom(s.seed());
         Mlp network = new Mlp(train.dim(), s.hidden(), s.embedding(), s.activation(), s.batchNorm(), init);
         Head head = Head.forLoss(loss, s.embedding(), train.classes(), init);
         List<Parameter> parameters = new ArrayList<>(network.parameters());
@@ -81,6 +82,7 @@ public final class Trainer {
                     System.arraycopy(train.features(), row * dim, x, r * dim, dim);
                     y[r] = train.labels()[row];
                 }
+                s.augment().apply(x, size, train.width(), train.height(), distortions);
                 float[] embedding = network.forward(x, size, true);
                 Head.Step result;
                 try {
@@ -128,6 +130,11 @@ public final class Trainer {
             }
         }
         return (double) right / data.size();
+    }
+
+    /** The source of a run's augmentation, apart from the initial weights' and the batch order's. */
+    public static Random augmentationRandom(long seed) {
+        return new Random(seed * 0xD1B54A32D192ED03L + 2);
     }
 
     /** Fisher-Yates with the run's own random source. */

@@ -16,17 +16,27 @@ import java.util.Arrays;
  * @param schedule      how the rate falls
  * @param momentum      SGD's momentum
  * @param weightDecay   L2 weight decay on weight matrices
- * @param seed          seeds the initial weights and the order of the batches
+ * @param seed          seeds the initial weights, the order of the batches and the augmentation
+ * @param augment       what is done to each training image before the network sees it
  */
 public record TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
                                int batchSize, double learningRate, Schedule schedule, double momentum,
-                               double weightDecay, long seed) {
+                               double weightDecay, long seed, Augmentation augment) {
+
+    /** Settings without augmentation. */
+    public TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
+                            int batchSize, double learningRate, Schedule schedule, double momentum, double weightDecay,
+                            long seed) {
+        this(hidden, embedding, activation, batchNorm, epochs, batchSize, learningRate, schedule, momentum, weightDecay,
+                seed, Augmentation.NONE);
+    }
 
     /** The widest layer the small trainer takes: wider ones are beyond what it is for, and soon beyond memory. */
     public static final int MAX_WIDTH = 1 << 16;
 
     public TrainingSettings {
         hidden = hidden.clone();
+        java.util.Objects.requireNonNull(augment, "augment");
         for (int h : hidden) {
             if (h < 1 || h > MAX_WIDTH) {
                 throw new IllegalArgumentException("--hidden sizes must be at " + (h < 1 ? "least 1" : "most " + MAX_WIDTH)
@@ -73,19 +83,20 @@ public record TrainingSettings(int[] hidden, int embedding, Activation activatio
                 && activation == s.activation && batchNorm == s.batchNorm && epochs == s.epochs
                 && batchSize == s.batchSize && Double.compare(learningRate, s.learningRate) == 0
                 && schedule == s.schedule && Double.compare(momentum, s.momentum) == 0
-                && Double.compare(weightDecay, s.weightDecay) == 0 && seed == s.seed;
+                && Double.compare(weightDecay, s.weightDecay) == 0 && seed == s.seed && augment == s.augment;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(hidden) * 31 + java.util.Objects.hash(embedding, activation, batchNorm, epochs, batchSize,
-                learningRate, schedule, momentum, weightDecay, seed);
+                learningRate, schedule, momentum, weightDecay, seed, augment);
     }
 
     @Override
     public String toString() {
         return "hidden=" + Arrays.toString(hidden) + ", embedding=" + embedding + ", activation=" + activation
                 + ", batchNorm=" + batchNorm + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + learningRate
-                + ", schedule=" + schedule + ", momentum=" + momentum + ", weightDecay=" + weightDecay + ", seed=" + seed;
+                + ", schedule=" + schedule + ", momentum=" + momentum + ", weightDecay=" + weightDecay + ", seed=" + seed
+                + ", augment=" + augment.optionName();
     }
 }
