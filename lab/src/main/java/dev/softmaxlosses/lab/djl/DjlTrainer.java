@@ -29,7 +29,6 @@ import dev.softmaxlosses.djl.LogitLossAdapter;
 import dev.softmaxlosses.djl.MarginHead;
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.run.Backend;
-import dev.softmaxlosses.lab.train.Activation;
 import dev.softmaxlosses.lab.train.EpochStats;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.Trainer;
@@ -90,9 +89,8 @@ public final class DjlTrainer {
         Random init = new Random(s.seed());
         Random order = new Random(s.seed() * 0x9E3779B97F4A7C15L + 1);
         int classes = train.classes();
-        boolean cnn = kind == Backend.Model.CNN;
-        Block backbone = cnn ? Networks.cnn(s.embedding(), s.activation() == Activation.PRELU, s.batchNorm())
-                : Networks.mlp(s.hidden(), s.embedding(), s.activation() == Activation.PRELU, s.batchNorm());
+        boolean cnn = Networks.readsImages(kind);
+        Block backbone = Networks.backbone(kind, s);
         HostHead host;
         Block head;
         ai.djl.training.loss.Loss objective;

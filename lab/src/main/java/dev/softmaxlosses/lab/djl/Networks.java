@@ -11,6 +11,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import dev.softmaxlosses.lab.run.Backend;
+import dev.softmaxlosses.lab.train.TrainingSettings;
 
 import java.util.List;
 
@@ -27,6 +29,24 @@ final class Networks {
     static final int CNN_MIN_SIDE = 1 << CNN_STAGES.length;
 
     private Networks() {}
+
+    /**
+     * The feature extractor of {@code kind} that {@code s} describes: the one factory that training and
+     * loading a saved model both build networks with, so that a saved network's weights fit the network
+     * rebuilt from its settings. A new kind of network is one more case here.
+     */
+    static Block backbone(Backend.Model kind, TrainingSettings s) {
+        boolean prelu = s.activation() == dev.softmaxlosses.lab.train.Activation.PRELU;
+        return switch (kind) {
+            case MLP -> mlp(s.hidden(), s.embedding(), prelu, s.batchNorm());
+            case CNN -> cnn(s.embedding(), prelu, s.batchNorm());
+        };
+    }
+
+    /** Whether the network of {@code kind} reads images ({@code N x 1 x H x W}) rather than rows ({@code N x D}). */
+    static boolean readsImages(Backend.Model kind) {
+        return kind != Backend.Model.MLP;
+    }
 
     /**
      * The lab's MLP: for each hidden width a dense layer (without bias under batch norm, which removes
