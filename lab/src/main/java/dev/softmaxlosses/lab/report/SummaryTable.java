@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab.report;
 
+import dev.softmaxlosses.lab.metrics.OneShot;
 import dev.softmaxlosses.lab.metrics.RunMetrics;
 import dev.softmaxlosses.lab.run.RunResult;
 
@@ -20,6 +21,7 @@ public final class SummaryTable {
      * would garble), and the training time.
      */
     public static String of(List<RunResult> runs) {
+        boolean oneShot = runs.stream().anyMatch(r -> r.metrics().oneShot() != null);
         int width = "loss".length();
         for (RunResult r : runs) {
             width = Math.max(width, r.spec().length());
@@ -27,18 +29,32 @@ public final class SummaryTable {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%-" + width + "s", "loss"));
         for (String h : HEADERS) {
+            if (oneShot && h.equals("seconds")) {
+                b.append(String.format(Locale.ROOT, "  %8s", "1-shot"));
+            }
             b.append(String.format(Locale.ROOT, "  %8s", h));
         }
         b.append('\n');
         for (RunResult r : runs) {
             RunMetrics m = r.metrics();
-            b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f  %8.3f  %8.3f  %8.3f  %8.3f  %8.2f  %8.1f  %8.1f  %8.1f%n",
+            b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f  %8.3f  %8.3f  %8.3f  %8.3f  %8.2f  %8.1f  %8.1f",
                     r.spec(), m.testAccuracy(), m.verification().tarAtFar1e2(), m.verification().tarAtFar1e3(),
                     m.verification().eer(), m.calibration().ece(), m.meanFeatureNorm(), m.angles().meanIntra(),
-                    m.angles().minInter(), r.model().seconds()));
+                    m.angles().minInter()));
+            if (oneShot) {
+                b.append(m.oneShot() == null ? String.format(Locale.ROOT, "  %8s", "-")
+                        : String.format(Locale.ROOT, "  %8.3f", m.oneShot().meanError()));
+            }
+            b.append(String.format(Locale.ROOT, "  %8.1f%n", r.model().seconds()));
         }
         b.append("(intra: mean angle of a test feature to its class centre; inter: smallest angle between two class"
                 + " centres; both in degrees)\n");
+        if (oneShot) {
+            OneShot.Protocol p = runs.stream().filter(r -> r.metrics().oneShot() != null).findFirst().orElseThrow()
+                    .metrics().oneShot().protocol();
+            b.append(String.format(Locale.ROOT, "(1-shot: error of %d-way %d-shot episodes on the held-out classes, %d"
+                    + " episodes, classes drawn within a top-level folder)%n", p.way(), p.shot(), p.episodes()));
+        }
         return b.toString();
     }
 }
