@@ -58,7 +58,7 @@ final class DemoCommand extends LabCommand {
     void defaults(Backend backend) {
         if (backend.equals(CNN)) {
             if (!given("--data")) {
-                options.data = "mnist";
+                options.data = List.of("mnist");
             }
             if (!given("--epochs")) {
                 options.epochs = CNN_EPOCHS;

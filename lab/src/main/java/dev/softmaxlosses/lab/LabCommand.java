@@ -2,6 +2,7 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.lab.data.GreyImages;
+import dev.softmaxlosses.lab.data.ImageFolders;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.metrics.OneShot;
 import dev.softmaxlosses.lab.report.Report;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -185,7 +187,11 @@ abstract class LabCommand implements Callable<Integer> {
      * model keeps it; the report measures one-shot episodes on the held-out classes only where it is not null.
      */
     GreyImages imagePreprocessing(OpenSet data) {
-        return null;
+        // Image folders are the data whose held-out classes give all their images (the ORL faces give their test images).
+        if (!data.heldOutWhole() || data.train().width() != data.train().height()) {
+            return null; // not image folders, or images of their own, oblong size (no --image-size): no square to resize to
+        }
+        return new GreyImages(data.train().width(), options.invert);
     }
 
     /** The default output folder's name under {@code lab-out}: the command's. */
@@ -204,10 +210,33 @@ abstract class LabCommand implements Callable<Integer> {
         return "softmax-lab " + String.join(" ", args);
     }
 
-    private static String heldOutNames(OpenSet data) {
-        List<String> names = new ArrayList<>();
+    /**
+     * The held-out classes for the first line: their names, a top-level folder held out whole as
+     * {@code Greek (24 classes)}; {@code none} for none.
+     */
+    static String heldOutNames(OpenSet data) {
+        if (!data.hasHeldOut()) {
+            return "none";
+        }
+        List<String> all = data.allClassNames();
+        Map<String, List<Integer>> groups = ImageFolders.classesByGroup(all);
+        List<String> groupOf = ImageFolders.groups(all);
+        Set<Integer> held = new HashSet<>();
         for (int c : data.heldOutClasses()) {
-            names.add(data.allClassNames().get(c));
+            held.add(c);
+        }
+        List<String> names = new ArrayList<>();
+        Set<String> said = new HashSet<>();
+        for (int c : data.heldOutClasses()) {
+            String group = groupOf.get(c);
+            List<Integer> members = groups.get(group);
+            if (!group.isEmpty() && members.size() > 1 && held.containsAll(members)) {
+                if (said.add(group)) {
+                    names.add(group + " (" + members.size() + " classes)");
+                }
+            } else {
+                names.add(all.get(c));
+            }
         }
         return Messages.escape(String.join(", ", names));
     }

@@ -2,6 +2,7 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.lab.data.DataSources;
 import dev.softmaxlosses.lab.data.Downloader;
+import dev.softmaxlosses.lab.data.ImageFolders;
 import dev.softmaxlosses.lab.data.OpenSet;
 import dev.softmaxlosses.lab.data.TrainTestSplit;
 import dev.softmaxlosses.lab.run.Backend;
@@ -12,8 +13,10 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The options {@code demo}, {@code train} and {@code compare} share: the data, the network, the
@@ -34,15 +37,29 @@ final class LabOptions {
     static final double CNN_LEARNING_RATE = 0.01;
     static final double WEIGHT_DECAY = 5e-3;
 
-    @Option(names = "--data", order = 10, paramLabel = "DATA", defaultValue = DataSources.BUNDLED,
+    @Option(names = "--data", order = 10, paramLabel = "DATA",
             description = {"fashion-mnist-subset (bundled, the default), mnist or fashion-mnist (downloaded once into the"
-                    + " cache, checksums verified), or a folder: MNIST-style IDX files, or PGM faces with one sub-folder per"
-                    + " person (ORL layout)."})
-    String data;
+                    + " cache, checksums verified), a folder of MNIST-style IDX files, or a folder or .zip archive of images"
+                    + " (PNG, JPEG, BMP, GIF, PGM) with one sub-folder per class, nested ones too (alphabet/character/*.png:"
+                    + " class alphabet/character), such as PGM faces in the ORL layout. Repeat it to merge image folders and"
+                    + " archives: classes with the same path are one class, a file seen twice in one class one image."})
+    List<String> data;
+
+    @Option(names = "--image-size", order = 12, paramLabel = "N",
+            description = "Image folders: resize every image to N x N pixels by area averaging (default: the images' own"
+                    + " size, which must then be the same for all).")
+    Integer imageSize;
+
+    @Option(names = "--invert", order = 14,
+            description = "Image folders: turn grey values v into 1 - v (dark strokes on white paper become light strokes on"
+                    + " black, as MNIST is drawn).")
+    boolean invert;
 
     @Option(names = "--held-out", order = 20, paramLabel = "CLASSES", split = ",",
-            description = "Classes kept out of training for open-set verification, by index or name (default: the last 30%%"
-                    + " of the classes, e.g. 7,8,9 of ten).")
+            description = "Classes kept out of training for open-set verification, by index, by name, or by top-level folder"
+                    + " (Greek holds out every Greek/... class of an image folder), or none to train on every class (then no"
+                    + " verification). Default: the last 30%% of the classes, e.g. 7,8,9 of ten. The held-out classes of"
+                    + " image folders give verification all their images; those of the other data their test images.")
     List<String> heldOut;
 
     @Option(names = "--engine", order = 22, paramLabel = "NAME", defaultValue = "java",
@@ -157,10 +174,10 @@ final class LabOptions {
 
     /** Loads the data (downloading it if needed) and splits off the held-out classes. */
     OpenSet openSet(PrintWriter log) {
-        TrainTestSplit split = DataSources.load(data, cache == null ? Downloader.defaultCache() : cache, mirrors,
-                new Downloader(log));
+        TrainTestSplit split = DataSources.load(data, imageSize, invert, cache == null ? Downloader.defaultCache() : cache,
+                mirrors, new Downloader(log));
         int[] held = heldOut == null ? OpenSet.defaultHeldOut(split.train().classes())
-                : heldOut.stream().mapToInt(s -> classIndex(s.strip(), split.train().classNames())).toArray();
+                : heldOutClasses(heldOut, split.train().classNames());
         OpenSet set = OpenSet.of(split, held);
         if (trainPerClass != null) {
             set = set.withTrainPerClass(trainPerClass);
@@ -172,15 +189,56 @@ final class LabOptions {
         return set;
     }
 
-    private static int classIndex(String s, List<String> names) {
+    /**
+     * The class indices {@code --held-out} names: each entry a class name, a top-level folder (every class
+     * under it), or an index; {@code none} alone is none.
+     */
+    static int[] heldOutClasses(List<String> entries, List<String> names) {
+        if (entries.size() == 1 && entries.get(0).strip().equalsIgnoreCase("none")) {
+            return new int[0];
+        }
+        Map<String, List<Integer>> groups = ImageFolders.classesByGroup(names);
+        boolean nested = names.stream().anyMatch(n -> n.contains("/"));
+        Map<Integer, String> chosen = new LinkedHashMap<>();
+        for (String entry : entries) {
+            String s = entry.strip();
+            if (s.equalsIgnoreCase("none")) {
+                throw new BadInputException("--held-out none holds out nothing; it cannot be given with other classes");
+            }
+            List<Integer> classes = classes(s, names, nested ? groups : Map.of());
+            for (int c : classes) {
+                String before = chosen.putIfAbsent(c, s);
+                if (before != null && c >= 0 && c < names.size()) {
+                    throw new BadInputException("--held-out: class '" + Messages.quote(names.get(c)) + "' is given twice"
+                            + (before.equals(s) ? "" : " ('" + Messages.quote(before) + "' and '" + Messages.quote(s) + "')"));
+                }
+                if (before != null) {
+                    throw new BadInputException("--held-out class " + c + " is given twice");
+                }
+            }
+        }
+        return chosen.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static List<Integer> classes(String s, List<String> names, Map<String, List<Integer>> groups) {
         for (int c = 0; c < names.size(); c++) {
             if (names.get(c).equalsIgnoreCase(s)) {
-                return c;
+                return List.of(c);
+            }
+        }
+        for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+            if (g.getKey().equalsIgnoreCase(s)) {
+                return g.getValue();
             }
         }
         try {
-            return Integer.parseInt(s);
+            return List.of(Integer.parseInt(s));
         } catch (NumberFormatException e) {
+            if (!groups.isEmpty()) {
+                throw new BadInputException("--held-out: '" + Messages.quote(s) + "' is neither a class index, a class name"
+                        + " nor a top-level folder (top-level folders: " + Messages.list(List.copyOf(groups.keySet()), 12)
+                        + "; classes such as " + Messages.quote(names.get(0)) + ")");
+            }
             throw new BadInputException("--held-out: '" + Messages.quote(s) + "' is neither a class index nor a class name"
                     + " (classes: " + Messages.list(names, 12) + ")");
         }

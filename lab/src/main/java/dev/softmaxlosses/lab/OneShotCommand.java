@@ -2,7 +2,9 @@ package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.lab.data.GreyImages;
 import dev.softmaxlosses.lab.data.ImageArchive;
-import dev.softmaxlosses.lab.data.ImageClasses;
+import dev.softmaxlosses.lab.data.Dataset;
+import dev.softmaxlosses.lab.data.ImageFolders;
+import dev.softmaxlosses.lab.data.TrainTestSplit;
 import dev.softmaxlosses.lab.data.OneShotRuns;
 import dev.softmaxlosses.lab.metrics.OneShot;
 import dev.softmaxlosses.lab.saved.SavedModel;
@@ -49,9 +51,9 @@ final class OneShotCommand implements Callable<Integer> {
     Path runs;
 
     @Option(names = "--data", paramLabel = "PATH", order = 3,
-            description = "Image folders or zip archives (repeatable), one folder per class (Alphabet/character01/*.png):"
-                    + " seeded episodes of --way classes drawn within one top-level folder (as Omniglot's within an"
-                    + " alphabet), --shot support images and one query image of each.")
+            description = "Image folders or zip archives (repeatable, merged as train's --data), one folder per class"
+                    + " (Alphabet/character01/*.png): seeded episodes of --way classes drawn within one top-level folder"
+                    + " (as Omniglot's within an alphabet), --shot support images and one query image of each.")
     List<Path> data;
 
     @Option(names = "--way", paramLabel = "N", order = 4, defaultValue = "20",
@@ -177,11 +179,19 @@ final class OneShotCommand implements Callable<Integer> {
         return wrong;
     }
 
+    /** Every image of {@code --data} (the training and test split of {@link ImageFolders} together), embedded. */
     private OneShotOutput episodes(SavedModel saved, GreyImages images, OneShot.Protocol protocol) {
-        ImageClasses classes = ImageClasses.load(data, images, "--data");
-        float[] embeddings = saved.embed(classes.rows(), classes.size());
-        OneShot.Result result = OneShot.episodes(embeddings, saved.embeddingSize(), classes.labels(), classes.groupOf(),
-                classes.groupNames(), protocol);
-        return OneShotOutput.ofEpisodes(result, classes.size(), classes.classNames().size());
+        TrainTestSplit split = ImageFolders.load(data, images.size(), images.invert(), "--data");
+        Dataset train = split.train();
+        Dataset test = split.test();
+        float[] rows = new float[Math.addExact(train.features().length, test.features().length)];
+        System.arraycopy(train.features(), 0, rows, 0, train.features().length);
+        System.arraycopy(test.features(), 0, rows, train.features().length, test.features().length);
+        int[] labels = new int[train.size() + test.size()];
+        System.arraycopy(train.labels(), 0, labels, 0, train.size());
+        System.arraycopy(test.labels(), 0, labels, train.size(), test.size());
+        float[] embeddings = saved.embed(rows, labels.length);
+        OneShot.Result result = OneShot.episodes(embeddings, saved.embeddingSize(), labels, train.classNames(), protocol);
+        return OneShotOutput.ofEpisodes(result, labels.length, train.classes());
     }
 }

@@ -39,6 +39,9 @@ final class Preflight {
 
     /** Verification scores pairs of held-out test images: it needs two of one class, and two classes. */
     private static void verificationPairs(OpenSet data) {
+        if (!data.hasHeldOut()) {
+            return;
+        }
         Dataset held = data.heldOutTest();
         long[] pairs = Verification.pairCounts(held.size(), held.labels());
         if (pairs[0] > 0 && pairs[1] > 0) {

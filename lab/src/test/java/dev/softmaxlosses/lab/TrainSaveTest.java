@@ -1,6 +1,9 @@
 package dev.softmaxlosses.lab;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.softmaxlosses.lab.data.GreyImages;
 import dev.softmaxlosses.lab.data.IdxDatasets;
+import dev.softmaxlosses.lab.data.ImageFiles;
 import dev.softmaxlosses.lab.data.SyntheticData;
 import dev.softmaxlosses.lab.data.TrainTestSplit;
 import dev.softmaxlosses.lab.report.ReportFolder;
@@ -16,7 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,6 +140,48 @@ class TrainSaveTest {
         assertEquals(2, r.status());
         assertTrue(r.err().startsWith("error: --batch-size 1000 is larger than"), r.err());
         assertEquals(List.of(), listing(dir), "no model, no report, no hidden folder");
+    }
+
+    /**
+     * Image folders: group "seen" of 4 classes trains, group "unseen" of 20 classes (2 images each) is held
+     * out; the model keeps its preprocessing, the report adds the 20-way 1-shot error on the held-out
+     * classes, and oneshot reads images as training did.
+     */
+    @Test
+    void imageFoldersKeepTheirPreprocessingAndMeasureOneShot() throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (int c = 0; c < 4; c++) {
+            for (int i = 0; i < 6; i++) {
+                files.put("seen/c" + c + "/" + i + ".png", ImageFiles.png(ImageFiles.pattern(6, 6, c * 10 + i)));
+            }
+        }
+        for (int c = 0; c < 20; c++) {
+            for (int i = 0; i < 2; i++) {
+                files.put("unseen/u" + c + "/" + i + ".png", ImageFiles.png(ImageFiles.pattern(6, 6, 100 + c * 3 + i)));
+            }
+        }
+        Path images = ImageFiles.writeZip(dir.resolve("images.zip"), files);
+        Path model = dir.resolve("model");
+        Cli.Run r = train("--data", images.toString(), "--image-size", "4", "--invert", "--held-out", "unseen", "--save",
+                model.toString());
+        assertEquals(0, r.status(), r.err());
+        String header = r.out().lines().filter(l -> l.startsWith("loss ")).findFirst().orElseThrow();
+        assertTrue(header.endsWith("   1-shot   seconds"), r.out());
+        assertTrue(r.out().contains("(1-shot: error of 20-way 1-shot episodes on the held-out classes, 400 episodes"), r.out());
+        JsonNode metrics = Cli.parse(Files.readString(dir.resolve("report/metrics.json")));
+        double error = metrics.get("runs").get("cosface:s=8,m=0.1").get("one_shot_error").asDouble();
+        assertTrue(error >= 0 && error <= 1, "one-shot error " + error);
+        assertTrue(Files.readString(dir.resolve("report/report.html")).contains(">1-shot error</th>"));
+        try (SavedModel saved = SavedModel.load(model)) {
+            assertEquals(new GreyImages(4, true), saved.info().images());
+            assertEquals(16, saved.info().dim());
+        }
+
+        Cli.Run o = Cli.run("oneshot", "--model", model.toString(), "--data", images.toString(), "--way", "5",
+                "--episodes", "20");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().matches("20 episodes of 5-way 1-shot within 1 group \\(64 images of 24 classes\\): mean error"
+                + " [0-9.]+%, 95% interval -?[0-9.]+% to [0-9.]+%\nmean one-shot error: [0-9.]+%\n"), o.out());
     }
 
     @Test

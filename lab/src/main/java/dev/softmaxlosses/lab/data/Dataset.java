@@ -53,6 +53,15 @@ public record Dataset(String name, float[] features, int size, int dim, int[] la
         return classNames.size();
     }
 
+    /**
+     * The group of each class: its top-level folder, the first part of its name ({@code Greek} for
+     * {@code Greek/character01}, an alphabet of Omniglot); when no class name has a {@code /}, every class is
+     * in one group, {@code ""}. See {@link ImageFolders#groups} and {@link ImageFolders#classesByGroup}.
+     */
+    public List<String> classGroups() {
+        return ImageFolders.groups(classNames);
+    }
+
     /** How many samples each class has. */
     public int[] classCounts() {
         int[] counts = new int[classes()];

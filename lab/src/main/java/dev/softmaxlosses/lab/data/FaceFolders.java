@@ -5,7 +5,6 @@ import dev.softmaxlosses.lab.BadInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +23,7 @@ import java.util.stream.Stream;
 public final class FaceFolders {
 
     /** The share of each person's images kept for testing, in percent. */
-    public static final int TEST_PERCENT = 30;
+    public static final int TEST_PERCENT = ImageFolders.TEST_PERCENT;
 
     private FaceFolders() {}
 
@@ -37,73 +36,18 @@ public final class FaceFolders {
         }
     }
 
-    /** Loads every person's images, scaled to [0, 1] by the maximum grey value. */
+    /**
+     * Loads every person's images, scaled to [0, 1] by the maximum grey value: the {@link ImageFolders} of
+     * {@code folder} at the images' own size, whose held-out classes give verification their test images only.
+     */
     public static TrainTestSplit load(Path folder, String name) {
-        List<Path> people;
-        try (Stream<Path> list = Files.list(folder)) {
-            people = list.filter(Files::isDirectory).sorted(NATURAL).toList();
-        } catch (IOException e) {
-            throw new BadInputException("cannot list the face folder " + folder + ": " + e.getMessage());
-        }
-        List<String> classNames = new ArrayList<>();
-        List<float[]> trainRows = new ArrayList<>();
-        List<Integer> trainLabels = new ArrayList<>();
-        List<float[]> testRows = new ArrayList<>();
-        List<Integer> testLabels = new ArrayList<>();
-        int width = -1;
-        int height = -1;
-        Path first = null;
-        for (Path person : people) {
-            List<Path> files = images(person);
-            if (files.isEmpty()) {
-                continue;
-            }
-            int label = classNames.size();
-            classNames.add(person.getFileName().toString());
-            int test = files.size() < 2 ? 0 : Math.max(1, files.size() * TEST_PERCENT / 100);
-            for (int i = 0; i < files.size(); i++) {
-                PgmImage image = PgmImage.read(files.get(i));
-                if (first == null) {
-                    first = files.get(i);
-                    width = image.width();
-                    height = image.height();
-                } else if (image.width() != width || image.height() != height) {
-                    throw new BadInputException("image " + files.get(i) + " is " + image.width() + "x" + image.height()
-                            + ", but " + first + " is " + width + "x" + height + "; every face must have the same size");
-                }
-                float[] row = new float[image.pixels().length];
-                for (int k = 0; k < row.length; k++) {
-                    row[k] = image.pixels()[k] / (float) image.maxGrey();
-                }
-                boolean isTest = i >= files.size() - test;
-                (isTest ? testRows : trainRows).add(row);
-                (isTest ? testLabels : trainLabels).add(label);
-            }
-        }
-        if (classNames.size() < 2) {
-            throw new BadInputException("the face folder " + folder + " holds " + classNames.size()
-                    + " person folder(s) with .pgm images; it needs at least 2 (one sub-folder per person)");
-        }
-        int dim = width * height;
-        return new TrainTestSplit(name, stack(name, trainRows, trainLabels, dim, width, classNames),
-                stack(name, testRows, testLabels, dim, width, classNames));
-    }
-
-    private static Dataset stack(String name, List<float[]> rows, List<Integer> labels, int dim, int width,
-                                 List<String> classNames) {
-        float[] features = new float[rows.size() * dim];
-        int[] y = new int[rows.size()];
-        for (int i = 0; i < y.length; i++) {
-            System.arraycopy(rows.get(i), 0, features, i * dim, dim);
-            y[i] = labels.get(i);
-        }
-        return new Dataset(name, features, y.length, dim, y, classNames, width);
+        return ImageFolders.load(List.of(folder), null, false, name, false);
     }
 
     private static List<Path> images(Path person) {
         try (Stream<Path> files = Files.list(person)) {
             return files.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pgm"))
-                    .filter(Files::isRegularFile).sorted(NATURAL).toList();
+                    .filter(Files::isRegularFile).toList();
         } catch (IOException e) {
             throw new BadInputException("cannot list " + person + ": " + e.getMessage());
         }

@@ -6,6 +6,7 @@ import dev.softmaxlosses.lab.Messages;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
@@ -37,6 +38,11 @@ public record GreyImages(int size, boolean invert) {
     public static final String[] SUFFIXES = {".png", ".jpg", ".jpeg", ".pgm", ".bmp", ".gif"};
 
     public GreyImages {
+        checkSize(size);
+    }
+
+    /** Checks a value of {@code --image-size}: a side in {@code [1, MAX_SIZE]}. */
+    public static void checkSize(int size) {
         if (size < 1 || size > MAX_SIZE) {
             throw new BadInputException("--image-size must lie in [1, " + MAX_SIZE + "], got " + size);
         }
@@ -84,17 +90,17 @@ public record GreyImages(int size, boolean invert) {
             return new Grey(pgm.width(), pgm.height(), v);
         }
         BufferedImage image;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new BadInputException("image " + Messages.quote(name) + " is not a PNG, JPEG, PGM, BMP or GIF image");
+                throw new BadInputException("image " + Messages.oneLine(name) + " is not a PNG, JPEG, PGM, BMP or GIF image");
             }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > MAX_PIXELS) {
-                    throw new BadInputException("image " + Messages.quote(name) + " is " + reader.getWidth(0) + "x"
+                    throw new BadInputException("image " + Messages.oneLine(name) + " is " + reader.getWidth(0) + "x"
                             + reader.getHeight(0) + " pixels, more than the " + MAX_PIXELS + " an image may have");
                 }
                 image = reader.read(0);
@@ -105,11 +111,11 @@ public record GreyImages(int size, boolean invert) {
             if (e instanceof BadInputException bad) {
                 throw bad;
             }
-            throw new BadInputException("image " + Messages.quote(name) + " is corrupt: " + Messages.oneLine(
+            throw new BadInputException("image " + Messages.oneLine(name) + " is corrupt: " + Messages.oneLine(
                     e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         }
         if (image == null || image.getWidth() < 1 || image.getHeight() < 1) {
-            throw new BadInputException("image " + Messages.quote(name) + " holds no picture");
+            throw new BadInputException("image " + Messages.oneLine(name) + " holds no picture");
         }
         return new Grey(image.getWidth(), image.getHeight(), greys(image));
     }

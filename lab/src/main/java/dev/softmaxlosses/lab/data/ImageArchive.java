@@ -61,8 +61,9 @@ public final class ImageArchive implements AutoCloseable {
         try {
             zip = new ZipFile(path.toFile());
         } catch (ZipException e) {
-            throw new BadInputException(option + " " + Messages.quote(path.toString())
-                    + " is neither a folder nor a zip archive (" + Messages.oneLine(e.getMessage()) + ")");
+            throw new BadInputException(option + " " + Messages.quote(path.toString()) + (startsAsZip(path)
+                    ? " is a corrupt zip archive (" : " is neither a folder nor a zip archive (")
+                    + Messages.oneLine(e.getMessage()) + ")");
         } catch (IOException e) {
             throw new BadInputException(option + " " + Messages.quote(path.toString()) + ": cannot read it ("
                     + Messages.oneLine(e.getMessage()) + ")");
@@ -90,6 +91,16 @@ public final class ImageArchive implements AutoCloseable {
             }
             throw new BadInputException(option + " " + Messages.quote(path.toString()) + " is a corrupt zip archive ("
                     + Messages.oneLine(String.valueOf(e.getMessage())) + ")");
+        }
+    }
+
+    /** Whether {@code file} begins with a zip archive's {@code PK} signature (then a failure to open it is corruption). */
+    private static boolean startsAsZip(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(4);
+            return head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] < 16 && head[3] < 16;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -131,7 +142,7 @@ public final class ImageArchive implements AutoCloseable {
         return Integer.compare(pa.length, pb.length);
     }
 
-    private static boolean skipped(String name) {
+    static boolean skipped(String name) {
         for (String part : name.split("/")) {
             if (part.startsWith(".") || part.equals("__MACOSX")) {
                 return true;
@@ -174,7 +185,7 @@ public final class ImageArchive implements AutoCloseable {
             for (int r; (r = in.read(buffer)) > 0; ) {
                 total += r;
                 if (total > MAX_FILE_BYTES) {
-                    throw new BadInputException(Messages.quote(describe(file)) + " is larger than " + MAX_FILE_BYTES
+                    throw new BadInputException(Messages.oneLine(describe(file)) + " is larger than " + MAX_FILE_BYTES
                             + " bytes, more than an image of the lab may be");
                 }
                 out.write(buffer, 0, r);
@@ -184,7 +195,7 @@ public final class ImageArchive implements AutoCloseable {
             if (e instanceof BadInputException bad) {
                 throw bad;
             }
-            throw new BadInputException("cannot read " + Messages.quote(describe(file)) + " ("
+            throw new BadInputException("cannot read " + Messages.oneLine(describe(file)) + " ("
                     + Messages.oneLine(String.valueOf(e.getMessage())) + ")");
         }
     }

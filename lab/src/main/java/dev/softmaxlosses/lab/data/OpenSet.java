@@ -14,13 +14,24 @@ import java.util.List;
  * @param name           the data's name
  * @param train          training samples of the known classes, labelled {@code 0 .. K-1}
  * @param knownTest      test samples of the known classes, labelled as {@code train}
- * @param heldOutTest    test samples of the held-out classes, labelled {@code 0 .. H-1}
+ * @param heldOutTest    the held-out classes' samples for verification, labelled {@code 0 .. H-1}: their test
+ *                       samples, or all their samples when the data says so ({@link TrainTestSplit#heldOutWhole()},
+ *                       image folders), each class's training samples then its test samples; empty when
+ *                       nothing is held out
  * @param knownClasses   the known classes' indices in the original data
  * @param heldOutClasses the held-out classes' indices in the original data
  * @param allClassNames  every class name of the original data
+ * @param heldOutWhole   whether {@code heldOutTest} holds all the held-out classes' samples (training and test
+ *                       split), as for image folders, rather than their test samples only
  */
 public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset heldOutTest, int[] knownClasses,
-                      int[] heldOutClasses, List<String> allClassNames) {
+                      int[] heldOutClasses, List<String> allClassNames, boolean heldOutWhole) {
+
+    /** A split whose held-out set is the held-out classes' test samples. */
+    public OpenSet(String name, Dataset train, Dataset knownTest, Dataset heldOutTest, int[] knownClasses,
+                   int[] heldOutClasses, List<String> allClassNames) {
+        this(name, train, knownTest, heldOutTest, knownClasses, heldOutClasses, allClassNames, false);
+    }
 
     /**
      * The default held-out classes: the last 30% of the classes, rounded up (7, 8, 9 of ten; the last 12
@@ -36,7 +47,10 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
         return heldOut;
     }
 
-    /** Splits {@code data}, holding out {@code heldOut} (original class indices). */
+    /**
+     * Splits {@code data}, holding out {@code heldOut} (original class indices): none (then every class
+     * trains and there is no verification), or at least two.
+     */
     public static OpenSet of(TrainTestSplit data, int[] heldOut) {
         int classes = data.train().classes();
         boolean[] isHeldOut = new boolean[classes];
@@ -50,9 +64,9 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
             }
             isHeldOut[c] = true;
         }
-        if (heldOut.length < 2) {
+        if (heldOut.length == 1) {
             throw new BadInputException("--held-out needs at least 2 classes (verification compares pairs of different"
-                    + " held-out classes), got " + heldOut.length);
+                    + " held-out classes), got " + heldOut.length + "; or --held-out none to train on every class");
         }
         if (classes - heldOut.length < 2) {
             throw new BadInputException("--held-out leaves " + (classes - heldOut.length) + " of the " + classes
@@ -75,15 +89,16 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
         List<String> names = data.train().classNames();
         Dataset train = relabel(data.train(), isHeldOut, false, map, pick(names, known));
         Dataset knownTest = relabel(data.test(), isHeldOut, false, map, pick(names, known));
-        Dataset heldOutTest = relabel(data.test(), isHeldOut, true, map, pick(names, held));
+        Dataset heldOutTest = data.heldOutWhole() ? whole(data, held, map, pick(names, held))
+                : relabel(data.test(), isHeldOut, true, map, pick(names, held));
         if (train.size() == 0) {
             throw new BadInputException(data.name() + " has no training samples of the known classes");
         }
-        if (knownTest.size() == 0 || heldOutTest.size() < 2) {
+        if (knownTest.size() == 0 || (held.length > 0 && heldOutTest.size() < 2)) {
             throw new BadInputException(data.name() + " has too few test samples: " + knownTest.size() + " of the known classes, "
                     + heldOutTest.size() + " of the held-out ones");
         }
-        return new OpenSet(data.name(), train, knownTest, heldOutTest, known, held, names);
+        return new OpenSet(data.name(), train, knownTest, heldOutTest, known, held, names, data.heldOutWhole());
     }
 
     /**
@@ -103,7 +118,12 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
             }
         }
         return n == train.size() ? this : new OpenSet(name, train.select(Arrays.copyOf(rows, n)), knownTest, heldOutTest,
-                knownClasses, heldOutClasses, allClassNames);
+                knownClasses, heldOutClasses, allClassNames, heldOutWhole);
+    }
+
+    /** Whether classes are held out, and so open-set verification measured; false for {@code --held-out none}. */
+    public boolean hasHeldOut() {
+        return heldOutClasses.length > 0;
     }
 
     /** The number of classes trained on. */
@@ -131,6 +151,38 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
             labels[i] = map[labels[i]];
         }
         return new Dataset(d.name(), picked.features(), picked.size(), picked.dim(), labels, names, d.width());
+    }
+
+    /** Every sample of the classes {@code held}, class by class, each class's training samples before its test samples. */
+    private static Dataset whole(TrainTestSplit data, int[] held, int[] map, List<String> names) {
+        Dataset train = data.train();
+        Dataset test = data.test();
+        int dim = train.dim();
+        int count = 0;
+        boolean[] isHeld = new boolean[train.classes()];
+        for (int c : held) {
+            isHeld[c] = true;
+        }
+        for (int label : train.labels()) {
+            count += isHeld[label] ? 1 : 0;
+        }
+        for (int label : test.labels()) {
+            count += isHeld[label] ? 1 : 0;
+        }
+        float[] features = new float[Math.multiplyExact(count, dim)];
+        int[] labels = new int[count];
+        int r = 0;
+        for (int c : held) {
+            for (Dataset d : List.of(train, test)) {
+                for (int i = 0; i < d.size(); i++) {
+                    if (d.labels()[i] == c) {
+                        System.arraycopy(d.features(), i * dim, features, r * dim, dim);
+                        labels[r++] = map[c];
+                    }
+                }
+            }
+        }
+        return new Dataset(data.name(), features, count, dim, labels, names, train.width());
     }
 
     private static List<String> pick(List<String> names, int[] classes) {

@@ -1,5 +1,7 @@
 package dev.softmaxlosses.lab.metrics;
 
+import dev.softmaxlosses.lab.data.ImageFolders;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,14 +81,10 @@ public final class OneShot {
 
     private OneShot() {}
 
-    /** The group of a class name: the part before the first {@code /} (an alphabet of Omniglot), or {@code ""}. */
-    public static String group(String className) {
-        int slash = className.indexOf('/');
-        return slash < 0 ? "" : className.substring(0, slash);
-    }
-
     /**
-     * Episodes within the groups that the class names give ({@link #group}).
+     * Episodes within the groups that the class names give: their top-level folders
+     * ({@link ImageFolders#groups}: {@code Greek} for {@code Greek/character01}; one group {@code ""} when no
+     * name has a {@code /}).
      *
      * @param embeddings {@code labels.length x d} values, row-major
      * @param labels     each row's class, an index into {@code classNames}
@@ -95,8 +93,9 @@ public final class OneShot {
     public static Result episodes(float[] embeddings, int d, int[] labels, List<String> classNames, Protocol p) {
         Map<String, Integer> index = new LinkedHashMap<>();
         int[] groupOf = new int[classNames.size()];
+        List<String> groups = ImageFolders.groups(classNames);
         for (int c = 0; c < groupOf.length; c++) {
-            groupOf[c] = index.computeIfAbsent(group(classNames.get(c)), g -> index.size());
+            groupOf[c] = index.computeIfAbsent(groups.get(c), g -> index.size());
         }
         return episodes(embeddings, d, labels, groupOf, List.copyOf(index.keySet()), p);
     }

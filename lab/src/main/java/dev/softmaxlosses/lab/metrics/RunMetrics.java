@@ -12,12 +12,12 @@ import dev.softmaxlosses.lab.train.TrainedModel;
  * the features.
  *
  * @param testAccuracy       share of the known classes' test samples classified right
- * @param verification       open-set verification on the held-out classes' test samples
+ * @param verification       open-set verification on the held-out classes' samples; null when no class is held out
  * @param calibration        reliability bins and ECE of the known classes' test predictions
  * @param angles             intra- and inter-class angles of the known classes' test features
  * @param meanFeatureNorm    mean norm of the known classes' test features
  * @param knownFeatures      test features of the known classes ({@code knownTest.size() x D})
- * @param heldOutFeatures    test features of the held-out classes
+ * @param heldOutFeatures    features of the held-out classes' samples; null when no class is held out
  * @param featureNorms       the norm of each of {@code knownFeatures}
  * @param oneShot            N-way K-shot episodes on the held-out classes' test features, within their groups
  *                           ({@link OneShot}), or null: not asked for (data that are not image folders), or
@@ -26,6 +26,11 @@ import dev.softmaxlosses.lab.train.TrainedModel;
 public record RunMetrics(double testAccuracy, Verification.Result verification, Calibration.Result calibration,
                          AngleStatistics angles, double meanFeatureNorm, float[] knownFeatures, float[] heldOutFeatures,
                          double[] featureNorms, OneShot.Result oneShot) {
+
+    /** Whether open-set verification was measured (some classes were held out). */
+    public boolean hasVerification() {
+        return verification != null;
+    }
 
     /** Measures {@code model} on the test sets of {@code data}. */
     public static RunMetrics of(TrainedModel model, OpenSet data) {
@@ -60,16 +65,16 @@ public record RunMetrics(double testAccuracy, Verification.Result verification, 
             norms[r] = Math.sqrt(sq);
             normSum += norms[r];
         }
-        float[] heldOut = model.embed(data.heldOutTest());
-        return new RunMetrics((double) right / n,
-                Verification.ofFeatures(heldOut, data.heldOutTest().size(), d, data.heldOutTest().labels()),
+        float[] heldOut = data.hasHeldOut() ? model.embed(data.heldOutTest()) : null;
+        return new RunMetrics((double) right / n, heldOut == null ? null
+                        : Verification.ofFeatures(heldOut, data.heldOutTest().size(), d, data.heldOutTest().labels()),
                 Calibration.of(probabilities, n, c, labels),
                 AngleStatistics.of(known, n, d, labels, c),
                 normSum / n, known, heldOut, norms, oneShot(heldOut, d, data, oneShot));
     }
 
     private static OneShot.Result oneShot(float[] heldOut, int d, OpenSet data, OneShot.Protocol protocol) {
-        if (protocol == null) {
+        if (protocol == null || heldOut == null) {
             return null;
         }
         try {

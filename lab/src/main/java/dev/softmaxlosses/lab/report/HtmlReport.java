@@ -25,7 +25,13 @@ final class HtmlReport {
      * A column of the results table: its header, its value, and which way is better (+1 larger, -1
      * smaller, 0 neither: a longer feature or a longer run is not better or worse in itself).
      */
-    private record Column(String header, String title, ToDoubleFunction<RunResult> value, int better, String format) {}
+    private record Column(String header, String title, ToDoubleFunction<RunResult> value, int better, String format) {
+
+        /** Whether the column is a number of open-set verification, which a run without held-out classes lacks. */
+        boolean verification() {
+            return title.contains("verification");
+        }
+    }
 
     private static final List<Column> COLUMNS = List.of(
             new Column("test accuracy", "share of the known classes' test samples classified right",
@@ -73,20 +79,28 @@ final class HtmlReport {
         h.append("<p class=\"lead\">The same small network (").append(esc(architecture(context)))
                 .append(") was trained once per loss, from the same initial weights, on the same batches in the same order.")
                 .append(" It learned ").append(data.knownCount()).append(" classes (").append(esc(names(data, data.knownClasses())))
-                .append("; ").append(data.train().size()).append(" training samples). The classes ")
-                .append(esc(names(data, data.heldOutClasses())))
-                .append(" were held out of training altogether: their ").append(data.heldOutTest().size())
-                .append(" test samples measure open-set verification, as face recognition is judged on people the model never saw.")
-                .append(" Accuracy, calibration and angles are measured on the ").append(data.knownTest().size())
+                .append("; ").append(data.train().size()).append(" training samples).");
+        if (data.hasHeldOut()) {
+            h.append(" The classes ").append(esc(names(data, data.heldOutClasses())))
+                    .append(" were held out of training altogether: their ").append(data.heldOutTest().size())
+                    .append(data.heldOutWhole() ? " samples (all of them, not only the test split)" : " test samples")
+                    .append(" measure open-set verification, as face recognition is judged on people the model never saw.");
+        } else {
+            h.append(" No class was held out (--held-out none), so there is no open-set verification.");
+        }
+        h.append(" Accuracy, calibration and angles are measured on the ").append(data.knownTest().size())
                 .append(" test samples of the known classes.</p>\n");
         h.append("<p class=\"settings\">").append(esc(settingsLine(context))).append("</p>\n");
 
         h.append("<h2 id=\"results\">Results</h2>\n");
-        table(h, runs);
-        h.append("<p class=\"note\">Best value of each column in bold. TAR: share of same-class pairs of")
-                .append(" held-out samples accepted when the cosine-similarity threshold lets through the given share (FAR)")
-                .append(" of different-class pairs. EER: the error rate where false accepts and false rejects are equally common.")
-                .append(" ECE: the gap between confidence and accuracy, averaged over 15 confidence bins.")
+        table(h, runs, data.hasHeldOut());
+        h.append("<p class=\"note\">Best value of each column in bold.");
+        if (data.hasHeldOut()) {
+            h.append(" TAR: share of same-class pairs of")
+                    .append(" held-out samples accepted when the cosine-similarity threshold lets through the given share (FAR)")
+                    .append(" of different-class pairs. EER: the error rate where false accepts and false rejects are equally common.");
+        }
+        h.append(" ECE: the gap between confidence and accuracy, averaged over 15 confidence bins.")
                 .append(oneShotNote(runs)).append("</p>\n");
 
         if (files.featureGrid() != null) {
@@ -98,16 +112,21 @@ final class HtmlReport {
                     .append(" the normalised losses (NormFace, CosFace, ArcFace) only see the angle, and a margin narrows each class's")
                     .append(" wedge around its weight.</p>\n");
             img(h, files.featureGrid(), "2-D test features of every loss, coloured by class");
-            h.append("<h3>Classes never seen in training</h3>\n<p>The same networks on the held-out classes' test samples: open-set")
-                    .append(" verification works when these land in tight, distinct directions although no loss ever pulled them together.</p>\n");
-            img(h, files.heldOutGrid(), "2-D test features of the held-out classes");
+            if (files.heldOutGrid() != null) {
+                h.append("<h3>Classes never seen in training</h3>\n<p>The same networks on the held-out classes' ")
+                        .append(data.heldOutWhole() ? "samples" : "test samples").append(": open-set")
+                        .append(" verification works when these land in tight, distinct directions although no loss ever pulled them together.</p>\n");
+                img(h, files.heldOutGrid(), "2-D test features of the held-out classes");
+            }
         } else {
             h.append("<p class=\"note\">The feature plots need a 2-D embedding (--embedding 2); this run used ")
                     .append(s.embedding()).append(" dimensions, so only the numbers describe the features.</p>\n");
         }
 
-        h.append("<h2 id=\"verification\">Open-set verification</h2>\n");
-        img(h, files.roc(), "ROC curves of open-set verification");
+        if (files.roc() != null) {
+            h.append("<h2 id=\"verification\">Open-set verification</h2>\n");
+            img(h, files.roc(), "ROC curves of open-set verification");
+        }
         h.append("<h2 id=\"calibration\">Calibration</h2>\n<p>Each bar is the accuracy of the test predictions whose")
                 .append(" confidence falls in its bin. Bars under the dashed diagonal are over-confident: the model's largest")
                 .append(" probability is higher than how often it is right; bars above it under-confident. Label smoothing caps the target probability and usually")
@@ -141,12 +160,19 @@ final class HtmlReport {
         RunMetrics m = run.metrics();
         h.append("<section class=\"loss\" id=\"").append(esc(f.prefix())).append("\">\n<h3><code>").append(esc(run.spec()))
                 .append("</code></h3>\n");
-        h.append(String.format(Locale.ROOT, "<p>Test accuracy <b>%.3f</b> &middot; TAR %.3f at FAR 1e-2, %.3f at FAR 1e-3 &middot;"
-                        + " EER %.3f &middot; AUC %.3f &middot; ECE %.3f (mean confidence %.3f) &middot; mean feature norm %.2f &middot;"
-                        + " %d genuine and %d impostor pairs &middot; %.1f s</p>%n",
-                m.testAccuracy(), m.verification().tarAtFar1e2(), m.verification().tarAtFar1e3(), m.verification().eer(),
-                m.verification().auc(), m.calibration().ece(), m.calibration().meanConfidence(), m.meanFeatureNorm(),
-                m.verification().genuinePairs(), m.verification().impostorPairs(), run.model().seconds()));
+        if (m.hasVerification()) {
+            h.append(String.format(Locale.ROOT, "<p>Test accuracy <b>%.3f</b> &middot; TAR %.3f at FAR 1e-2, %.3f at FAR 1e-3 &middot;"
+                            + " EER %.3f &middot; AUC %.3f &middot; ECE %.3f (mean confidence %.3f) &middot; mean feature norm %.2f &middot;"
+                            + " %d genuine and %d impostor pairs &middot; %.1f s</p>%n",
+                    m.testAccuracy(), m.verification().tarAtFar1e2(), m.verification().tarAtFar1e3(), m.verification().eer(),
+                    m.verification().auc(), m.calibration().ece(), m.calibration().meanConfidence(), m.meanFeatureNorm(),
+                    m.verification().genuinePairs(), m.verification().impostorPairs(), run.model().seconds()));
+        } else {
+            h.append(String.format(Locale.ROOT, "<p>Test accuracy <b>%.3f</b> &middot; ECE %.3f (mean confidence %.3f) &middot;"
+                            + " mean feature norm %.2f &middot; %.1f s</p>%n",
+                    m.testAccuracy(), m.calibration().ece(), m.calibration().meanConfidence(), m.meanFeatureNorm(),
+                    run.model().seconds()));
+        }
         h.append("<div class=\"row\">");
         if (f.features() != null) {
             img(h, f.features(), "test features of " + run.spec());
@@ -179,8 +205,8 @@ final class HtmlReport {
         }).orElse("");
     }
 
-    private static void table(StringBuilder h, List<RunResult> runs) {
-        List<Column> columns = columns(runs);
+    private static void table(StringBuilder h, List<RunResult> runs, boolean verified) {
+        List<Column> columns = columns(runs).stream().filter(c -> verified || !c.verification()).toList();
         h.append("<table class=\"results\">\n<tr><th>loss</th>");
         for (Column c : columns) {
             h.append("<th title=\"").append(esc(c.title())).append("\">").append(esc(c.header())).append("</th>");
@@ -261,6 +287,9 @@ final class HtmlReport {
         }
         if (n.contains("mnist")) {
             return "Data: MNIST by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).";
+        }
+        if (n.contains("omniglot") || n.contains("images_background") || n.contains("images_evaluation")) {
+            return "Data: Omniglot by B. M. Lake, R. Salakhutdinov and J. B. Tenenbaum (MIT licence).";
         }
         if (n.contains("orl") || n.contains("face")) {
             return "Data: faces; the ORL database is courtesy of the Olivetti Research Laboratory.";

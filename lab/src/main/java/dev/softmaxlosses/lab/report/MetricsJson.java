@@ -16,7 +16,8 @@ import java.util.Locale;
  * {@code metrics.json}: {@code {"dataset": NAME, "settings": {...}, "runs": {"<loss spec>": {...}}}},
  * with exactly the seven numbers per run that the lab's issue names (and, for image-folder data, an eighth:
  * {@code one_shot_error}, the mean error of 20-way 1-shot episodes on the held-out classes); fractions are in [0, 1]. The
- * report's other numbers (AUC, angles) are in {@code report.html}.
+ * report's other numbers (AUC, angles) are in {@code report.html}. Without held-out classes
+ * ({@code --held-out none}) the three verification numbers are left out.
  */
 public final class MetricsJson {
 
@@ -33,9 +34,11 @@ public final class MetricsJson {
         for (RunResult run : runs) {
             ObjectNode r = all.putObject(run.spec());
             r.put("test_accuracy", run.metrics().testAccuracy());
-            r.put("tar_at_far_1e-2", run.metrics().verification().tarAtFar1e2());
-            r.put("tar_at_far_1e-3", run.metrics().verification().tarAtFar1e3());
-            r.put("eer", run.metrics().verification().eer());
+            if (run.metrics().hasVerification()) {
+                r.put("tar_at_far_1e-2", run.metrics().verification().tarAtFar1e2());
+                r.put("tar_at_far_1e-3", run.metrics().verification().tarAtFar1e3());
+                r.put("eer", run.metrics().verification().eer());
+            }
             r.put("ece", run.metrics().calibration().ece());
             r.put("mean_feature_norm", run.metrics().meanFeatureNorm());
             if (run.metrics().oneShot() != null) {

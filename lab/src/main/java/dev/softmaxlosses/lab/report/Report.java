@@ -39,6 +39,7 @@ public final class Report {
     public static void write(Path folder, ReportContext context, List<RunResult> runs) throws IOException {
         OpenSet data = context.data();
         boolean planar = context.settings().embedding() == 2;
+        boolean verified = data.hasHeldOut();
         List<RunFiles> perRun = new ArrayList<>();
         List<XYChart> knownPanels = new ArrayList<>();
         List<XYChart> heldOutPanels = new ArrayList<>();
@@ -52,9 +53,11 @@ public final class Report {
             if (planar) {
                 String title = Titles.of(run.spec());
                 features = save(folder, prefix + "-features.png", knownFeatures(run, data, title, true, 640, 520));
-                heldOut = save(folder, prefix + "-held-out.png", heldOutFeatures(run, data, title + ": held-out classes", true, 640, 520));
                 knownPanels.add(knownFeatures(run, data, title, false, CELL, CELL));
-                heldOutPanels.add(heldOutFeatures(run, data, title, false, CELL, CELL));
+                if (verified) {
+                    heldOut = save(folder, prefix + "-held-out.png", heldOutFeatures(run, data, title + ": held-out classes", true, 640, 520));
+                    heldOutPanels.add(heldOutFeatures(run, data, title, false, CELL, CELL));
+                }
             }
             String curves = save(folder, prefix + "-curves.png", Charts.curves(run, 560, 400));
             String reliability = save(folder, prefix + "-reliability.png",
@@ -68,10 +71,12 @@ public final class Report {
         if (planar) {
             featureGrid = saveImage(folder, "features.png", ChartGrid.draw(knownPanels, columns, CELL, CELL,
                     legend(data, data.knownClasses(), "")));
-            heldOutGrid = saveImage(folder, "held-out-features.png", ChartGrid.draw(heldOutPanels, columns, CELL, CELL,
-                    legend(data, data.heldOutClasses(), " (held out)")));
+            if (verified) {
+                heldOutGrid = saveImage(folder, "held-out-features.png", ChartGrid.draw(heldOutPanels, columns, CELL, CELL,
+                        legend(data, data.heldOutClasses(), " (held out)")));
+            }
         }
-        String roc = save(folder, "roc.png", Charts.roc(runs, WIDE, TALL));
+        String roc = verified ? save(folder, "roc.png", Charts.roc(runs, WIDE, TALL)) : null;
         String reliability = saveImage(folder, "reliability.png",
                 ChartGrid.draw(reliabilityPanels, columns, CELL, CELL - 40, List.of()));
         String target = save(folder, "target-probability.png", Charts.overEpochs(runs,

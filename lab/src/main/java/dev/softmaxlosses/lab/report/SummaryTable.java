@@ -12,13 +12,17 @@ public final class SummaryTable {
 
     private static final String[] HEADERS = {"test acc", "TAR@1e-2", "TAR@1e-3", "EER", "ECE", "|f|", "intra", "inter", "seconds"};
 
+    /** The headers of the verification columns, left out when no class was held out. */
+    private static final List<String> VERIFICATION = List.of("TAR@1e-2", "TAR@1e-3", "EER");
+
     private SummaryTable() {}
 
     /**
      * The table as text, lines ending in {@code \n}: test accuracy, open-set TAR at two FARs and EER,
      * ECE, the mean feature norm, the mean intra-class angle and the smallest inter-class angle (in
      * degrees: written "deg" in the last line, not with a degree sign, which a terminal without UTF-8
-     * would garble), and the training time.
+     * would garble), and the training time. Without held-out classes ({@code --held-out none}) the
+     * verification columns are left out.
      */
     public static String of(List<RunResult> runs) {
         boolean oneShot = runs.stream().anyMatch(r -> r.metrics().oneShot() != null);
@@ -28,19 +32,25 @@ public final class SummaryTable {
         }
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%-" + width + "s", "loss"));
+        boolean verified = runs.stream().allMatch(r -> r.metrics().hasVerification());
         for (String h : HEADERS) {
             if (oneShot && h.equals("seconds")) {
                 b.append(String.format(Locale.ROOT, "  %8s", "1-shot"));
             }
-            b.append(String.format(Locale.ROOT, "  %8s", h));
+            if (verified || !VERIFICATION.contains(h)) {
+                b.append(String.format(Locale.ROOT, "  %8s", h));
+            }
         }
         b.append('\n');
         for (RunResult r : runs) {
             RunMetrics m = r.metrics();
-            b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f  %8.3f  %8.3f  %8.3f  %8.3f  %8.2f  %8.1f  %8.1f",
-                    r.spec(), m.testAccuracy(), m.verification().tarAtFar1e2(), m.verification().tarAtFar1e3(),
-                    m.verification().eer(), m.calibration().ece(), m.meanFeatureNorm(), m.angles().meanIntra(),
-                    m.angles().minInter()));
+            b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f", r.spec(), m.testAccuracy()));
+            if (verified) {
+                b.append(String.format(Locale.ROOT, "  %8.3f  %8.3f  %8.3f", m.verification().tarAtFar1e2(),
+                        m.verification().tarAtFar1e3(), m.verification().eer()));
+            }
+            b.append(String.format(Locale.ROOT, "  %8.3f  %8.2f  %8.1f  %8.1f", m.calibration().ece(), m.meanFeatureNorm(),
+                    m.angles().meanIntra(), m.angles().minInter()));
             if (oneShot) {
                 b.append(m.oneShot() == null ? String.format(Locale.ROOT, "  %8s", "-")
                         : String.format(Locale.ROOT, "  %8.3f", m.oneShot().meanError()));
