@@ -120,7 +120,7 @@ abstract class LabCommand implements Callable<Integer> {
                 Progress progress = options.quiet ? Progress.quiet()
                         : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
                         : Progress.lines(err);
-                RunExtras extras = new RunExtras(images == null ? null : OneShot.Protocol.REPORT,
+                RunExtras extras = new RunExtras(imageFolders(data) ? OneShot.Protocol.REPORT : null,
                         saved == null ? null : SaveOption.sink(saved, specs, backend, settings, data, images));
                 List<RunResult> runs = Experiment.run(data, specs, losses, settings, backend, threads, progress, extras);
                 ReportContext context = new ReportContext(name(), commandLine(), data, settings, backend, atOnce,
@@ -182,14 +182,22 @@ abstract class LabCommand implements Callable<Integer> {
     }
 
     /**
-     * How image files became the rows of {@code data} ({@code --image-size}, {@code --invert}), or null when
-     * the data are not image files (the bundled and downloaded data sets, IDX and face folders). A saved
-     * model keeps it; the report measures one-shot episodes on the held-out classes only where it is not null.
+     * Whether {@code data} are image folders, on whose held-out classes the report measures one-shot
+     * episodes: the data whose held-out classes give all their images (not the bundled, downloaded or IDX
+     * data sets, nor the ORL faces, which give their test images), so the other reports stay as they were.
+     */
+    static boolean imageFolders(OpenSet data) {
+        return data.heldOutWhole();
+    }
+
+    /**
+     * How image files became the rows of {@code data} ({@code --image-size}, {@code --invert}), which a
+     * saved model keeps; null when the data are not image folders, or images of their own oblong size
+     * (no {@code --image-size}), which no square {@link GreyImages} reproduces.
      */
     GreyImages imagePreprocessing(OpenSet data) {
-        // Image folders are the data whose held-out classes give all their images (the ORL faces give their test images).
-        if (!data.heldOutWhole() || data.train().width() != data.train().height()) {
-            return null; // not image folders, or images of their own, oblong size (no --image-size): no square to resize to
+        if (!imageFolders(data) || data.train().width() != data.train().height()) {
+            return null;
         }
         return new GreyImages(data.train().width(), options.invert);
     }
