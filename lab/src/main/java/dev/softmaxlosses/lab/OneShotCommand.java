@@ -96,8 +96,9 @@ final class OneShotCommand implements Callable<Integer> {
             try (SavedModel saved = SavedModel.load(model)) {
                 GreyImages images = saved.info().images();
                 if (images == null) {
-                    throw new BadInputException("--model " + Messages.quote(model.toString()) + " was not trained on image"
-                            + " files, so it cannot read them; oneshot needs a model trained on image folders");
+                    throw new BadInputException("--model " + Messages.quote(model.toString()) + " keeps no image"
+                            + " preprocessing (it was trained on data other than image folders, or on oblong images without"
+                            + " --image-size); oneshot needs a model trained on image folders");
                 }
                 result = runs != null ? runs(saved, images) : episodes(saved, images, protocol);
             }

@@ -264,8 +264,9 @@ class OneShotCommandTest {
         Path json = dir.resolve("out.json");
         Cli.Run s = Cli.run("oneshot", "--model", rows.toString(), "--runs", runs.toString(), "--output", json.toString());
         assertEquals(2, s.status());
-        assertEquals("error: --model " + rows + " was not trained on image files, so it cannot read them; oneshot needs a"
-                + " model trained on image folders\n", s.err());
+        assertEquals("error: --model " + rows + " keeps no image preprocessing (it was trained on data other than image"
+                + " folders, or on oblong images without --image-size); oneshot needs a model trained on image folders\n",
+                s.err());
         assertFalse(Files.exists(json), "nothing written");
     }
 }
