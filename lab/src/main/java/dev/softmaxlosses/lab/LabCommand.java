@@ -1,8 +1,10 @@
 package dev.softmaxlosses.lab;
 
 import dev.softmaxlosses.Loss;
+import dev.softmaxlosses.lab.data.GreyImages;
 import dev.softmaxlosses.lab.data.ImageFolders;
 import dev.softmaxlosses.lab.data.OpenSet;
+import dev.softmaxlosses.lab.metrics.OneShot;
 import dev.softmaxlosses.lab.report.Report;
 import dev.softmaxlosses.lab.report.ReportContext;
 import dev.softmaxlosses.lab.report.ReportFolder;
@@ -11,6 +13,7 @@ import dev.softmaxlosses.lab.djl.DjlTrainer;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.run.Experiment;
 import dev.softmaxlosses.lab.run.Progress;
+import dev.softmaxlosses.lab.run.RunExtras;
 import dev.softmaxlosses.lab.run.RunResult;
 import dev.softmaxlosses.lab.train.Trainer;
 import dev.softmaxlosses.lab.train.TrainingSettings;
@@ -96,8 +99,17 @@ abstract class LabCommand implements Callable<Integer> {
                     throw new BadInputException("--engine djl: " + e.getMessage());
                 }
             }
-            try (ReportFolder folder = ReportFolder.open(options.out(folderName(backend)))) {
+            Path report = options.out(folderName(backend));
+            Path save = saveTarget();
+            if (save != null) {
+                // Before the report's folder is touched: a refused --save leaves nothing behind.
+                SaveOption.refuseOverlap(save, report);
+                ReportFolder.checkTarget(save, ReportFolder.Kind.MODEL);
+            }
+            try (ReportFolder folder = ReportFolder.open(report);
+                 ReportFolder saved = save == null ? null : ReportFolder.open(save, ReportFolder.Kind.MODEL)) {
                 OpenSet data = options.openSet(err);
+                GreyImages images = imagePreprocessing(data);
                 Preflight.check(data, settings, backend, Math.min(threads, losses.size()));
                 int atOnce = Math.min(threads, losses.size());
                 out.printf(Locale.ROOT, "softmax-lab %s: %d loss%s on %s (%d training samples of %d classes; held out: %s), %d at a time%s%n",
@@ -109,12 +121,17 @@ abstract class LabCommand implements Callable<Integer> {
                 Progress progress = options.quiet ? Progress.quiet()
                         : Progress.interactive() ? Progress.bars(specs.stream().mapToInt(String::length).max().orElse(10))
                         : Progress.lines(err);
-                List<RunResult> runs = Experiment.run(data, specs, losses, settings, backend, threads, progress);
+                RunExtras extras = new RunExtras(imageFolders(data) ? OneShot.Protocol.REPORT : null,
+                        saved == null ? null : SaveOption.sink(saved, specs, backend, settings, data, images));
+                List<RunResult> runs = Experiment.run(data, specs, losses, settings, backend, threads, progress, extras);
                 ReportContext context = new ReportContext(name(), commandLine(), data, settings, backend, atOnce,
                         (System.nanoTime() - start) / 1e9);
                 Path written;
                 try {
                     Report.write(folder.path(), context, runs);
+                    if (saved != null) {
+                        SaveOption.commit(saved);
+                    }
                     written = folder.commit();
                 } catch (IOException e) {
                     throw new BadInputException("cannot write the report into " + Messages.quote(folder.target().toString())
@@ -122,6 +139,9 @@ abstract class LabCommand implements Callable<Integer> {
                 }
                 out.println();
                 out.print(SummaryTable.of(runs));
+                if (saved != null) {
+                    out.printf(Locale.ROOT, "%nmodel: %s", saved.target());
+                }
                 out.printf(Locale.ROOT, "%nreport: %s (%.0f s in all)%n", written.resolve("report.html"),
                         (System.nanoTime() - start) / 1e9);
                 out.flush();
@@ -155,6 +175,32 @@ abstract class LabCommand implements Callable<Integer> {
             losses.add(loss);
         }
         return losses;
+    }
+
+    /** The folder {@code train --save} writes the trained model into; null: none (the default, and other commands). */
+    Path saveTarget() {
+        return null;
+    }
+
+    /**
+     * Whether {@code data} are image folders, on whose held-out classes the report measures one-shot
+     * episodes: the data whose held-out classes give all their images (not the bundled, downloaded or IDX
+     * data sets, nor the ORL faces, which give their test images), so the other reports stay as they were.
+     */
+    static boolean imageFolders(OpenSet data) {
+        return data.heldOutWhole();
+    }
+
+    /**
+     * How image files became the rows of {@code data} ({@code --image-size}, {@code --invert}), which a
+     * saved model keeps; null when the data are not image folders, or images of their own oblong size
+     * (no {@code --image-size}), which no square {@link GreyImages} reproduces.
+     */
+    GreyImages imagePreprocessing(OpenSet data) {
+        if (!imageFolders(data) || data.train().width() != data.train().height()) {
+            return null;
+        }
+        return new GreyImages(data.train().width(), options.invert);
     }
 
     /** The default output folder's name under {@code lab-out}: the command's. */

@@ -131,6 +131,12 @@ final class DjlModel implements TrainedModel {
         return (double) right / data.size();
     }
 
+    /** Writes the feature extractor's parameters into {@code folder} ({@link DjlNetworkFile}). */
+    @Override
+    public void saveNetwork(java.nio.file.Path folder) throws java.io.IOException {
+        DjlNetworkFile.write(backbone, folder);
+    }
+
     @Override
     public void release() {
         model.close();

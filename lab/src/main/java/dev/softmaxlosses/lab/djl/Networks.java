@@ -30,7 +30,11 @@ final class Networks {
 
     private Networks() {}
 
-    /** The feature extractor {@code kind} with the settings' widths, activation and batch norm. */
+    /**
+     * The feature extractor of {@code kind} that {@code s} describes: the one factory that training and
+     * loading a saved model both build networks with, so that a saved network's weights fit the network
+     * rebuilt from its settings. A new kind of network is one more case here.
+     */
     static Block backbone(Backend.Model kind, TrainingSettings s) {
         boolean prelu = s.activation() == dev.softmaxlosses.lab.train.Activation.PRELU;
         return switch (kind) {

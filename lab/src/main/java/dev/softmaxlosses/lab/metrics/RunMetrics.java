@@ -19,10 +19,13 @@ import dev.softmaxlosses.lab.train.TrainedModel;
  * @param knownFeatures      test features of the known classes ({@code knownTest.size() x D})
  * @param heldOutFeatures    features of the held-out classes' samples; null when no class is held out
  * @param featureNorms       the norm of each of {@code knownFeatures}
+ * @param oneShot            N-way K-shot episodes on the held-out classes' test features, within their groups
+ *                           ({@link OneShot}), or null: not asked for (data that are not image folders), or
+ *                           no group has enough held-out classes
  */
 public record RunMetrics(double testAccuracy, Verification.Result verification, Calibration.Result calibration,
                          AngleStatistics angles, double meanFeatureNorm, float[] knownFeatures, float[] heldOutFeatures,
-                         double[] featureNorms) {
+                         double[] featureNorms, OneShot.Result oneShot) {
 
     /** Whether open-set verification was measured (some classes were held out). */
     public boolean hasVerification() {
@@ -31,6 +34,14 @@ public record RunMetrics(double testAccuracy, Verification.Result verification, 
 
     /** Measures {@code model} on the test sets of {@code data}. */
     public static RunMetrics of(TrainedModel model, OpenSet data) {
+        return of(model, data, null);
+    }
+
+    /**
+     * Measures {@code model} on the test sets of {@code data}, with one-shot episodes on the held-out
+     * classes by {@code oneShot} (null: none).
+     */
+    public static RunMetrics of(TrainedModel model, OpenSet data, OneShot.Protocol oneShot) {
         int d = model.embeddingSize();
         int n = data.knownTest().size();
         int c = model.classes();
@@ -59,6 +70,17 @@ public record RunMetrics(double testAccuracy, Verification.Result verification, 
                         : Verification.ofFeatures(heldOut, data.heldOutTest().size(), d, data.heldOutTest().labels()),
                 Calibration.of(probabilities, n, c, labels),
                 AngleStatistics.of(known, n, d, labels, c),
-                normSum / n, known, heldOut, norms);
+                normSum / n, known, heldOut, norms, oneShot(heldOut, d, data, oneShot));
+    }
+
+    private static OneShot.Result oneShot(float[] heldOut, int d, OpenSet data, OneShot.Protocol protocol) {
+        if (protocol == null || heldOut == null) {
+            return null;
+        }
+        try {
+            return OneShot.episodes(heldOut, d, data.heldOutTest().labels(), data.heldOutTest().classNames(), protocol);
+        } catch (IllegalArgumentException tooFewClasses) {
+            return null;
+        }
     }
 }

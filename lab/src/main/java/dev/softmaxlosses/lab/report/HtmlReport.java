@@ -51,6 +51,21 @@ final class HtmlReport {
                     r -> r.metrics().angles().minInter(), 1, "%.1f&deg;"),
             new Column("train seconds", "wall-clock training time", r -> r.model().seconds(), 0, "%.1f"));
 
+    /** Image-folder data only, before the training time: the one-shot error on the held-out classes. */
+    private static final Column ONE_SHOT = new Column("1-shot error",
+            "mean error of 20-way 1-shot episodes on the held-out classes, classes drawn within a top-level folder",
+            r -> r.metrics().oneShot() == null ? Double.NaN : r.metrics().oneShot().meanError(), -1, "%.3f");
+
+    /** The columns of {@code runs}' table: the one-shot error only where it was measured. */
+    private static List<Column> columns(List<RunResult> runs) {
+        if (runs.stream().noneMatch(r -> r.metrics().oneShot() != null)) {
+            return COLUMNS;
+        }
+        List<Column> all = new java.util.ArrayList<>(COLUMNS);
+        all.add(all.size() - 1, ONE_SHOT);
+        return all;
+    }
+
     static String of(ReportContext context, List<RunResult> runs, Report.Files files) {
         OpenSet data = context.data();
         TrainingSettings s = context.settings();
@@ -85,7 +100,8 @@ final class HtmlReport {
                     .append(" held-out samples accepted when the cosine-similarity threshold lets through the given share (FAR)")
                     .append(" of different-class pairs. EER: the error rate where false accepts and false rejects are equally common.");
         }
-        h.append(" ECE: the gap between confidence and accuracy, averaged over 15 confidence bins.</p>\n");
+        h.append(" ECE: the gap between confidence and accuracy, averaged over 15 confidence bins.")
+                .append(oneShotNote(runs)).append("</p>\n");
 
         if (files.featureGrid() != null) {
             h.append("<h2 id=\"features\">Features of the test set</h2>\n");
@@ -178,8 +194,19 @@ final class HtmlReport {
         h.append("</table>\n</section>\n");
     }
 
+    /** What the one-shot column means, when the table has it; else nothing. */
+    private static String oneShotNote(List<RunResult> runs) {
+        return runs.stream().filter(r -> r.metrics().oneShot() != null).findFirst().map(r -> {
+            var p = r.metrics().oneShot().protocol();
+            return String.format(Locale.ROOT, " 1-shot error: in each of %d episodes, %d held-out classes of one top-level"
+                    + " folder, %d support image%s and one query image of each; a query is classified by the nearest class"
+                    + " prototype (mean of the normalised support features) by cosine similarity.", p.episodes(), p.way(),
+                    p.shot(), p.shot() == 1 ? "" : "s");
+        }).orElse("");
+    }
+
     private static void table(StringBuilder h, List<RunResult> runs, boolean verified) {
-        List<Column> columns = COLUMNS.stream().filter(c -> verified || !c.verification()).toList();
+        List<Column> columns = columns(runs).stream().filter(c -> verified || !c.verification()).toList();
         h.append("<table class=\"results\">\n<tr><th>loss</th>");
         for (Column c : columns) {
             h.append("<th title=\"").append(esc(c.title())).append("\">").append(esc(c.header())).append("</th>");
@@ -196,7 +223,7 @@ final class HtmlReport {
             for (int k = 0; k < columns.size(); k++) {
                 Column c = columns.get(k);
                 double v = c.value().applyAsDouble(r);
-                String text = String.format(Locale.ROOT, c.format(), v);
+                String text = c == ONE_SHOT && Double.isNaN(v) ? "&ndash;" : String.format(Locale.ROOT, c.format(), v);
                 boolean isBest = runs.size() > 1 && c.better() != 0 && v == best[k];
                 h.append("<td>").append(isBest ? "<b>" + text + "</b>" : text).append("</td>");
             }

@@ -15,7 +15,8 @@ import java.util.Locale;
 
 /**
  * {@code metrics.json}: {@code {"dataset": NAME, "settings": {...}, "runs": {"<loss spec>": {...}}}},
- * with exactly the seven numbers per run that the lab's issue names; fractions are in [0, 1]. The
+ * with exactly the seven numbers per run that the lab's issue names (and, for image-folder data, an eighth:
+ * {@code one_shot_error}, the mean error of 20-way 1-shot episodes on the held-out classes); fractions are in [0, 1]. The
  * report's other numbers (AUC, angles) are in {@code report.html}. Without held-out classes
  * ({@code --held-out none}) the three verification numbers are left out.
  */
@@ -41,6 +42,10 @@ public final class MetricsJson {
             }
             r.put("ece", run.metrics().calibration().ece());
             r.put("mean_feature_norm", run.metrics().meanFeatureNorm());
+            if (run.metrics().oneShot() != null) {
+                // Image-folder data only: the other data sets' metrics.json stays as it was.
+                r.put("one_shot_error", run.metrics().oneShot().meanError());
+            }
             r.put("train_seconds", Math.round(run.model().seconds() * 100) / 100.0);
         }
         try {

@@ -49,19 +49,47 @@ import java.util.stream.Stream;
  * <p><b>One run at a time.</b> {@link #open} takes a lock ({@code .NAME.lock} beside the target,
  * removed at the end) before anything else, so a second run into the same folder is refused at once
  * and cannot disturb the first. New folders follow the umask.
+ *
+ * <p><b>Saved models.</b> {@code train --save} follows the same rule with a {@link Kind#MODEL} folder,
+ * marked by its own file: a report is never taken for a model, nor a model for a report.
  */
 public final class ReportFolder implements AutoCloseable {
 
     /** The file that marks a folder as this lab's report; it lists the files the lab wrote there. */
     public static final String MARKER = ".softmax-lab-report";
 
-    private static final String MARKER_HEADER = "softmax-lab report; the lab wrote the files listed below and may"
-            + " replace this folder with a newer report";
-    private static final String PARTIAL_HEADER = "softmax-lab report being written";
+    /**
+     * What a folder holds, for its marker and its messages: a report ({@code --out}) or a saved model
+     * ({@code train --save}). The rule is the same for both; each kind replaces only folders of its own kind.
+     *
+     * @param option        the option that names the folder, as messages quote it
+     * @param noun          what the folder holds ({@code report}, {@code model})
+     * @param marker        the marker file's name
+     * @param example       a folder to suggest in messages
+     * @param legacyReports whether an unmarked report of an older lab counts as one of this kind
+     */
+    public record Kind(String option, String noun, String marker, String example, boolean legacyReports) {
+
+        /** A report: {@code --out}, marked by {@value ReportFolder#MARKER}. */
+        public static final Kind REPORT = new Kind("--out", "report", MARKER, "lab-out/mine", true);
+
+        /** A saved model: {@code train --save}, marked by {@code .softmax-lab-model}. */
+        public static final Kind MODEL = new Kind("--save", "model", ".softmax-lab-model", "lab-models/mine", false);
+
+        String header() {
+            return "softmax-lab " + noun + "; the lab wrote the files listed below and may replace this folder with a newer "
+                    + noun;
+        }
+
+        String partialHeader() {
+            return "softmax-lab " + noun + " being written";
+        }
+    }
 
     /** The files of a report written before reports were marked. */
     private static final Pattern LEGACY_FILE = Pattern.compile("report\\.html|metrics\\.json|[A-Za-z0-9_.:=,+-]+\\.png");
 
+    private final Kind kind;
     private final Path target;
     private final String shown;
     private final Path temporary;
@@ -69,12 +97,13 @@ public final class ReportFolder implements AutoCloseable {
     private final Thread cleanup;
     private volatile boolean finished;
 
-    private ReportFolder(Path target, String shown, Path temporary, Lock lock) {
+    private ReportFolder(Kind kind, Path target, String shown, Path temporary, Lock lock) {
+        this.kind = kind;
         this.target = target;
         this.shown = shown;
         this.temporary = temporary;
         this.lock = lock;
-        this.cleanup = new Thread(this::abandon, "softmax-lab report cleanup");
+        this.cleanup = new Thread(this::abandon, "softmax-lab " + kind.noun() + " cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
@@ -85,46 +114,57 @@ public final class ReportFolder implements AutoCloseable {
      * @throws BadInputException naming the problem and what to do instead
      */
     public static Path checkTarget(Path target) {
+        return checkTarget(target, Kind.REPORT);
+    }
+
+    /**
+     * As {@link #checkTarget(Path)}, for a folder of {@code kind}.
+     *
+     * @throws BadInputException naming the problem and what to do instead
+     */
+    public static Path checkTarget(Path target, Kind kind) {
         String shown = Messages.quote(target.toString());
         if (target.toString().isBlank()) {
-            throw new BadInputException("--out is empty (is a shell variable unset?); give the folder for the report,"
-                    + " for example --out lab-out/mine");
+            throw new BadInputException(kind.option() + " is empty (is a shell variable unset?); give the folder for the "
+                    + kind.noun() + ", for example " + kind.option() + " " + kind.example());
         }
         Path absolute = target.toAbsolutePath().normalize();
         Path parent = absolute.getParent();
         if (parent == null) {
-            throw new BadInputException("--out " + shown + " is the root folder; give a new folder for the report");
+            throw new BadInputException(kind.option() + " " + shown + " is the root folder; give a new folder for the "
+                    + kind.noun());
         }
         if (Files.isSymbolicLink(absolute)) {
-            throw new BadInputException("--out " + shown + " is a symbolic link; the lab replaces the folder it writes to,"
-                    + " so give a real folder (a new one, or one of its reports)");
+            throw new BadInputException(kind.option() + " " + shown + " is a symbolic link; the lab replaces the folder it"
+                    + " writes to, so give a real folder (a new one, or one of its " + kind.noun() + "s)");
         }
         Path real = realPath(absolute);
-        refuseHolder(shown, real, realPath(Path.of("").toAbsolutePath()), "the current folder");
+        refuseHolder(kind, shown, real, realPath(Path.of("").toAbsolutePath()), "the current folder");
         String home = System.getProperty("user.home");
         if (home != null && !home.isBlank()) {
-            refuseHolder(shown, real, realPath(Path.of(home).toAbsolutePath()), "your home folder");
+            refuseHolder(kind, shown, real, realPath(Path.of(home).toAbsolutePath()), "your home folder");
         }
         if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
-                throw new BadInputException("--out " + shown + " is a file; give a folder for the report");
+                throw new BadInputException(kind.option() + " " + shown + " is a file; give a folder for the " + kind.noun());
             }
-            List<String> foreign = foreignEntries(absolute);
+            List<String> foreign = foreignEntries(absolute, kind);
             if (!foreign.isEmpty()) {
-                throw new BadInputException("--out " + shown + " holds files the lab did not write ("
-                        + Messages.list(foreign, 5) + "); the lab replaces only an empty folder or one of its own"
-                        + " reports: give a new folder, for example --out " + Messages.quote(target.resolve("report").toString())
+                throw new BadInputException(kind.option() + " " + shown + " holds files the lab did not write ("
+                        + Messages.list(foreign, 5) + "); the lab replaces only an empty folder or one of its own "
+                        + kind.noun() + "s: give a new folder, for example " + kind.option() + " "
+                        + Messages.quote(target.resolve(kind.noun()).toString())
                         + ", or move those files away");
             }
         }
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new BadInputException("cannot create the folder " + Messages.quote(parent.toString()) + " for the report: "
-                    + Messages.reason(e));
+            throw new BadInputException("cannot create the folder " + Messages.quote(parent.toString()) + " for the "
+                    + kind.noun() + ": " + Messages.reason(e));
         }
         if (!Files.isWritable(parent)) {
-            throw new BadInputException("cannot write the report into " + Messages.quote(parent.toString())
+            throw new BadInputException("cannot write the " + kind.noun() + " into " + Messages.quote(parent.toString())
                     + ": it is not writable");
         }
         return absolute;
@@ -135,22 +175,27 @@ public final class ReportFolder implements AutoCloseable {
      * it (or let the JVM end) to remove both unless {@link #commit()} put the report in place.
      */
     public static ReportFolder open(Path target) {
-        Path absolute = checkTarget(target);
+        return open(target, Kind.REPORT);
+    }
+
+    /** As {@link #open(Path)}, for a folder of {@code kind}. */
+    public static ReportFolder open(Path target, Kind kind) {
+        Path absolute = checkTarget(target, kind);
         String shown = Messages.quote(target.toString());
         Path parent = absolute.getParent();
         String name = absolute.getFileName().toString();
-        Lock lock = Lock.acquire(parent.resolve("." + name + ".lock"), shown);
+        Lock lock = Lock.acquire(parent.resolve("." + name + ".lock"), shown, kind);
         try {
             // Another run may have committed between the check and the lock.
-            checkTarget(target);
-            removeLeftovers(parent, name);
+            checkTarget(target, kind);
+            removeLeftovers(parent, name, kind);
             Path temporary = createFolder(parent, "." + name + ".partial-");
-            Files.writeString(temporary.resolve(MARKER), PARTIAL_HEADER + "\n", StandardCharsets.UTF_8);
-            return new ReportFolder(absolute, shown, temporary, lock);
+            Files.writeString(temporary.resolve(kind.marker()), kind.partialHeader() + "\n", StandardCharsets.UTF_8);
+            return new ReportFolder(kind, absolute, shown, temporary, lock);
         } catch (IOException e) {
             lock.close();
-            throw new BadInputException("cannot create a folder in " + Messages.quote(parent.toString()) + " for the report: "
-                    + Messages.reason(e));
+            throw new BadInputException("cannot create a folder in " + Messages.quote(parent.toString()) + " for the "
+                    + kind.noun() + ": " + Messages.reason(e));
         } catch (RuntimeException e) {
             lock.close();
             throw e;
@@ -179,21 +224,21 @@ public final class ReportFolder implements AutoCloseable {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(temporary)) {
             for (Path p : entries) {
                 String name = p.getFileName().toString();
-                if (!name.equals(MARKER) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!name.equals(kind.marker()) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                     files.add(name);
                 }
             }
         }
         files.sort(null);
-        Files.writeString(temporary.resolve(MARKER), MARKER_HEADER + "\n" + String.join("\n", files) + "\n",
+        Files.writeString(temporary.resolve(kind.marker()), kind.header() + "\n" + String.join("\n", files) + "\n",
                 StandardCharsets.UTF_8);
         Path old = null;
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            List<String> foreign = Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) ? foreignEntries(target)
+            List<String> foreign = Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) ? foreignEntries(target, kind)
                     : List.of(target.getFileName().toString());
             if (!foreign.isEmpty()) {
-                throw new BadInputException("--out " + shown + " changed during the run and now holds files the lab did"
-                        + " not write (" + Messages.list(foreign, 5) + "); the report was not written");
+                throw new BadInputException(kind.option() + " " + shown + " changed during the run and now holds files the"
+                        + " lab did not write (" + Messages.list(foreign, 5) + "); the " + kind.noun() + " was not written");
             }
             old = createFolder(target.getParent(), "." + target.getFileName() + ".old-");
             Files.delete(old);
@@ -202,7 +247,7 @@ public final class ReportFolder implements AutoCloseable {
         move(temporary, target);
         finished = true;
         if (old != null) {
-            deleteReport(old);
+            deleteReport(old, kind);
         }
         return target;
     }
@@ -258,7 +303,7 @@ public final class ReportFolder implements AutoCloseable {
      * reports; otherwise every entry that is not a file its marker lists (or, without a marker, that an
      * older report would hold). Folders and links are never the lab's.
      */
-    static List<String> foreignEntries(Path folder) {
+    static List<String> foreignEntries(Path folder, Kind kind) {
         List<String> entries = new ArrayList<>();
         try (DirectoryStream<Path> list = Files.newDirectoryStream(folder)) {
             for (Path p : list) {
@@ -268,10 +313,10 @@ public final class ReportFolder implements AutoCloseable {
             throw new BadInputException("cannot list " + Messages.quote(folder.toString()) + ": " + Messages.reason(e));
         }
         entries.sort(null);
-        List<String> ours = labFiles(folder);
+        List<String> ours = labFiles(folder, kind);
         List<String> foreign = new ArrayList<>();
         for (String entry : entries) {
-            boolean lab = (ours.contains(entry) || entry.equals(MARKER))
+            boolean lab = (ours.contains(entry) || entry.equals(kind.marker()))
                     && Files.isRegularFile(folder.resolve(entry), LinkOption.NOFOLLOW_LINKS);
             if (!lab) {
                 foreign.add(entry);
@@ -281,12 +326,12 @@ public final class ReportFolder implements AutoCloseable {
     }
 
     /** The files the lab wrote into {@code folder}: its marker's list, or an older report's files; else none. */
-    private static List<String> labFiles(Path folder) {
-        Path marker = folder.resolve(MARKER);
+    private static List<String> labFiles(Path folder, Kind kind) {
+        Path marker = folder.resolve(kind.marker());
         if (Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 List<String> lines = Files.readAllLines(marker, StandardCharsets.UTF_8);
-                if (!lines.isEmpty() && lines.get(0).equals(MARKER_HEADER)) {
+                if (!lines.isEmpty() && lines.get(0).equals(kind.header())) {
                     return lines.subList(1, lines.size()).stream()
                             .filter(n -> !n.isEmpty() && !n.contains("/") && !n.equals("..") && !n.equals("."))
                             .toList();
@@ -296,7 +341,7 @@ public final class ReportFolder implements AutoCloseable {
             }
             return List.of();
         }
-        return isLegacyReport(folder) ? legacyFiles(folder) : List.of();
+        return kind.legacyReports() && isLegacyReport(folder) ? legacyFiles(folder) : List.of();
     }
 
     private static boolean isLegacyReport(Path folder) {
@@ -321,11 +366,11 @@ public final class ReportFolder implements AutoCloseable {
     }
 
     /** Deletes a replaced report: the files the lab wrote, then the folder if that left it empty. */
-    private static void deleteReport(Path folder) {
-        for (String name : labFiles(folder)) {
+    private static void deleteReport(Path folder, Kind kind) {
+        for (String name : labFiles(folder, kind)) {
             deleteQuietly(folder.resolve(name));
         }
-        deleteQuietly(folder.resolve(MARKER));
+        deleteQuietly(folder.resolve(kind.marker()));
         try {
             Files.deleteIfExists(folder);
         } catch (DirectoryNotEmptyException e) {
@@ -346,15 +391,15 @@ public final class ReportFolder implements AutoCloseable {
     }
 
     /** Removes the hidden folders that killed runs of the same target left, when they are marked as the lab's. */
-    private static void removeLeftovers(Path parent, String name) {
+    private static void removeLeftovers(Path parent, String name, Kind kind) {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent, "." + name + ".{partial,abandoned,old}-*")) {
             for (Path p : stream) {
                 if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
-                        || !Files.isRegularFile(p.resolve(MARKER), LinkOption.NOFOLLOW_LINKS)) {
+                        || !Files.isRegularFile(p.resolve(kind.marker()), LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
                 if (p.getFileName().toString().contains(".old-")) {
-                    deleteReport(p);
+                    deleteReport(p, kind);
                 } else {
                     deleteTree(p);
                 }
@@ -405,11 +450,11 @@ public final class ReportFolder implements AutoCloseable {
     }
 
     /** The current folder, the home folder and the target, compared as the file system sees them. */
-    private static void refuseHolder(String shown, Path target, Path protectedFolder, String what) {
+    private static void refuseHolder(Kind kind, String shown, Path target, Path protectedFolder, String what) {
         if (protectedFolder.startsWith(target)) {
-            throw new BadInputException("--out " + shown + (protectedFolder.equals(target) ? " is " : " holds ") + what
-                    + "; the lab replaces the folder it writes to: give a new folder for the report, for example"
-                    + " --out lab-out/mine");
+            throw new BadInputException(kind.option() + " " + shown + (protectedFolder.equals(target) ? " is " : " holds ")
+                    + what + "; the lab replaces the folder it writes to: give a new folder for the " + kind.noun()
+                    + ", for example " + kind.option() + " " + kind.example());
         }
     }
 
@@ -456,10 +501,10 @@ public final class ReportFolder implements AutoCloseable {
             this.identity = identity;
         }
 
-        static Lock acquire(Path file, String shown) {
+        static Lock acquire(Path file, String shown, Kind kind) {
             Path key = realPath(file.toAbsolutePath().normalize());
             if (!HELD.add(key)) {
-                throw inUse(shown, Long.toString(ProcessHandle.current().pid()));
+                throw inUse(kind, shown, Long.toString(ProcessHandle.current().pid()));
             }
             try {
                 for (int attempt = 0; attempt < 10; attempt++) {
@@ -475,7 +520,7 @@ public final class ReportFolder implements AutoCloseable {
                     }
                     if (lock == null) {
                         channel.close();
-                        throw inUse(shown, holder(file));
+                        throw inUse(kind, shown, holder(file));
                     }
                     Object after = identity(file);
                     if (before != null && before.equals(after)) {
@@ -489,10 +534,10 @@ public final class ReportFolder implements AutoCloseable {
                     channel.close();
                 }
                 throw new BadInputException("cannot lock " + Messages.quote(file.toString())
-                        + " for the report: other runs keep replacing it");
+                        + " for the " + kind.noun() + ": other runs keep replacing it");
             } catch (IOException e) {
                 HELD.remove(key);
-                throw new BadInputException("cannot lock " + Messages.quote(file.toString()) + " for the report: "
+                throw new BadInputException("cannot lock " + Messages.quote(file.toString()) + " for the " + kind.noun() + ": "
                         + Messages.reason(e));
             } catch (RuntimeException e) {
                 HELD.remove(key);
@@ -523,9 +568,10 @@ public final class ReportFolder implements AutoCloseable {
             HELD.remove(file);
         }
 
-        private static BadInputException inUse(String shown, String pid) {
-            return new BadInputException("--out " + shown + " is being written by another softmax-lab run"
-                    + (pid == null ? "" : " (process " + pid + ")") + "; wait for it to finish, or give another --out");
+        private static BadInputException inUse(Kind kind, String shown, String pid) {
+            return new BadInputException(kind.option() + " " + shown + " is being written by another softmax-lab run"
+                    + (pid == null ? "" : " (process " + pid + ")") + "; wait for it to finish, or give another "
+                    + kind.option());
         }
 
         /** The device and inode of {@code file}, without opening it; null when it does not exist. */

@@ -1,5 +1,6 @@
 package dev.softmaxlosses.lab.report;
 
+import dev.softmaxlosses.lab.metrics.OneShot;
 import dev.softmaxlosses.lab.metrics.RunMetrics;
 import dev.softmaxlosses.lab.run.RunResult;
 
@@ -24,6 +25,7 @@ public final class SummaryTable {
      * verification columns are left out.
      */
     public static String of(List<RunResult> runs) {
+        boolean oneShot = runs.stream().anyMatch(r -> r.metrics().oneShot() != null);
         int width = "loss".length();
         for (RunResult r : runs) {
             width = Math.max(width, r.spec().length());
@@ -32,6 +34,9 @@ public final class SummaryTable {
         b.append(String.format(Locale.ROOT, "%-" + width + "s", "loss"));
         boolean verified = runs.stream().allMatch(r -> r.metrics().hasVerification());
         for (String h : HEADERS) {
+            if (oneShot && h.equals("seconds")) {
+                b.append(String.format(Locale.ROOT, "  %8s", "1-shot"));
+            }
             if (verified || !VERIFICATION.contains(h)) {
                 b.append(String.format(Locale.ROOT, "  %8s", h));
             }
@@ -39,19 +44,27 @@ public final class SummaryTable {
         b.append('\n');
         for (RunResult r : runs) {
             RunMetrics m = r.metrics();
+            b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f", r.spec(), m.testAccuracy()));
             if (verified) {
-                b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f  %8.3f  %8.3f  %8.3f  %8.3f  %8.2f  %8.1f  %8.1f  %8.1f%n",
-                        r.spec(), m.testAccuracy(), m.verification().tarAtFar1e2(), m.verification().tarAtFar1e3(),
-                        m.verification().eer(), m.calibration().ece(), m.meanFeatureNorm(), m.angles().meanIntra(),
-                        m.angles().minInter(), r.model().seconds()));
-            } else {
-                b.append(String.format(Locale.ROOT, "%-" + width + "s  %8.3f  %8.3f  %8.2f  %8.1f  %8.1f  %8.1f%n",
-                        r.spec(), m.testAccuracy(), m.calibration().ece(), m.meanFeatureNorm(), m.angles().meanIntra(),
-                        m.angles().minInter(), r.model().seconds()));
+                b.append(String.format(Locale.ROOT, "  %8.3f  %8.3f  %8.3f", m.verification().tarAtFar1e2(),
+                        m.verification().tarAtFar1e3(), m.verification().eer()));
             }
+            b.append(String.format(Locale.ROOT, "  %8.3f  %8.2f  %8.1f  %8.1f", m.calibration().ece(), m.meanFeatureNorm(),
+                    m.angles().meanIntra(), m.angles().minInter()));
+            if (oneShot) {
+                b.append(m.oneShot() == null ? String.format(Locale.ROOT, "  %8s", "-")
+                        : String.format(Locale.ROOT, "  %8.3f", m.oneShot().meanError()));
+            }
+            b.append(String.format(Locale.ROOT, "  %8.1f%n", r.model().seconds()));
         }
         b.append("(intra: mean angle of a test feature to its class centre; inter: smallest angle between two class"
                 + " centres; both in degrees)\n");
+        if (oneShot) {
+            OneShot.Protocol p = runs.stream().filter(r -> r.metrics().oneShot() != null).findFirst().orElseThrow()
+                    .metrics().oneShot().protocol();
+            b.append(String.format(Locale.ROOT, "(1-shot: error of %d-way %d-shot episodes on the held-out classes, %d"
+                    + " episodes, classes drawn within a top-level folder)%n", p.way(), p.shot(), p.episodes()));
+        }
         return b.toString();
     }
 }

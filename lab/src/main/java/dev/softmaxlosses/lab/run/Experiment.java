@@ -35,6 +35,18 @@ public final class Experiment {
      */
     public static List<RunResult> run(OpenSet data, List<String> specs, List<Loss> losses, TrainingSettings settings,
                                       Backend backend, int threads, Progress progress) throws InterruptedException {
+        return run(data, specs, losses, settings, backend, threads, progress, RunExtras.NONE);
+    }
+
+    /**
+     * As {@link #run(OpenSet, List, List, TrainingSettings, Backend, int, Progress)}, with {@code extras}: a
+     * one-shot measurement on the held-out classes, a hand-off of each model before it is released.
+     *
+     * @throws Trainer.DivergedException when a loss diverges (the other runs are stopped)
+     */
+    public static List<RunResult> run(OpenSet data, List<String> specs, List<Loss> losses, TrainingSettings settings,
+                                      Backend backend, int threads, Progress progress, RunExtras extras)
+            throws InterruptedException {
         int batch = Math.min(settings.batchSize(), data.train().size());
         int n = data.train().size();
         long steps = (long) (n / batch + (n % batch >= 2 ? 1 : 0)) * settings.epochs();
@@ -53,7 +65,10 @@ public final class Experiment {
                         TrainedModel model = train(backend, losses.get(index), data, settings, display);
                         RunMetrics metrics;
                         try {
-                            metrics = RunMetrics.of(model, data);
+                            metrics = RunMetrics.of(model, data, extras.oneShot());
+                            if (extras.save() != null) {
+                                extras.save().accept(index, model);
+                            }
                         } finally {
                             model.release();
                         }

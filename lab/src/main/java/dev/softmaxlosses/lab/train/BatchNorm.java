@@ -15,6 +15,7 @@ public final class BatchNorm implements Layer {
     static final double EPS = 1e-5;
     static final double MOMENTUM = 0.1;
 
+    private final String name;
     private final int size;
     private final Parameter gamma;
     private final Parameter beta;
@@ -25,6 +26,7 @@ public final class BatchNorm implements Layer {
     private int rows;
 
     public BatchNorm(String name, int size) {
+        this.name = name;
         this.size = size;
         float[] g = new float[size];
         Arrays.fill(g, 1f);
@@ -116,8 +118,18 @@ public final class BatchNorm implements Layer {
         return List.of(gamma, beta);
     }
 
-    /** The running mean (live), for tests. */
+    /** The prefix of its parameters' names ({@code hidden1.bn}). */
+    String name() {
+        return name;
+    }
+
+    /** The running mean (live): for tests, and for saving and loading the network. */
     double[] runningMean() {
         return runningMean;
+    }
+
+    /** The running (unbiased) variance (live), for saving and loading the network. */
+    double[] runningVar() {
+        return runningVar;
     }
 }

@@ -31,17 +31,13 @@ public record MlpModel(Mlp network, Head head, List<EpochStats> history, double 
 
     @Override
     public float[] embed(Dataset data) {
-        int d = network.embeddingSize();
-        float[] out = new float[data.size() * d];
-        int dim = data.dim();
-        for (int start = 0; start < data.size(); start += CHUNK) {
-            int n = Math.min(CHUNK, data.size() - start);
-            float[] x = new float[n * dim];
-            System.arraycopy(data.features(), start * dim, x, 0, n * dim);
-            float[] e = network.forward(x, n, false);
-            System.arraycopy(e, 0, out, start * d, n * d);
-        }
-        return out;
+        return MlpEmbedder.embed(network, data.features(), data.size());
+    }
+
+    /** Writes the network's arrays into {@code folder} as {@value MlpWeights#FILE} ({@link MlpWeights}). */
+    @Override
+    public void saveNetwork(java.nio.file.Path folder) throws java.io.IOException {
+        MlpWeights.write(network, folder.resolve(MlpWeights.FILE));
     }
 
     @Override

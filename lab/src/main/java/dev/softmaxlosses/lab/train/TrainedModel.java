@@ -39,6 +39,14 @@ public interface TrainedModel {
     float[] logits(float[] embeddings, int n);
 
     /**
+     * Writes the network's weights into {@code folder}, in the engine's format (what a saved model's
+     * {@code SavedModel.load} reads back); before {@link #release}.
+     *
+     * @throws java.io.IOException when a file cannot be written
+     */
+    void saveNetwork(java.nio.file.Path folder) throws java.io.IOException;
+
+    /**
      * Frees what {@link #embed} needs beyond the Java heap (an engine's native arrays); {@code embed}
      * may fail afterwards, everything else still answers. Nothing to do for the lab's own network.
      */
