@@ -79,6 +79,11 @@ final class LabOptions {
             description = "Train on at most N samples of each class, the first in the data's order (default: all).")
     Integer trainPerClass;
 
+    @Option(names = "--class-rotations", order = 28,
+            description = "Also train on every class turned by 90, 180 and 270 degrees, as three new classes (Omniglot's"
+                    + " class augmentation: a turned character is another character); square images only.")
+    boolean classRotations;
+
     @Option(names = "--embedding", order = 30, paramLabel = "N", defaultValue = "2",
             description = "Width of the embedding the losses see (default: ${DEFAULT-VALUE}; the feature plots need 2).")
     int embedding;
@@ -190,6 +195,9 @@ final class LabOptions {
         OpenSet set = OpenSet.of(split, held);
         if (trainPerClass != null) {
             set = set.withTrainPerClass(trainPerClass);
+        }
+        if (classRotations) {
+            set = set.withClassRotations();
         }
         if (batchSize > set.train().size()) {
             throw new BadInputException("--batch-size " + batchSize + " is larger than the " + set.train().size()

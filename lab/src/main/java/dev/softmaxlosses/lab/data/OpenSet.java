@@ -121,6 +121,61 @@ public record OpenSet(String name, Dataset train, Dataset knownTest, Dataset hel
                 knownClasses, heldOutClasses, allClassNames, heldOutWhole);
     }
 
+    /**
+     * This split with every known class also entered rotated by 90, 180 and 270 degrees (clockwise), as
+     * three new classes, in the training and the known test set alike: the class augmentation of the
+     * Omniglot few-shot work (Santoro et al. 2016, Vinyals et al. 2016), where a turned character is
+     * another character. The held-out classes stay as they are. Their names are the class's with
+     * {@code @90}, {@code @180}, {@code @270}.
+     *
+     * @throws BadInputException when the samples are not square images
+     */
+    public OpenSet withClassRotations() {
+        if (train.width() != train.height() || train.height() < 2) {
+            throw new BadInputException("--class-rotations turns square images; the samples of " + name + " are "
+                    + train.width() + "x" + train.height());
+        }
+        int k = train.classes();
+        List<String> names = new ArrayList<>(train.classNames());
+        List<String> all = new ArrayList<>(allClassNames);
+        int[] known = Arrays.copyOf(knownClasses, 4 * k);
+        for (int quarter = 1; quarter < 4; quarter++) {
+            for (int c = 0; c < k; c++) {
+                String rotated = train.classNames().get(c) + "@" + 90 * quarter;
+                names.add(rotated);
+                known[quarter * k + c] = all.size();
+                all.add(rotated);
+            }
+        }
+        return new OpenSet(name, rotations(train, names), rotations(knownTest, names), heldOutTest, known, heldOutClasses,
+                all, heldOutWhole);
+    }
+
+    /** {@code d}'s samples, then three times turned a further quarter clockwise, labelled {@code quarter * k + c}. */
+    private static Dataset rotations(Dataset d, List<String> names) {
+        int n = d.size();
+        int s = d.width();
+        int dim = d.dim();
+        int k = d.classes();
+        float[] f = Arrays.copyOf(d.features(), Math.multiplyExact(4, n * dim));
+        int[] labels = new int[4 * n];
+        for (int quarter = 0; quarter < 4; quarter++) {
+            for (int i = 0; i < n; i++) {
+                labels[quarter * n + i] = quarter * k + d.labels()[i];
+                if (quarter > 0) {
+                    int from = ((quarter - 1) * n + i) * dim;
+                    int to = (quarter * n + i) * dim;
+                    for (int y = 0; y < s; y++) {
+                        for (int x = 0; x < s; x++) {
+                            f[to + y * s + x] = f[from + (s - 1 - x) * s + y];
+                        }
+                    }
+                }
+            }
+        }
+        return new Dataset(d.name(), f, 4 * n, dim, labels, names, s);
+    }
+
     /** Whether classes are held out, and so open-set verification measured; false for {@code --held-out none}. */
     public boolean hasHeldOut() {
         return heldOutClasses.length > 0;

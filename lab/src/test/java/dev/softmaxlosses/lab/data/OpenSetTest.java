@@ -47,6 +47,35 @@ class OpenSetTest {
     }
 
     @Test
+    void classRotationsAddEachKnownClassTurnedThreeTimes() {
+        // Four classes of one 2x2 image each, [1 2; 3 4] times the class; classes 2 and 3 held out.
+        List<String> names = List.of("a", "b", "c", "d");
+        float[] f = new float[16];
+        int[] y = {0, 1, 2, 3};
+        for (int c = 0; c < 4; c++) {
+            for (int p = 0; p < 4; p++) {
+                f[c * 4 + p] = (c + 1) * (p + 1);
+            }
+        }
+        Dataset d = new Dataset("squares", f, 4, 4, y, names, 2);
+        OpenSet s = OpenSet.of(new TrainTestSplit("squares", d, d), new int[] {2, 3}).withClassRotations();
+        assertEquals(List.of("a", "b", "a@90", "b@90", "a@180", "b@180", "a@270", "b@270"), s.train().classNames());
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7}, s.train().labels());
+        // Clockwise: [1 2; 3 4] -> [3 1; 4 2] -> [4 3; 2 1] -> [2 4; 1 3].
+        assertArrayEquals(new float[] {1, 2, 3, 4, 2, 4, 6, 8, 3, 1, 4, 2, 6, 2, 8, 4, 4, 3, 2, 1, 8, 6, 4, 2, 2, 4, 1, 3,
+                4, 8, 2, 6}, s.train().features());
+        assertEquals(s.train().classNames(), s.knownTest().classNames());
+        assertArrayEquals(new int[] {0, 1, 4, 5, 6, 7, 8, 9}, s.knownClasses());
+        assertEquals("b@270", s.allClassNames().get(9));
+        assertEquals(List.of("c", "d"), s.heldOutTest().classNames());
+        assertEquals(2, s.heldOutTest().size());
+        Dataset rows = new Dataset("rows", new float[] {1, 2, 3, 4}, 2, 2, new int[] {0, 1}, List.of("a", "b"));
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> OpenSet.of(new TrainTestSplit("rows", rows, rows), new int[0]).withClassRotations());
+        assertEquals("--class-rotations turns square images; the samples of rows are 2x1", e.getMessage());
+    }
+
+    @Test
     void refusesImpossibleSplits() {
         assertTrue(assertThrows(BadInputException.class, () -> OpenSet.of(data(), new int[] {5, 1})).getMessage()
                 .contains("class 5 does not exist"));
