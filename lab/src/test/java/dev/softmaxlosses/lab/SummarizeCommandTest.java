@@ -64,6 +64,21 @@ class SummarizeCommandTest {
     }
 
     @Test
+    void theLossesOfOneSeedMayComeFromSeveralReports() {
+        Path a = report("a", "java", "mlp", 1, 0.05, 0.4, 0.3);
+        Path more = folder("more");
+        Cli.write(more, "metrics.json", """
+                {"dataset": "letters", "settings": {"held_out_classes": ["A/x", "A/y"], "engine": "java", "model": "mlp",
+                  "learning_rate": 0.05, "seed": 1, "threads": 1},
+                 "runs": {"sphereface:m=4": {"test_accuracy": 0.5, "eer": 0.3}}}
+                """);
+        Cli.Run run = Cli.run("summarize", a.toString(), more.toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("| `sphereface:m=4` | - | - | 30.0 | 0.500 |"), run.out());
+        assertTrue(run.out().contains("java mlp: 1 ("), run.out());
+    }
+
+    @Test
     void reportsThatDifferInMoreThanTheSeedAreRefused() {
         Path a = report("a", "java", "mlp", 1, 0.05, 0.4, 0.3);
         Path b = report("b", "java", "mlp", 2, 0.1, 0.5, 0.2);

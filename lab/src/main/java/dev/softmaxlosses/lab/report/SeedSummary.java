@@ -29,7 +29,9 @@ import java.util.Objects;
  * summarised as mean and spread per loss: what a table of a paper shows. The reports must be of the
  * same data and held-out classes; they are grouped by network ({@code engine model}, one column group
  * each), and within a network every setting but the seed must agree. The spread is the sample standard
- * deviation over the seeds ({@code n - 1} in the denominator).
+ * deviation over the seeds ({@code n - 1} in the denominator). The runs of one seed may be spread over
+ * several reports (losses that might diverge kept apart from the others), but a loss may have each seed
+ * once.
  *
  * @param dataset  the data's name
  * @param networks each network's title ({@code djl conv4}) and the seeds of its reports
@@ -78,6 +80,7 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
         Map<String, List<Long>> networks = new LinkedHashMap<>();
         List<String> losses = new ArrayList<>();
         Map<String, Map<String, Map<Measure, List<Double>>>> cells = new LinkedHashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (Path report : reports) {
             Path file = Files.isDirectory(report) ? report.resolve("metrics.json") : report;
             String shown = Messages.quote(file.toString());
@@ -107,12 +110,15 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
                         + difference(first, shared) + "; the reports of one network may differ only in --seed");
             }
             List<Long> seeds = networks.computeIfAbsent(network, k -> new ArrayList<>());
-            if (seeds.contains(seed)) {
-                throw new BadInputException(shown + " repeats seed " + seed + " of an earlier " + network + " report");
+            if (!seeds.contains(seed)) {
+                seeds.add(seed);
             }
-            seeds.add(seed);
             for (Iterator<Map.Entry<String, JsonNode>> it = runs.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> run = it.next();
+                if (!seen.add(network + "\n" + run.getKey() + "\n" + seed)) {
+                    throw new BadInputException(shown + " repeats " + Messages.quote(run.getKey()) + " with seed " + seed
+                            + " of an earlier " + network + " report");
+                }
                 if (!losses.contains(run.getKey())) {
                     losses.add(run.getKey());
                 }
