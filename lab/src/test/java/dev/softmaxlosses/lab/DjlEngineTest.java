@@ -34,6 +34,7 @@ class DjlEngineTest {
 
     static Path images;
     static Path tiny;
+    static Path images16;
 
     @TempDir
     Path dir;
@@ -42,6 +43,7 @@ class DjlEngineTest {
     static void syntheticData() throws IOException {
         images = SyntheticData.writeIdxFolder(Files.createDirectory(shared.resolve("images8")), 6, 12, 6, true, 5, 8);
         tiny = SyntheticData.writeIdxFolder(Files.createDirectory(shared.resolve("images6")), 6, 12, 6, true, 5);
+        images16 = SyntheticData.writeIdxFolder(Files.createDirectory(shared.resolve("images16")), 6, 12, 6, true, 5, 16);
     }
 
     private Cli.Run run(String command, Path data, Path out, String... more) {
@@ -87,6 +89,25 @@ class DjlEngineTest {
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains(model.equals("cnn") ? "8x8 image → 5x5 conv 32, 32" : "input → 8 + batch norm"), "architecture");
         assertTrue(html.contains("trained with DJL on PyTorch"), "engine");
+    }
+
+    @Test
+    void conv4TrainsWithDistortedImagesAndRepeatsItsNumbers() throws IOException {
+        String[] args = {"--model", "conv4", "--loss", "softmax_cross_entropy", "--loss", "arcface:s=8,m=0.2",
+                "--augment", "affine", "--quiet"};
+        Cli.Run r = run("compare", images16, dir.resolve("a"), args);
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().contains("(engine djl, model conv4)"), r.out());
+        assertTrue(Files.readString(dir.resolve("a/report.html")).contains("16x16 image → 4 x (3x3 conv 64 + batch norm"
+                + " + prelu → 2x2 max-pool)"), "architecture");
+        assertEquals("affine", Cli.parse(Files.readString(dir.resolve("a/metrics.json"))).at("/settings/augment").asText());
+        assertEquals(0, run("compare", images16, dir.resolve("b"), args).status());
+        assertEquals(withoutTimes(dir.resolve("a")), withoutTimes(dir.resolve("b")), "the distortions are seeded");
+        String[] plain = Arrays.copyOf(args, args.length);
+        plain[plain.length - 2] = "none";
+        assertEquals(0, run("compare", images16, dir.resolve("c"), plain).status());
+        assertNotEquals(withoutTimes(dir.resolve("a")), withoutTimes(dir.resolve("c")), "the distortions change the run");
     }
 
     @Test
@@ -154,5 +175,11 @@ class DjlEngineTest {
         assertRejected(run("train", tiny, out, "--loss", "softmax_cross_entropy", "--model", "cnn"),
                 "--model cnn needs images of at least 8x8 pixels", "6x6");
         assertRejected(run("train", images, out, "--loss", "arcfase", "--model", "cnn"), "unknown loss 'arcfase'");
+        assertRejected(run("train", images, out, "--loss", "softmax_cross_entropy", "--model", "conv4"),
+                "--model conv4 needs images of at least 16x16 pixels", "8x8");
+        assertRejected(Cli.run("train", "--loss", "softmax_cross_entropy", "--model", "conv4", "--data", images16.toString(),
+                "--out", out.toString()), "--model conv4 needs --engine djl");
+        assertRejected(run("train", images, out, "--loss", "softmax_cross_entropy", "--augment", "elastic"),
+                "--augment 'elastic' is not one of none, affine");
     }
 }
