@@ -278,24 +278,8 @@ final class EvalCommand implements Callable<Integer> {
         if (output == null) {
             return;
         }
+        OutputFile.check(output, "output", " to write to standard output");
         String name = Messages.quote(output.toString());
-        if (output.toString().isBlank()) {
-            throw new BadInputException("--output is empty: give a file name, or leave --output out to write to standard output");
-        }
-        if (Files.isDirectory(output)) {
-            throw new BadInputException("output " + name + " is a folder, expected a file name");
-        }
-        Path folder = output.toAbsolutePath().getParent();
-        if (folder == null || !Files.isDirectory(folder)) {
-            throw new BadInputException("the folder of output " + name + " does not exist");
-        }
-        if (!Files.isWritable(folder)) {
-            throw new BadInputException("cannot write output " + name + ": permission denied (the folder "
-                    + Messages.quote(folder.toString()) + " is not writable)");
-        }
-        if (Files.isRegularFile(output) && !Files.isWritable(output)) {
-            throw new BadInputException("cannot write output " + name + ": permission denied (the file is read-only)");
-        }
         try {
             if (Files.exists(output) && Files.exists(input) && Files.isSameFile(input, output)) {
                 throw new BadInputException("--output " + name + " is the input file; write the results to another file");

@@ -20,23 +20,31 @@ final class OutputFile {
      * @throws BadInputException saying which
      */
     static void check(Path output) {
+        check(output, "--output", "");
+    }
+
+    /**
+     * As {@link #check(Path)}, the messages calling the file {@code label} ({@code eval} says
+     * {@code output}) and advising, for an empty name, to leave {@code --output} out {@code withoutIt}.
+     */
+    static void check(Path output, String label, String withoutIt) {
         String name = Messages.quote(output.toString());
         if (output.toString().isBlank()) {
-            throw new BadInputException("--output is empty: give a file name, or leave --output out");
+            throw new BadInputException("--output is empty: give a file name, or leave --output out" + withoutIt);
         }
         if (Files.isDirectory(output)) {
-            throw new BadInputException("--output " + name + " is a folder, expected a file name");
+            throw new BadInputException(label + " " + name + " is a folder, expected a file name");
         }
         Path folder = output.toAbsolutePath().getParent();
         if (folder == null || !Files.isDirectory(folder)) {
-            throw new BadInputException("the folder of --output " + name + " does not exist");
+            throw new BadInputException("the folder of " + label + " " + name + " does not exist");
         }
         if (!Files.isWritable(folder)) {
-            throw new BadInputException("cannot write --output " + name + ": permission denied (the folder "
+            throw new BadInputException("cannot write " + label + " " + name + ": permission denied (the folder "
                     + Messages.quote(folder.toString()) + " is not writable)");
         }
         if (Files.isRegularFile(output) && !Files.isWritable(output)) {
-            throw new BadInputException("cannot write --output " + name + ": permission denied (the file is read-only)");
+            throw new BadInputException("cannot write " + label + " " + name + ": permission denied (the file is read-only)");
         }
     }
 

@@ -131,4 +131,26 @@ final class Cli {
         }
         return j.toString();
     }
+
+    /**
+     * Status 2, exactly one stderr line starting {@code error:} (no exception's name) with every fragment,
+     * and nothing left in {@code dir} but the entries whose names start with {@code input}: no report and
+     * no temporary folder.
+     */
+    static void assertRejected(Path dir, Run r, String... fragments) throws IOException {
+        org.junit.jupiter.api.Assertions.assertEquals(SoftmaxLab.EXIT_BAD_INPUT, r.status(),
+                () -> "exit status 2; stderr: " + r.err() + " stdout: " + r.out());
+        String line = r.err().strip();
+        org.junit.jupiter.api.Assertions.assertFalse(line.contains("\n"), () -> "one stderr line: " + r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(line.startsWith("error: "), line);
+        org.junit.jupiter.api.Assertions.assertFalse(line.contains("Exception"), line);
+        for (String f : fragments) {
+            org.junit.jupiter.api.Assertions.assertTrue(line.contains(f), () -> "names '" + f + "': " + line);
+        }
+        try (java.util.stream.Stream<Path> left = Files.list(dir)) {
+            java.util.List<String> names = left.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("input"))
+                    .toList();
+            org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), names, "no report and no temporary folder");
+        }
+    }
 }

@@ -189,18 +189,7 @@ class LabCommandTest {
 
     /** Status 2, exactly one stderr line starting {@code error:} with every fragment, no report, nothing left behind. */
     private void assertRejected(Cli.Run r, String... fragments) throws IOException {
-        assertEquals(SoftmaxLab.EXIT_BAD_INPUT, r.status(), () -> "exit status 2; stderr: " + r.err() + " stdout: " + r.out());
-        String line = r.err().strip();
-        assertFalse(line.contains("\n"), () -> "one stderr line: " + r.err());
-        assertTrue(line.startsWith("error: "), line);
-        assertFalse(line.contains("Exception"), line);
-        for (String f : fragments) {
-            assertTrue(line.contains(f), () -> "names '" + f + "': " + line);
-        }
-        try (Stream<Path> left = Files.list(dir)) {
-            List<String> names = left.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("input")).toList();
-            assertEquals(List.of(), names, "no report and no temporary folder");
-        }
+        Cli.assertRejected(dir, r, fragments);
     }
 
     private Cli.Run train(String loss, String... more) {
