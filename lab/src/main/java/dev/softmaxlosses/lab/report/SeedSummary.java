@@ -95,10 +95,12 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
             if (dataset == null) {
                 dataset = d.asText();
                 heldOut = s.get("held_out_classes");
-            } else if (!dataset.equals(d.asText()) || !Objects.equals(heldOut, s.get("held_out_classes"))) {
-                throw new BadInputException(shown + " is of other data (" + Messages.quote(d.asText()) + ", held out "
-                        + s.get("held_out_classes") + ") than the first report (" + Messages.quote(dataset) + ", held out "
-                        + heldOut + ")");
+            } else if (!dataset.equals(d.asText())) {
+                throw new BadInputException(shown + " is of other data (" + Messages.quote(d.asText())
+                        + ") than the first report (" + Messages.quote(dataset) + ")");
+            } else if (!Objects.equals(heldOut, s.get("held_out_classes"))) {
+                throw new BadInputException(shown + " holds out other classes than the first report; the numbers of"
+                        + " different held-out classes do not average");
             }
             String network = s.path("engine").asText("java") + " " + s.path("model").asText("mlp");
             long seed = s.path("seed").asLong();
@@ -222,10 +224,10 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
             }
             b.append('\n');
         }
-        b.append('\n').append("Mean ± sample standard deviation over seeds ");
+        b.append('\n').append("Mean ± sample standard deviation over the seeds (");
         List<String> seeds = new ArrayList<>();
         networks.forEach((network, s) -> seeds.add(network + ": " + s.toString().replaceAll("[\\[\\]]", "")));
-        b.append(String.join("; ", seeds)).append(" (").append(Messages.quote(dataset)).append(").\n");
+        b.append(String.join("; ", seeds)).append(") on ").append(Messages.quote(dataset)).append(".\n");
         return b.toString();
     }
 
@@ -265,8 +267,8 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
     public void writeFigure(Path file) throws IOException {
         Measure m = measures().contains(Measure.ONE_SHOT) ? Measure.ONE_SHOT : Measure.EER;
         double scale = m.percent ? 100 : 1;
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(720, 110 * losses.size())).height(420)
-                .title(m.title + " on the held-out classes of " + dataset + " (mean ± sd over seeds)")
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(720, 110 * losses.size())).height(480)
+                .title(m.title + " on the held-out classes (mean ± sd over seeds)")
                 .xAxisTitle("loss").yAxisTitle(m.title + (m.percent ? " (%)" : "")).build();
         Styler s = chart.getStyler();
         s.setChartBackgroundColor(Color.WHITE);
