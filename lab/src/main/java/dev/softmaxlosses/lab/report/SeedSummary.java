@@ -273,7 +273,7 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
         Styler s = chart.getStyler();
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);
-        s.setLegendPosition(Styler.LegendPosition.InsideNE);
+        s.setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisLabelRotation(30);
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
         chart.getStyler().setErrorBarsColorSeriesColor(false);
