@@ -75,7 +75,7 @@ class SummarizeCommandTest {
         Cli.Run run = Cli.run("summarize", a.toString(), more.toString());
         assertEquals(0, run.status(), run.err());
         assertTrue(run.out().contains("| `sphereface:m=4` | - | - | 30.0 | 0.500 |"), run.out());
-        assertTrue(run.out().contains("java mlp: 1 ("), run.out());
+        assertTrue(run.out().contains("over the seeds (java mlp: 1) on"), run.out());
     }
 
     @Test
