@@ -73,10 +73,18 @@ public final class DjlTrainer {
         int side = Networks.minSide(model);
         if (data.width() < side || data.height() < side) {
             return "--model " + model.name().toLowerCase(java.util.Locale.ROOT) + " needs images of at least " + side
-                    + "x" + side + " pixels (it halves them " + Integer.numberOfTrailingZeros(side) + " times); "
+                    + "x" + side + " pixels (it halves them " + times(Integer.numberOfTrailingZeros(side)) + "); "
                     + data.name() + " has samples of " + data.width() + "x" + data.height();
         }
         return null;
+    }
+
+    private static String times(int n) {
+        return switch (n) {
+            case 3 -> "three times";
+            case 4 -> "four times";
+            default -> n + " times";
+        };
     }
 
     /**
