@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -195,6 +196,9 @@ class TrainSaveTest {
             assertEquals(new Backend(Backend.Engine.DJL, Backend.Model.CNN), saved.info().backend());
             float[] e = saved.embed(split.test());
             assertEquals(split.test().size() * 3, e.length);
+            // A single image goes through as two equal rows (so that PyTorch does not try NNPACK): the same numbers.
+            float[] one = saved.embed(java.util.Arrays.copyOf(split.test().features(), split.test().dim()), 1);
+            assertArrayEquals(java.util.Arrays.copyOf(e, 3), one);
         }
     }
 }

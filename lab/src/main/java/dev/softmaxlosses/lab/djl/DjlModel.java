@@ -1,10 +1,8 @@
 package dev.softmaxlosses.lab.djl;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.train.EpochStats;
 import dev.softmaxlosses.lab.train.TrainedModel;
@@ -101,8 +99,7 @@ final class DjlModel implements TrainedModel {
                 try (NDManager scope = model.getNDManager().newSubManager()) {
                     float[] x = new float[n * dim];
                     System.arraycopy(data.features(), start * dim, x, 0, n * dim);
-                    NDList input = new NDList(scope.create(x, DjlTrainer.inputShape(data, n, images)));
-                    float[] e = backbone.forward(new ParameterStore(scope, false), input, false).head().toFloatArray();
+                    float[] e = DjlRuntime.inferRows(backbone, scope, x, n, rows -> DjlTrainer.inputShape(data, rows, images));
                     System.arraycopy(e, 0, out, start * d, n * d);
                 }
             }

@@ -3,12 +3,9 @@ package dev.softmaxlosses.lab.djl;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Embedder;
 import dev.softmaxlosses.lab.train.TrainedModel;
@@ -141,10 +138,8 @@ public final class DjlNetworkFile {
                     try (NDManager scope = model.getNDManager().newSubManager()) {
                         float[] x = new float[m * dim];
                         System.arraycopy(rows, start * dim, x, 0, m * dim);
-                        Shape shape = images ? new Shape(m, 1, dim / width, width) : new Shape(m, dim);
-                        NDArray result = block.forward(new ParameterStore(scope, false), new NDList(scope.create(x, shape)),
-                                false).head();
-                        float[] e = result.toFloatArray();
+                        float[] e = DjlRuntime.inferRows(block, scope, x, m,
+                                k -> images ? new Shape(k, 1, dim / width, width) : new Shape(k, dim));
                         if (out == null) {
                             d = e.length / m;
                             out = new float[Math.multiplyExact(n, d)];

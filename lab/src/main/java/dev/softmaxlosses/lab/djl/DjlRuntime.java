@@ -1,10 +1,17 @@
 package dev.softmaxlosses.lab.djl;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+
+import java.util.function.IntFunction;
 
 /**
  * Starts DJL's PyTorch engine the way the lab needs it, and collects gradients per thread.
@@ -83,6 +90,24 @@ final class DjlRuntime {
                 JniUtils.setGradMode(before);
             }
         };
+    }
+
+    /**
+     * The inference output of {@code block} for the {@code n} rows of {@code x}, shaped by {@code shape}
+     * (rows to the input's shape), as one float array. A single row goes through as two equal rows and
+     * the first output is kept (rows are independent in inference): PyTorch's convolution hands a batch of
+     * one small image to NNPACK, whose failed start on CPUs it does not support prints a warning per
+     * layer on stderr, where two rows take oneDNN's path.
+     */
+    static float[] inferRows(Block block, NDManager scope, float[] x, int n, IntFunction<Shape> shape) {
+        int rows = n == 1 ? 2 : n;
+        float[] input = n == 1 ? java.util.Arrays.copyOf(x, 2 * x.length) : x;
+        if (n == 1) {
+            System.arraycopy(x, 0, input, x.length, x.length);
+        }
+        float[] out = block.forward(new ParameterStore(scope, false), new NDList(scope.create(input, shape.apply(rows))),
+                false).head().toFloatArray();
+        return n == 1 ? java.util.Arrays.copyOf(out, out.length / 2) : out;
     }
 
     /** Runs {@code action} with the calling thread's gradient mode off (inference), then restores it. */
