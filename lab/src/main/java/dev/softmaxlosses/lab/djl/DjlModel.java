@@ -1,7 +1,6 @@
 package dev.softmaxlosses.lab.djl;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.train.EpochStats;
@@ -90,21 +89,8 @@ final class DjlModel implements TrainedModel {
     }
 
     private float[] compute(Dataset data) {
-        int d = head.dim();
-        float[] out = new float[Math.multiplyExact(data.size(), d)];
-        int dim = data.dim();
-        return DjlRuntime.withoutGradients(() -> {
-            for (int start = 0; start < data.size(); start += CHUNK) {
-                int n = Math.min(CHUNK, data.size() - start);
-                try (NDManager scope = model.getNDManager().newSubManager()) {
-                    float[] x = new float[n * dim];
-                    System.arraycopy(data.features(), start * dim, x, 0, n * dim);
-                    float[] e = DjlRuntime.inferRows(backbone, scope, x, n, rows -> DjlTrainer.inputShape(data, rows, images));
-                    System.arraycopy(e, 0, out, start * d, n * d);
-                }
-            }
-            return out;
-        });
+        return DjlRuntime.embed(backbone, model.getNDManager(), data.features(), data.size(), data.dim(),
+                rows -> DjlTrainer.inputShape(data, rows, images));
     }
 
     @Override

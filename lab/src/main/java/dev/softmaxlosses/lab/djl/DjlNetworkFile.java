@@ -3,12 +3,10 @@ package dev.softmaxlosses.lab.djl;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Embedder;
-import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 
 import java.io.IOException;
@@ -130,25 +128,8 @@ public final class DjlNetworkFile {
                 throw new IllegalArgumentException(n + " rows of " + dim + " values need " + (long) n * dim
                         + " values, got " + rows.length);
             }
-            return DjlRuntime.withoutGradients(() -> {
-                float[] out = null;
-                int d = -1;
-                for (int start = 0; start < n; start += TrainedModel.CHUNK) {
-                    int m = Math.min(TrainedModel.CHUNK, n - start);
-                    try (NDManager scope = model.getNDManager().newSubManager()) {
-                        float[] x = new float[m * dim];
-                        System.arraycopy(rows, start * dim, x, 0, m * dim);
-                        float[] e = DjlRuntime.inferRows(block, scope, x, m,
-                                k -> images ? new Shape(k, 1, dim / width, width) : new Shape(k, dim));
-                        if (out == null) {
-                            d = e.length / m;
-                            out = new float[Math.multiplyExact(n, d)];
-                        }
-                        System.arraycopy(e, 0, out, start * d, Math.min(e.length, m * d));
-                    }
-                }
-                return out == null ? new float[0] : out;
-            });
+            return DjlRuntime.embed(block, model.getNDManager(), rows, n, dim,
+                    k -> images ? new Shape(k, 1, dim / width, width) : new Shape(k, dim));
         }
 
         @Override

@@ -1,16 +1,18 @@
 package dev.softmaxlosses.lab.djl;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.softmaxlosses.lab.train.TrainedModel;
 
+import java.util.Arrays;
 import java.util.function.IntFunction;
 
 /**
@@ -93,21 +95,48 @@ final class DjlRuntime {
     }
 
     /**
+     * The embeddings by {@code block} of the {@code n} rows of {@code dim} values in {@code rows}, in
+     * inference mode, {@link TrainedModel#CHUNK} rows at a time (each chunk's
+     * arrays on a sub-manager of {@code manager}, closed after it), as one array of {@code n x d}, {@code d}
+     * the width the block gives; {@code shape} turns a count of rows into the block's input shape. Both a
+     * trained DJL model and a saved one embed through here, so they give the same numbers bit for bit.
+     */
+    static float[] embed(Block block, NDManager manager, float[] rows, int n, int dim, IntFunction<Shape> shape) {
+        return withoutGradients(() -> {
+            float[] out = new float[0];
+            int d = 0;
+            for (int start = 0; start < n; start += TrainedModel.CHUNK) {
+                int m = Math.min(TrainedModel.CHUNK, n - start);
+                try (NDManager scope = manager.newSubManager()) {
+                    float[] x = Arrays.copyOfRange(rows, start * dim, (start + m) * dim);
+                    float[] e = inferRows(block, scope, x, m, shape);
+                    if (start == 0) {
+                        d = e.length / m;
+                        out = new float[Math.multiplyExact(n, d)];
+                    }
+                    System.arraycopy(e, 0, out, start * d, Math.min(e.length, m * d));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
      * The inference output of {@code block} for the {@code n} rows of {@code x}, shaped by {@code shape}
      * (rows to the input's shape), as one float array. A single row goes through as two equal rows and
      * the first output is kept (rows are independent in inference): PyTorch's convolution hands a batch of
      * one small image to NNPACK, whose failed start on CPUs it does not support prints a warning per
      * layer on stderr, where two rows take oneDNN's path.
      */
-    static float[] inferRows(Block block, NDManager scope, float[] x, int n, IntFunction<Shape> shape) {
+    private static float[] inferRows(Block block, NDManager scope, float[] x, int n, IntFunction<Shape> shape) {
         int rows = n == 1 ? 2 : n;
-        float[] input = n == 1 ? java.util.Arrays.copyOf(x, 2 * x.length) : x;
+        float[] input = n == 1 ? Arrays.copyOf(x, 2 * x.length) : x;
         if (n == 1) {
             System.arraycopy(x, 0, input, x.length, x.length);
         }
         float[] out = block.forward(new ParameterStore(scope, false), new NDList(scope.create(input, shape.apply(rows))),
                 false).head().toFloatArray();
-        return n == 1 ? java.util.Arrays.copyOf(out, out.length / 2) : out;
+        return n == 1 ? Arrays.copyOf(out, out.length / 2) : out;
     }
 
     /** Runs {@code action} with the calling thread's gradient mode off (inference), then restores it. */
