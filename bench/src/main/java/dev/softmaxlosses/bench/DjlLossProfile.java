@@ -98,6 +98,14 @@ public final class DjlLossProfile {
         worker.join();
     }
 
+    /** A copy of {@code source} on {@code manager} that records gradients: a batch's logits, as a network hands them over. */
+    private static NDArray trainableCopy(NDArray source, NDManager manager) {
+        NDArray copy = source.duplicate();
+        copy.attach(manager);
+        copy.setRequiresGradient(true);
+        return copy;
+    }
+
     private static void profile(String[] args) {
         int[] dims = Shapes.parse(args.length > 0 ? args[0] : "256x32768");
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 60;
@@ -129,9 +137,7 @@ public final class DjlLossProfile {
                 if (runs.contains("parts")) {
                 parts.start();
                 NDManager batch = base.newSubManager();
-                NDArray z = source.duplicate();
-                z.attach(batch);
-                z.setRequiresGradient(true);
+                NDArray z = trainableCopy(source, batch);
                 NDArray y = batch.create(labels);
                 parts.mark("batch: sub-manager, logits' clone, labels");
                 try (GradientCollector gc = engine.newGradientCollector()) {
@@ -171,9 +177,7 @@ public final class DjlLossProfile {
                 if (runs.contains("adapter")) {
                 whole.start();
                 try (NDManager bm = base.newSubManager()) {
-                    NDArray zz = source.duplicate();
-                    zz.attach(bm);
-                    zz.setRequiresGradient(true);
+                    NDArray zz = trainableCopy(source, bm);
                     NDArray yy = bm.create(labels);
                     whole.mark("batch: sub-manager, logits' clone, labels");
                     try (GradientCollector gc = engine.newGradientCollector()) {
@@ -190,9 +194,7 @@ public final class DjlLossProfile {
                 if (runs.contains("builtin")) {
                 djl.start();
                 try (NDManager bm = base.newSubManager()) {
-                    NDArray zz = source.duplicate();
-                    zz.attach(bm);
-                    zz.setRequiresGradient(true);
+                    NDArray zz = trainableCopy(source, bm);
                     NDArray yy = bm.create(labels);
                     djl.mark("batch: sub-manager, logits' clone, labels");
                     try (GradientCollector gc = engine.newGradientCollector()) {
@@ -207,9 +209,7 @@ public final class DjlLossProfile {
                 djl.mark("close the batch");
                 djl.start();
                 try (NDManager bm = base.newSubManager()) {
-                    NDArray zz = source.duplicate();
-                    zz.attach(bm);
-                    zz.setRequiresGradient(true);
+                    NDArray zz = trainableCopy(source, bm);
                     try (GradientCollector gc = engine.newGradientCollector()) {
                         gc.backward(builtin.evaluate(new NDList(bm.create(labels)), new NDList(zz)));
                     }
