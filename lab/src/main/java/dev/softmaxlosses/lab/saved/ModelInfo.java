@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * What a saved model is, besides its weights: {@value #FILE}, the file that tells how to rebuild the
@@ -214,52 +216,40 @@ public record ModelInfo(String loss, Backend backend, TrainingSettings settings,
             return n;
         }
 
-        JsonNode object(JsonNode parent, String name) {
+        /** The field {@code name} of {@code parent} as {@code value} reads it, when {@code fits} (else it is not {@code what}). */
+        private <T> T typed(JsonNode parent, String name, Predicate<JsonNode> fits, String what,
+                            Function<JsonNode, T> value) {
             JsonNode n = node(parent, name);
-            if (!n.isObject()) {
-                throw bad("\"" + name + "\" is not an object");
+            if (!fits.test(n)) {
+                throw bad("\"" + name + "\" is not " + what);
             }
-            return n;
+            return value.apply(n);
+        }
+
+        JsonNode object(JsonNode parent, String name) {
+            return typed(parent, name, JsonNode::isObject, "an object", n -> n);
         }
 
         String text(JsonNode parent, String name) {
-            JsonNode n = node(parent, name);
-            if (!n.isTextual()) {
-                throw bad("\"" + name + "\" is not a string");
-            }
-            return n.textValue();
+            return typed(parent, name, JsonNode::isTextual, "a string", JsonNode::textValue);
         }
 
         int integer(JsonNode parent, String name) {
-            JsonNode n = node(parent, name);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw bad("\"" + name + "\" is not a whole number");
-            }
-            return n.intValue();
+            return typed(parent, name, n -> n.isIntegralNumber() && n.canConvertToInt(), "a whole number",
+                    JsonNode::intValue);
         }
 
         long longInteger(JsonNode parent, String name) {
-            JsonNode n = node(parent, name);
-            if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-                throw bad("\"" + name + "\" is not a whole number");
-            }
-            return n.longValue();
+            return typed(parent, name, n -> n.isIntegralNumber() && n.canConvertToLong(), "a whole number",
+                    JsonNode::longValue);
         }
 
         double number(JsonNode parent, String name) {
-            JsonNode n = node(parent, name);
-            if (!n.isNumber()) {
-                throw bad("\"" + name + "\" is not a number");
-            }
-            return n.doubleValue();
+            return typed(parent, name, JsonNode::isNumber, "a number", JsonNode::doubleValue);
         }
 
         boolean bool(JsonNode parent, String name) {
-            JsonNode n = node(parent, name);
-            if (!n.isBoolean()) {
-                throw bad("\"" + name + "\" is not true or false");
-            }
-            return n.booleanValue();
+            return typed(parent, name, JsonNode::isBoolean, "true or false", JsonNode::booleanValue);
         }
 
         <E extends Enum<E>> E choice(Class<E> type, JsonNode parent, String name) {
