@@ -153,4 +153,11 @@ final class Cli {
             org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), names, "no report and no temporary folder");
         }
     }
+
+    /** The field names of a JSON object, sorted. */
+    static java.util.Set<String> keys(JsonNode node) {
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
 }

@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -82,12 +81,6 @@ class ImageFoldersCommandTest {
         return Cli.run(args.toArray(String[]::new));
     }
 
-    private static Set<String> keys(JsonNode node) {
-        Set<String> keys = new TreeSet<>();
-        node.fieldNames().forEachRemaining(keys::add);
-        return keys;
-    }
-
     // ---------------------------------------------------------------- runs that work
 
     @Test
@@ -107,7 +100,7 @@ class ImageFoldersCommandTest {
         assertEquals(12, s.get("test_samples_known").asInt());
         assertEquals(20, s.get("test_samples_held_out").asInt(), "every image of the held-out classes");
         assertEquals(Set.of("test_accuracy", "tar_at_far_1e-2", "tar_at_far_1e-3", "eer", "ece", "mean_feature_norm",
-                "train_seconds"), keys(m.get("runs").get("normface")));
+                "train_seconds"), Cli.keys(m.get("runs").get("normface")));
         assertTrue(Files.exists(out.resolve("roc.png")) && Files.exists(out.resolve("held-out-features.png")));
         assertTrue(System.nanoTime() - start < 10e9, "a tiny run");
     }
@@ -123,7 +116,7 @@ class ImageFoldersCommandTest {
         assertFalse(r.out().contains("TAR") || r.out().contains("EER"), r.out());
         assertTrue(r.out().contains("test acc       ECE       |f|"), r.out());
         JsonNode m = Cli.parse(Files.readString(out.resolve("metrics.json")));
-        assertEquals(Set.of("test_accuracy", "ece", "mean_feature_norm", "train_seconds"), keys(m.get("runs").get("normface")));
+        assertEquals(Set.of("test_accuracy", "ece", "mean_feature_norm", "train_seconds"), Cli.keys(m.get("runs").get("normface")));
         assertEquals("[]", m.get("settings").get("held_out_classes").toString());
         assertEquals(0, m.get("settings").get("test_samples_held_out").asInt());
         String html = Files.readString(out.resolve("report.html"));

@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -79,12 +78,6 @@ class LabCommandTest {
     private static final Set<String> RUN_KEYS = Set.of("test_accuracy", "tar_at_far_1e-2", "tar_at_far_1e-3", "eer", "ece",
             "mean_feature_norm", "train_seconds");
 
-    private static Set<String> keys(JsonNode node) {
-        Set<String> keys = new TreeSet<>();
-        node.fieldNames().forEachRemaining(keys::add);
-        return keys;
-    }
-
     // ---------------------------------------------------------------- runs that work
 
     @Test
@@ -97,11 +90,11 @@ class LabCommandTest {
                 r.out());
 
         JsonNode m = Cli.parse(Files.readString(out.resolve("metrics.json")));
-        assertEquals(Set.of("dataset", "settings", "runs"), keys(m));
+        assertEquals(Set.of("dataset", "settings", "runs"), Cli.keys(m));
         assertEquals("synthetic", m.get("dataset").asText());
         assertEquals(List.of("softmax_cross_entropy", "cosface:s=8,m=0.1"), iterate(m.get("runs").fieldNames()));
         for (JsonNode run : m.get("runs")) {
-            assertEquals(RUN_KEYS, keys(run));
+            assertEquals(RUN_KEYS, Cli.keys(run));
             for (String fraction : List.of("test_accuracy", "tar_at_far_1e-2", "tar_at_far_1e-3", "eer", "ece")) {
                 double v = run.get(fraction).asDouble();
                 assertTrue(run.get(fraction).isNumber() && v >= 0 && v <= 1, fraction + " = " + v);
