@@ -47,9 +47,6 @@ final class SummarizeCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
-            if (out != null) {
-                ReportFolder.checkTarget(out);
-            }
             SeedSummary summary = SeedSummary.read(reports);
             String table = summary.markdown();
             if (out != null) {
