@@ -39,8 +39,8 @@ final class Networks {
         boolean prelu = s.activation() == dev.softmaxlosses.lab.train.Activation.PRELU;
         return switch (kind) {
             case MLP -> mlp(s.hidden(), s.embedding(), prelu, s.batchNorm());
-            case CNN -> convolutional(CNN_STAGES, 5, s.embedding(), prelu, s.batchNorm());
-            case CONV4 -> convolutional(CONV4_STAGES, 3, s.embedding(), prelu, s.batchNorm());
+            case CNN -> convolutional(stages(kind), 5, s.embedding(), prelu, s.batchNorm());
+            case CONV4 -> convolutional(stages(kind), 3, s.embedding(), prelu, s.batchNorm());
         };
     }
 
@@ -49,10 +49,15 @@ final class Networks {
      * the last needs a pixel left; 1 for the MLP.
      */
     static int minSide(Backend.Model kind) {
+        return 1 << stages(kind).length;
+    }
+
+    /** The convolution stages of {@code kind}, each followed by 2x2 max-pooling; none for the MLP. */
+    private static int[][] stages(Backend.Model kind) {
         return switch (kind) {
-            case MLP -> 1;
-            case CNN -> 1 << CNN_STAGES.length;
-            case CONV4 -> 1 << CONV4_STAGES.length;
+            case MLP -> new int[0][];
+            case CNN -> CNN_STAGES;
+            case CONV4 -> CONV4_STAGES;
         };
     }
 
