@@ -192,8 +192,13 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
         return new double[] {mean, values.size() < 2 ? Double.NaN : Math.sqrt(sq / (values.size() - 1))};
     }
 
+    /** {@link #meanAndSpread(List)} of measure {@code m} of {@code loss} on {@code network}; null when never measured. */
+    private double[] meanAndSpread(String network, String loss, Measure m) {
+        return meanAndSpread(cells.getOrDefault(network, Map.of()).getOrDefault(loss, Map.of()).get(m));
+    }
+
     private String cell(String network, String loss, Measure m) {
-        double[] ms = meanAndSpread(cells.getOrDefault(network, Map.of()).getOrDefault(loss, Map.of()).get(m));
+        double[] ms = meanAndSpread(network, loss, m);
         if (ms == null) {
             return "-";
         }
@@ -286,7 +291,7 @@ public record SeedSummary(String dataset, Map<String, List<Long>> networks, List
             List<Double> means = new ArrayList<>();
             List<Double> spreads = new ArrayList<>();
             for (String loss : losses) {
-                double[] ms = meanAndSpread(cells.getOrDefault(network, Map.of()).getOrDefault(loss, Map.of()).get(m));
+                double[] ms = meanAndSpread(network, loss, m);
                 means.add(ms == null ? 0 : ms[0] * scale);
                 spreads.add(ms == null || Double.isNaN(ms[1]) ? 0 : ms[1] * scale);
             }
