@@ -157,6 +157,8 @@ class ImageFoldersCommandTest {
         Path idx = SyntheticData.writeIdxFolder(Files.createDirectory(dir.resolve("input-idx")), 6, 10, 4, false, 5);
         assertRejected(train("--data", idx.toString(), "--invert"), "--invert applies to image folders", "a folder of IDX files");
         assertRejected(train("--data", glyphs.toString(), "--image-size", "0"), "--image-size must lie in [1, 1024], got 0");
+        assertRejected(train("--data", ""), "--data is empty", "leave --data out");
+        assertRejected(train("--data", glyphs.toString(), "--data", " "), "--data is empty");
         assertRejected(train("--data", glyphs.toString(), "--image-size", "5000"), "--image-size must lie in [1, 1024], got 5000");
         assertRejected(train("--data", glyphs.toString(), "--data", "fashion-mnist-subset"),
                 "--data fashion-mnist-subset is given with other --data", "only image folders and zip archives");

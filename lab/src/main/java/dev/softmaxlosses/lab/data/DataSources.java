@@ -46,12 +46,20 @@ public final class DataSources {
      * @param downloader fetches what the cache lacks
      * @throws BadInputException for a bad {@code --cache} or {@code --mirror} even when nothing is downloaded,
      *                           so that a mistake is said at once rather than on the day the cache is empty; for
-     *                           several sources that are not all image folders; for image options on other data
+     *                           several sources that are not all image folders; for image options on other data;
+     *                           for an empty value
      */
     public static TrainTestSplit load(List<String> specs, Integer imageSize, boolean invert, Path cache, List<String> mirrors,
                                       Downloader downloader) {
         Downloader.checkOptions(cache, mirrors);
         List<String> all = specs == null || specs.isEmpty() ? List.of(BUNDLED) : specs;
+        for (String spec : all) {
+            if (spec.isBlank()) {
+                // An unset variable: not the current folder.
+                throw new BadInputException("--data is empty: give " + BUNDLED + ", mnist, fashion-mnist, a folder or a zip"
+                        + " archive, or leave --data out");
+            }
+        }
         if (all.size() > 1) {
             List<Path> paths = new ArrayList<>();
             List<String> names = new ArrayList<>();
