@@ -1,5 +1,6 @@
 package dev.softmaxlosses;
 
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +38,7 @@ public final class LossResult {
     private Reduction reduction = Reduction.MEAN;
     private double loss;
     private double gradScale;
+    private LossState lossState = LossState.EMPTY;
 
     private final boolean perClassOutputs;
     /** What the loss that fills these buffers keeps between calls. */
@@ -171,6 +173,17 @@ public final class LossResult {
     /** Records the gradient with respect to the scale {@code s}; called by the margin family. */
     public void setGradScale(double gradScale) {
         this.gradScale = gradScale;
+    }
+
+    /**
+     * The state the loss keeps after this step ({@link LossState#EMPTY} for a loss that keeps none):
+     * the next step's loss is the loss {@code withState} this one.
+     */
+    public LossState lossState() { return lossState; }
+
+    /** Records the state after the step; called by the loss that filled the buffers. */
+    public void setLossState(LossState state) {
+        this.lossState = Objects.requireNonNull(state, "state");
     }
 
     /** The feature dimension {@code D} ({@code -1} for a logit loss). */

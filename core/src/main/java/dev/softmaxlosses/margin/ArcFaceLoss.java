@@ -43,8 +43,8 @@ public final class ArcFaceLoss extends MarginLoss {
         this.easyMargin = b.easyMargin;
         this.cosMargin = Math.cos(margin);
         this.sinMargin = Math.sin(margin);
-        this.threshold = easyMargin ? 0 : Math.cos(Math.PI - margin);
-        this.fallbackShift = easyMargin ? 0 : margin * Math.sin(Math.PI - margin);
+        this.threshold = AngularMargin.threshold(margin, easyMargin);
+        this.fallbackShift = AngularMargin.fallbackShift(margin, easyMargin);
         MarginChecks.requireParametersInRange(this);
     }
 
@@ -63,15 +63,12 @@ public final class ArcFaceLoss extends MarginLoss {
 
     @Override
     double target(double c) {
-        if (c > threshold) {
-            return c * cosMargin - Math.sqrt(Math.max(0, 1 - c * c)) * sinMargin;
-        }
-        return c - fallbackShift;
+        return AngularMargin.target(c, cosMargin, sinMargin, threshold, fallbackShift);
     }
 
     @Override
     double targetSlope(double c) {
-        return c > threshold ? cosMargin + c * sinMargin / Normalisation.boundedSin(c) : 1;
+        return AngularMargin.slope(c, cosMargin, sinMargin, threshold);
     }
 
     /** {@code phi} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */

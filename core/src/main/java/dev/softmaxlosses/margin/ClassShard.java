@@ -1,6 +1,7 @@
 package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.FeatureBatch;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
 import java.util.Objects;
@@ -93,21 +94,89 @@ public final class ClassShard {
         return new Forward(ws);
     }
 
+    /**
+     * Whether the loss needs every row's target cosine before a shard's forward (curricularface: its
+     * hard negatives are those above {@code cos(theta_y + m)}), so that one more exchange comes first:
+     * {@link Forward#targetCosines()}, merged over the shards
+     * ({@link ShardedMarginHead#mergeTargetCosines}, {@code 8 N} bytes a shard), into
+     * {@link Forward#state(double[])}.
+     */
+    public boolean needsTargetCosines() {
+        return loss.needsTargetCosines();
+    }
+
     /** A shard's forward, kept for its backward. */
     public final class Forward {
         private MarginWorkspace ws;
+        private boolean folded;
 
         private Forward(MarginWorkspace ws) {
             this.ws = ws;
             MarginEngine.Pass pass = ws.pass(0);
             pass.range.part(ws.classes, 0, ws.classes.width);
             engine.begin(ws, pass, ws.features, true, null);
-            engine.forward(ws, pass);
+            if (ws.features.terms.fixed) {
+                fold();
+            }
         }
 
-        /** This shard's row state, to be merged with the other shards'. */
+        private void fold() {
+            engine.forward(ws, ws.pass(0));
+            folded = true;
+        }
+
+        /**
+         * This shard's row state, to be merged with the other shards'.
+         *
+         * @throws IllegalStateException when the loss {@linkplain #needsTargetCosines() needs every row's
+         *                               target cosine} and they were not given ({@link #state(double[])})
+         */
         public RowState state() {
-            return live().pass(0).state;
+            MarginWorkspace live = live();
+            if (!folded) {
+                throw new IllegalStateException(loss.name() + " needs every row's target cosine first: merge the shards'"
+                        + " targetCosines() and call state(merged)");
+            }
+            return live.pass(0).state;
+        }
+
+        /**
+         * The target cosines of the rows whose target this shard holds, NaN for the others: what it
+         * sends before its forward when the loss {@linkplain #needsTargetCosines() needs them}.
+         */
+        public double[] targetCosines() {
+            MarginWorkspace live = live();
+            return engine.targetCosines(live.pass(0)).clone();
+        }
+
+        /**
+         * This shard's row state, folded with every row's target cosine ({@code N} values, merged over
+         * all shards); for a loss that does not need them it is {@link #state()}.
+         *
+         * @throws IllegalArgumentException when {@code merged} has not {@code N} values, or lacks the cosine of a row that counts
+         */
+        public RowState state(double[] merged) {
+            MarginWorkspace live = live();
+            if (!folded) {
+                MarginEngine.Features f = live.features;
+                requireLength("merged target cosines", merged, f.n);
+                for (int r = 0; r < f.n; r++) {
+                    if (f.labels[r] != loss.ignoreIndex() && Double.isNaN(merged[r])) {
+                        throw new IllegalArgumentException("the merged target cosines have none for row " + r
+                                + " (label " + f.labels[r] + "): merge every shard's");
+                    }
+                }
+                double[] all = live.targetCosines = MarginWorkspace.atLeast(live.targetCosines, f.n);
+                System.arraycopy(merged, 0, all, 0, f.n);
+                f.fixTerms(loss, all);
+                fold();
+            }
+            return state();
+        }
+
+        /** The state the loss keeps after this step (the same on every shard): the next step's loss is {@code withState} it. */
+        public LossState lossState() {
+            return live().features.terms.after;
         }
 
         /**
@@ -129,6 +198,7 @@ public final class ClassShard {
          * @throws IllegalStateException when this forward's backward has run already
          */
         public double backward(RowState merged, float[] gradFeatures, float[] gradWeights, PerClassOutputs perClass) {
+            state();
             requireRows(merged);
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
@@ -164,6 +234,12 @@ public final class ClassShard {
     }
 
     private static void requireLength(String name, float[] buffer, long length) {
+        if (Objects.requireNonNull(buffer, name).length != length) {
+            throw new IllegalArgumentException(name + " must have " + length + " values, got " + buffer.length);
+        }
+    }
+
+    private static void requireLength(String name, double[] buffer, long length) {
         if (Objects.requireNonNull(buffer, name).length != length) {
             throw new IllegalArgumentException(name + " must have " + length + " values, got " + buffer.length);
         }

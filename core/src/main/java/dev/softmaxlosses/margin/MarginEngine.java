@@ -63,6 +63,8 @@ final class MarginEngine {
         float[] classWeights;
         int classes;
         double classWeightSum;
+        /** The batch's row terms: fixed in {@link #prepare}, or once every row's target cosine is known. */
+        final RowTerms terms = new RowTerms();
 
         /** Points at {@code n} features of dimension {@code d} and computes their norms, which the checks need. */
         void measure(float[] x, int n, int d) {
@@ -86,6 +88,17 @@ final class MarginEngine {
                 sum += classWeights[j];
             }
             this.classWeightSum = classWeights == null ? classes : sum;
+            terms.reset(n, norms, labels, loss.ignoreIndex());
+            if (!loss.needsTargetCosines()) {
+                fixTerms(loss, null);
+            }
+        }
+
+        /** Fixes the row terms, with every row's target cosine ({@code n} values) when the loss needs them. */
+        void fixTerms(MarginLoss loss, double[] targetCos) {
+            terms.targetCos = targetCos;
+            loss.fixRowTerms(terms);
+            terms.fixed = true;
         }
 
         double classWeight(int j) {
@@ -95,6 +108,7 @@ final class MarginEngine {
         void release() {
             x = operand = classWeights = null;
             labels = null;
+            terms.release();
         }
     }
 
@@ -217,7 +231,8 @@ final class MarginEngine {
         p.f = f;
         p.b = Math.max(1, Math.min(block, width));
         p.keeps = width <= p.b || keep && 4L * f.n * width <= keptProductBytes;
-        p.inOutputs = width <= p.b ? logits : null;
+        // dL/df off the target is dL/dK / s only when the logits there are s K.
+        p.inOutputs = width <= p.b && !loss.transformsOthers() ? logits : null;
         p.state.reset(f.n);
         p.targetCos = MarginWorkspace.atLeast(p.targetCos, f.n);
         p.row = MarginWorkspace.atLeast(p.row, p.b);
@@ -265,14 +280,25 @@ final class MarginEngine {
     /** Row {@code r}'s final logits over the block into {@code p.row}: {@code s K}, and the target's when it is there. */
     void logitsOfRow(KernelSupport k, Pass p, int r, int j0, int width, RowState merged) {
         k.scaleShift(p.products, r * width, p.row, 0, width, (float) loss.scale(), 0f);
+        if (loss.transformsOthers()) {
+            RowTerms terms = p.f.terms;
+            double q = terms.param[r];
+            int off = r * width;
+            for (int j = 0; j < width; j++) {
+                p.row[j] = (float) (loss.scale() * loss.other(p.products[off + j], q, terms.batchParam));
+            }
+        }
         int y = p.f.labels[r] - p.range.lo - j0;
         if (p.f.labels[r] != loss.ignoreIndex() && y >= 0 && y < width) {
             p.row[y] = (float) merged.targetLogit(r);
         }
     }
 
-    /** The forward over {@code p}'s range, readied by {@link #begin}: each row's state over its classes. */
-    void forward(MarginWorkspace ws, Pass p) {
+    /**
+     * The target cosine of each row whose target the range holds into {@code p.targetCos}, NaN for the
+     * other rows (and ignored ones): what a sharded head exchanges for a loss that needs them all.
+     */
+    double[] targetCosines(Pass p) {
         Features f = p.f;
         Range range = p.range;
         int ignore = loss.ignoreIndex();
@@ -281,7 +307,29 @@ final class MarginEngine {
             if (y != ignore && range.holds(y)) {
                 int local = y - range.lo;
                 p.targetCos[r] = Normalisation.cosine(f.x, r, f.norms[r], range.w, range.row(local), range.norm(local), f.d);
-                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norm(local)));
+            } else {
+                p.targetCos[r] = Double.NaN;
+            }
+        }
+        return p.targetCos;
+    }
+
+    /** The forward over {@code p}'s range, readied by {@link #begin}: each row's state over its classes. */
+    void forward(MarginWorkspace ws, Pass p) {
+        Features f = p.f;
+        Range range = p.range;
+        targetCosines(p);
+        if (!f.terms.fixed) {
+            if (range.width != f.classes) {
+                throw new IllegalStateException(loss.name() + " needs every row's target cosine before a range's forward:"
+                        + " exchange them first");
+            }
+            f.fixTerms(loss, p.targetCos);
+        }
+        for (int r = 0; r < f.n; r++) {
+            if (!Double.isNaN(p.targetCos[r])) {
+                int local = f.labels[r] - range.lo;
+                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norm(local), f.terms.param[r]));
             }
         }
         KernelSupport k = KernelProvider.get();
@@ -318,6 +366,7 @@ final class MarginEngine {
         }
         backward(ws, p, p.state, ws.totals, o);
         out.setGradScale(o.gradScale);
+        out.setLossState(f.terms.after);
         MarginChecks.requireFiniteGradients(loss, out.gradFeatures(), out.gradWeights(), o.gradScale, f.norms,
                 ws.classes.norms, f.d);
     }
@@ -347,7 +396,7 @@ final class MarginEngine {
                 normaliser += wy;
                 mass[r] = CrossEntropyTerms.mass(eps, wy, f.classWeightSum, f.classes);
                 l = CrossEntropyTerms.loss(mass[r], merged.max(r), logSum, eps, wy, merged.targetLogit(r),
-                        f.classWeightSum, merged.weightedLogitSum(r), f.classes);
+                        f.classWeightSum, merged.weightedLogitSum(r), f.classes) + wy * loss.penalty(f.norms[r]);
                 if (!Checks.isFloat32(l)) {
                     // The logits are in range (MarginLoss checks them): only class weights above 1 can do this.
                     throw Checks.lossOverflow(r, l, "lower class_weights (up to "
@@ -390,9 +439,13 @@ final class MarginEngine {
         double[] gradFeatureNorm = ws.gradFeatureNorm = MarginWorkspace.atLeast(ws.gradFeatureNorm, n);
         double[] gradWeightNorm = ws.gradWeightNorm = MarginWorkspace.atLeast(ws.gradWeightNorm, p.b);
         double[] targetGrad = ws.targetGrad = MarginWorkspace.atLeast(ws.targetGrad, n);
+        double[] gradParam = ws.gradParam = MarginWorkspace.atLeast(ws.gradParam, n);
         double[] target = ws.target;
+        RowTerms terms = f.terms;
+        boolean transformed = loss.transformsOthers();
         Arrays.fill(gradFeatureNorm, 0, n, 0);
         Arrays.fill(targetGrad, 0, n, 0);
+        Arrays.fill(gradParam, 0, n, 0);
         double gradScale = 0;
         Arrays.fill(out.gradFeatures, 0, n * d, 0f);
         for (int j0 = 0; j0 < range.width; j0 += p.b) {
@@ -429,20 +482,32 @@ final class MarginEngine {
                 if (out.gradLogits != null && !inOutputs) {
                     k.scaleShift(gradProducts, off, out.gradLogits, at, width, (float) (1 / s), 0f);
                 }
-                gradScale += k.dot(gradProducts, off, p.products, off, width) / s;
+                if (transformed) {
+                    // df/ds = N(K) = f / s; then dL/dK = s N'(K) dL/df.
+                    gradScale += k.dot(gradProducts, off, p.row, 0, width) / (s * s);
+                    for (int j = 0; j < width; j++) {
+                        if (j != local) {
+                            gradProducts[off + j] *= (float) loss.otherSlope(p.products[off + j], terms.param[r], terms.batchParam);
+                        }
+                    }
+                } else {
+                    gradScale += k.dot(gradProducts, off, p.products, off, width) / s;
+                }
                 if (owns) {
                     double dLdf = CrossEntropyTerms.targetGradient(t.mass[r], sum - expTarget, 1 / sum, eps,
                             f.classWeight(y), f.classWeightSum, f.classes, rowScale);
                     if (out.gradLogits != null && !inOutputs) {
                         out.gradLogits[at + local] = (float) dLdf;
                     }
-                    gradScale -= gradProducts[off + local] / s * p.products[off + local];
-                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), target);
+                    gradScale -= transformed ? gradProducts[off + local] * p.row[local] / (s * s)
+                            : gradProducts[off + local] / s * p.products[off + local];
+                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), terms.param[r], target);
                     // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
                     // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
                     gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
                     targetGrad[r] = dLdf;
-                    gradFeatureNorm[r] += target[1];
+                    gradParam[r] = target[4];
+                    gradFeatureNorm[r] += target[1] + rowScale * f.classWeight(y) * loss.penaltySlope(f.norms[r]);
                     gradWeightNorm[local] += target[2];
                     gradScale += target[3];
                 }
@@ -464,6 +529,7 @@ final class MarginEngine {
                 logitGradientFromProducts(k, f, range, targetGrad, out.gradLogits, width);
             }
         }
+        loss.paramGradient(terms, gradParam, gradFeatureNorm);
         Normalisation.finishOperandGradient(out.gradFeatures, f.hat, f.norms, 0, gradFeatureNorm, n, d,
                 loss.scalesByFeatureNorm());
         for (int r = 0; r < n; r++) {
@@ -472,7 +538,7 @@ final class MarginEngine {
             }
             int local = f.labels[r] - range.lo;
             if (normalised) {
-                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norm(local), target);
+                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norm(local), terms.param[r], target);
                 Normalisation.addCosineGradient(target[0] - targetGrad[r] * s, f.x, r, f.norms[r], range.w, range.row(local),
                         range.norm(local), p.targetCos[r], d, out.gradFeatures, out.gradWeights, out.gradWeightsRow + local);
             }
@@ -482,31 +548,32 @@ final class MarginEngine {
         out.gradScale = loss.hasScale() ? gradScale : 0;
     }
 
-    /** {@code f_y = s A B T(c)}: the target's final logit. */
-    private double targetLogit(double c, double featureNorm, double weightNorm) {
+    /** {@code f_y = s A B T(c, q)}: the target's final logit. */
+    private double targetLogit(double c, double featureNorm, double weightNorm, double q) {
         return loss.scale() * (loss.scalesByFeatureNorm() ? featureNorm : 1)
-                * (loss.scalesByWeightNorm() ? weightNorm : 1) * loss.target(c);
+                * (loss.scalesByWeightNorm() ? weightNorm : 1) * loss.target(c, q);
     }
 
     /**
      * The target's share of the backward pass for {@code G = dL/df_y}: into {@code out[0]}
      * {@code dL/dK_ny} (the target's {@code K} is {@code A B c}), into {@code out[1]} and {@code out[2]}
      * the gradients of the norms {@code A} and {@code B} (0 when the logit does not carry them), into
-     * {@code out[3]} the gradient of the scale.
+     * {@code out[3]} the gradient of the scale, into {@code out[4]} the gradient of the row's parameter {@code q}.
      */
-    private void targetBackward(double dLdf, double c, double featureNorm, double weightNorm, double[] out) {
+    private void targetBackward(double dLdf, double c, double featureNorm, double weightNorm, double q, double[] out) {
         boolean byFeature = loss.scalesByFeatureNorm();
         boolean byWeight = loss.scalesByWeightNorm();
         double a = byFeature ? featureNorm : 1;
         double b = byWeight ? weightNorm : 1;
         double s = loss.scale();
-        double t = loss.target(c);
-        double slope = loss.gradient() == MarginLoss.Gradient.STRAIGHT_THROUGH ? 1.0 : loss.targetSlope(c);
+        double t = loss.target(c, q);
+        double slope = loss.gradient() == MarginLoss.Gradient.STRAIGHT_THROUGH ? 1.0 : loss.targetSlope(c, q);
         // f_y = s A B T(K / (A B)): df_y/dK = s T'(c); below the norm floor c does not depend on the norm.
         out[0] = dLdf * s * slope;
         out[1] = byFeature ? dLdf * s * b * (t - (featureNorm >= MarginLoss.NORM_EPS ? c * slope : 0)) : 0;
         out[2] = byWeight ? dLdf * s * a * (t - (weightNorm >= MarginLoss.NORM_EPS ? c * slope : 0)) : 0;
         out[3] = dLdf * a * b * t;
+        out[4] = dLdf * s * a * b * loss.targetParamSlope(c, q);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.LossSpec;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.Reduction;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.linalg.MatrixProducts;
@@ -43,7 +44,7 @@ import java.util.StringJoiner;
  */
 public abstract sealed class MarginLoss implements FeatureLoss
         permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
-        L2SoftmaxLoss {
+        L2SoftmaxLoss, AdaFaceLoss, MagFaceLoss, CurricularFaceLoss, ElasticFaceLoss {
 
     /** The floor of a norm in the normalisation, as in PyTorch's {@code normalize}. */
     public static final double NORM_EPS = 1e-12;
@@ -61,7 +62,12 @@ public abstract sealed class MarginLoss implements FeatureLoss
         /** {@code dT/dc} taken as 1 (so {@code df_y/dc = s}), as InsightFace's current code does (arcface, combined_margin). */
         STRAIGHT_THROUGH,
         /** The original SphereFace Caffe layer's unit-normalised feature gradient of the target (sphereface). */
-        SPHEREFACE_NORMALIZED
+        SPHEREFACE_NORMALIZED,
+        /**
+         * Also through what the paper holds constant (adaface: the feature norm in the margin and the
+         * batch's norm statistics, which the official code detaches).
+         */
+        FULL
     }
 
     private final float labelSmoothing;
@@ -126,6 +132,82 @@ public abstract sealed class MarginLoss implements FeatureLoss
      */
     public boolean hasScale() {
         return true;
+    }
+
+    /** {@code T(c, q)} for a row whose parameter is {@code q} ({@link RowTerms}): {@link #target(double)} unless the margin depends on the row. */
+    double target(double c, double q) {
+        return target(c);
+    }
+
+    /** {@code dT/dc} at the row parameter {@code q}. */
+    double targetSlope(double c, double q) {
+        return targetSlope(c);
+    }
+
+    /** {@code dT/dq}: how the target moves with the row's parameter (0 unless a gradient flows into it). */
+    double targetParamSlope(double c, double q) {
+        return 0;
+    }
+
+    /** The state this loss starts a step with ({@link LossState#EMPTY} for one that keeps none). */
+    public LossState state() {
+        return LossState.EMPTY;
+    }
+
+    /**
+     * This loss with {@code state} (the state after a step, {@link LossResult#lossState()}) as the state
+     * it starts the next with.
+     *
+     * @throws IllegalArgumentException when the state names a value this loss does not keep, or a bad value
+     */
+    public MarginLoss withState(LossState state) {
+        if (!state.isEmpty()) {
+            throw new IllegalArgumentException(name() + " keeps no state across steps, got " + String.join(", ", state.names()));
+        }
+        return this;
+    }
+
+    /** Whether fixing the row terms needs every row's target cosine, which a sharded head exchanges first. */
+    boolean needsTargetCosines() {
+        return false;
+    }
+
+    /** Fixes the batch's row terms (each row's parameter, the batch's, the state after): by default none. */
+    void fixRowTerms(RowTerms terms) {
+        terms.after = state();
+    }
+
+    /** Whether the logits off the target are {@code s N(K)} rather than {@code s K} ({@link #other}). */
+    boolean transformsOthers() {
+        return false;
+    }
+
+    /** {@code N(K)} of a logit off the target, for a row of parameter {@code q} in a batch of parameter {@code batch}. */
+    double other(double k, double q, double batch) {
+        return k;
+    }
+
+    /** {@code dN/dK}. */
+    double otherSlope(double k, double q, double batch) {
+        return 1;
+    }
+
+    /** A per-sample term added to the cross-entropy (class weights multiply it too): MagFace's regulariser. */
+    double penalty(double featureNorm) {
+        return 0;
+    }
+
+    /** The penalty's derivative with respect to the feature norm. */
+    double penaltySlope(double featureNorm) {
+        return 0;
+    }
+
+    /**
+     * Turns {@code dL/dq_r} (in {@code gradParam}, only the rows whose target this range holds) into
+     * {@code dL/d||x_n||}, added to {@code gradNorm}; linear in {@code gradParam}, so that the shards'
+     * shares add up. By default the parameter is a constant and nothing flows.
+     */
+    void paramGradient(RowTerms terms, double[] gradParam, double[] gradNorm) {
     }
 
     /** The largest {@code |T(c)|} over {@code c} in [-1, 1]: 1 unless a margin moves the target logit. */

@@ -28,4 +28,13 @@ public abstract class MarginLossBuilder<B extends MarginLossBuilder<B>> {
 
     /** How the target logit's derivative is taken (default {@link MarginLoss.Gradient#EXACT}). */
     public B gradient(MarginLoss.Gradient gradient) { this.gradient = gradient; return (B) this; }
+
+    /** The common parameters of {@code loss}: a stateful loss's {@code withState} builds its successor with them. */
+    B commonOf(MarginLoss loss) {
+        this.labelSmoothing = loss.labelSmoothing();
+        this.ignoreIndex = loss.ignoreIndex();
+        this.reduction = loss.reduction();
+        this.gradient = loss.gradient();
+        return (B) this;
+    }
 }

@@ -51,9 +51,13 @@ final class MarginWorkspace {
     double[] gradFeatureNorm = {};
     /** Each row's {@code dL/df_y}. */
     double[] targetGrad = {};
+    /** Every row's target cosine, merged over the shards of a sharded head. */
+    double[] targetCosines = {};
     /** A shard's share of the feature gradient ({@code N x D}), for the sharded head. */
     float[] share = {};
-    final double[] target = new double[4];
+    final double[] target = new double[5];
+    /** Each row's {@code dL/dq_r} ({@link RowTerms}). */
+    double[] gradParam = {};
 
     /** The workspace {@code out} carries, made on its first call. */
     static MarginWorkspace of(LossResult out) {

@@ -56,7 +56,8 @@ final class Normalisation {
      * Turns the gradient of an operand of {@code K} (row by row in {@code grad}) into that of the raw
      * vectors: through the normalisation when the operand was normalised (the Jacobian of
      * {@code v / max(||v||, eps)} is {@code (I - v_hat v_hat^T) / ||v||}, or {@code I / eps} below the
-     * floor), or plus {@code dL/d||v|| v_hat} when it was the raw vector whose norm the logits carry.
+     * floor), or plus {@code dL/d||v|| v_hat} when it was the raw vector whose norm the logits carry;
+     * a normalised operand gets {@code dL/d||v|| v_hat} too when a margin depends on the norm.
      * Row {@code r} has the norm {@code norms[normOffset + r]}.
      */
     static void finishOperandGradient(float[] grad, float[] hat, double[] norms, int normOffset, double[] gradNorm,
@@ -74,6 +75,10 @@ final class Normalisation {
             // along hat (exactly, in one dimension), and must do so before the scaling.
             k.scaleAddScaledInPlace(grad, off, d, 1f, hat, off, (float) -along);
             k.scaleAddInPlace(grad, off, d, (float) (1.0 / Math.max(norm, NORM_EPS)), 0f);
+            if (gradNorm[r] != 0) {
+                // A loss whose margin depends on the norm (MagFace): d||v||/dv = v_hat.
+                k.scaleAddScaledInPlace(grad, off, d, 1f, hat, off, (float) gradNorm[r]);
+            }
         }
     }
 

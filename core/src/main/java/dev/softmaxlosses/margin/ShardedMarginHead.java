@@ -4,6 +4,7 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -51,6 +52,19 @@ public final class ShardedMarginHead {
         return i * size + Math.min(i, larger);
     }
 
+    /**
+     * Folds one shard's target cosines ({@code NaN} where it does not hold a row's target) into
+     * {@code merged}: the all-reduce a loss that {@linkplain ClassShard#needsTargetCosines() needs them}
+     * runs before its forward. Each row's cosine comes from the one shard that holds its target.
+     */
+    public static void mergeTargetCosines(double[] shard, double[] merged, int n) {
+        for (int r = 0; r < n; r++) {
+            if (!Double.isNaN(shard[r])) {
+                merged[r] = shard[r];
+            }
+        }
+    }
+
     /** Computes into buffers with feature gradients; the {@code N x C} outputs too when {@code out} holds them. */
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(out, "out");
@@ -77,10 +91,23 @@ public final class ShardedMarginHead {
             MarginEngine.Pass pass = ws.pass(i);
             pass.range.part(ws.classes, firstClass(i, shards, c), firstClass(i + 1, shards, c));
             engine.begin(ws, pass, features, true, null);
+        }
+        if (!features.terms.fixed) {
+            // The exchange before the forward: each row's target cosine, from the shard that holds it.
+            double[] all = ws.targetCosines = MarginWorkspace.atLeast(ws.targetCosines, n);
+            Arrays.fill(all, 0, n, Double.NaN);
+            for (int i = 0; i < used; i++) {
+                mergeTargetCosines(engine.targetCosines(ws.pass(i)), all, n);
+            }
+            features.fixTerms(loss, all);
+        }
+        for (int i = 0; i < used; i++) {
+            MarginEngine.Pass pass = ws.pass(i);
             engine.forward(ws, pass);
             merged.merge(pass.state);
         }
         out.setLoss(loss.reduction(), engine.finish(features, merged, out.losses(), out.logSumExp(), ws.totals));
+        out.setLossState(features.terms.after);
         float[] gradFeatures = out.gradFeatures();
         float[] share = ws.share = MarginWorkspace.atLeast(ws.share, n * d);
         double gradScale = 0;

@@ -10,7 +10,11 @@ import dev.softmaxlosses.logits.SoftmaxCrossEntropyLoss;
 import dev.softmaxlosses.logits.SoftplusLseLoss;
 import dev.softmaxlosses.margin.AdditiveCosineMarginLoss;
 import dev.softmaxlosses.margin.AmSoftmaxLoss;
+import dev.softmaxlosses.margin.AdaFaceLoss;
 import dev.softmaxlosses.margin.ArcFaceLoss;
+import dev.softmaxlosses.margin.CurricularFaceLoss;
+import dev.softmaxlosses.margin.ElasticFaceLoss;
+import dev.softmaxlosses.margin.MagFaceLoss;
 import dev.softmaxlosses.margin.CombinedMarginLoss;
 import dev.softmaxlosses.margin.CosFaceLoss;
 import dev.softmaxlosses.margin.L2SoftmaxLoss;
@@ -162,6 +166,53 @@ final class BuiltInLosses {
                         p -> {
                             L2SoftmaxLoss.Builder b = L2SoftmaxLoss.builder();
                             p.getDouble("alpha").ifPresent(b::alpha);
+                            return common(p, b).build();
+                        }),
+                new LossDefinition(AdaFaceLoss.NAME, "norm-adaptive margin: s (cos(theta - m q) - m - m q)",
+                        margin("s", "m", "h", "t_alpha", "batch_mean", "batch_std"),
+                        p -> {
+                            AdaFaceLoss.Builder b = AdaFaceLoss.builder();
+                            p.getDouble("s").ifPresent(b::scale);
+                            p.getDouble("m").ifPresent(b::margin);
+                            p.getDouble("h").ifPresent(b::h);
+                            p.getDouble("t_alpha").ifPresent(b::alpha);
+                            AdaFaceLoss defaults = AdaFaceLoss.builder().build();
+                            b.statistics(p.getDouble("batch_mean").orElse(defaults.state().get("batch_mean")),
+                                    p.getDouble("batch_std").orElse(defaults.state().get("batch_std")));
+                            return common(p, b).build();
+                        }),
+                new LossDefinition(MagFaceLoss.NAME, "magnitude-aware angular margin: s cos(theta + m(||x||)) + lambda_g g(||x||)",
+                        margin("s", "l_a", "u_a", "l_m", "u_m", "lambda_g", "easy_margin"),
+                        p -> {
+                            MagFaceLoss.Builder b = MagFaceLoss.builder();
+                            MagFaceLoss defaults = MagFaceLoss.builder().build();
+                            p.getDouble("s").ifPresent(b::scale);
+                            b.norms(p.getDouble("l_a").orElse(defaults.lowerNorm()), p.getDouble("u_a").orElse(defaults.upperNorm()));
+                            b.margins(p.getDouble("l_m").orElse(defaults.lowerMargin()),
+                                    p.getDouble("u_m").orElse(defaults.upperMargin()));
+                            p.getDouble("lambda_g").ifPresent(b::lambda);
+                            p.getBoolean("easy_margin").ifPresent(b::easyMargin);
+                            return common(p, b).build();
+                        }),
+                new LossDefinition(CurricularFaceLoss.NAME, "adaptive curriculum: ArcFace with hard negatives s cos (t + cos)",
+                        margin("s", "m", "t"),
+                        p -> {
+                            CurricularFaceLoss.Builder b = CurricularFaceLoss.builder();
+                            p.getDouble("s").ifPresent(b::scale);
+                            p.getDouble("m").ifPresent(b::margin);
+                            p.getDouble("t").ifPresent(b::t);
+                            return common(p, b).build();
+                        }),
+                new LossDefinition(ElasticFaceLoss.NAME, "margins drawn from N(m, std) per sample: arc or cos",
+                        margin("variant", "s", "m", "std", "seed", "step"),
+                        p -> {
+                            ElasticFaceLoss.Builder b = ElasticFaceLoss.builder();
+                            p.getEnum("variant", ElasticFaceLoss.Variant.class).ifPresent(b::variant);
+                            p.getDouble("s").ifPresent(b::scale);
+                            p.getDouble("m").ifPresent(b::margin);
+                            p.getDouble("std").ifPresent(b::std);
+                            p.getInt("seed").ifPresent(b::seed);
+                            p.getInt("step").ifPresent(b::step);
                             return common(p, b).build();
                         }));
     }

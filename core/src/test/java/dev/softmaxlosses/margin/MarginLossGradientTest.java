@@ -63,7 +63,14 @@ class MarginLossGradientTest {
             "combined_margin:s=8", "combined_margin:s=6,m1=1.35,m2=0.25,m3=0.1", "combined_margin:s=4,m1=2,m2=0,m3=0.2",
             "sphereface", "sphereface:m=2", "sphereface:m=3,lambda=2", "sphereface:m=4,lambda=0.5,reduction=sum",
             "lsoftmax", "lsoftmax:m=1", "lsoftmax:m=3,lambda=1", "lsoftmax:m=4,reduction=none",
-            "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1"})
+            "l2_softmax:alpha=4", "l2_softmax:alpha=8,label_smoothing=0.1",
+            "magface:s=8,l_a=0.5,u_a=3,l_m=0.2,u_m=0.6,lambda_g=2", "magface:s=8,l_a=0.5,u_a=3,easy_margin=true,reduction=sum",
+            "magface:s=6,l_a=0.5,u_a=3,lambda_g=1,label_smoothing=0.1,ignore_index=2",
+            "adaface:s=8,h=0", "adaface:s=8,gradient=full,reduction=sum",
+            "adaface:s=8,gradient=full,t_alpha=0.5,batch_mean=1,batch_std=0.5",
+            "adaface:s=8,gradient=full,t_alpha=0.3,batch_mean=1.5,batch_std=1,label_smoothing=0.1,ignore_index=2",
+            "elasticface:s=8", "elasticface:s=8,variant=cos,std=0.1,seed=3", "elasticface:s=8,m=0.3,step=5,reduction=none",
+            "elasticface:s=8,variant=cos,ignore_index=2"})
     void featureAndWeightGradientsMatchCentralDifferences(String spec) {
         FeatureLoss loss = loss(spec);
         float[][] xw = data(spec);
@@ -88,7 +95,8 @@ class MarginLossGradientTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"normface:s=", "cosface:m=0.3,s=", "arcface:m=0.4,s=", "combined_margin:m1=1.2,m2=0.2,m3=0.1,s=",
-            "l2_softmax:alpha="})
+            "l2_softmax:alpha=", "magface:l_a=0.5,u_a=3,s=", "adaface:t_alpha=0.5,batch_mean=1,batch_std=0.5,s=",
+            "curricularface:m=0.3,t=0.4,s=", "elasticface:variant=cos,std=0.2,s="})
     void scaleGradientMatchesCentralDifferences(String prefix) {
         float[][] xw = data(prefix);
         double s = 6;

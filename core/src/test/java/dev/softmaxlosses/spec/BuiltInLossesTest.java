@@ -17,6 +17,10 @@ import dev.softmaxlosses.margin.CombinedMarginLoss;
 import dev.softmaxlosses.margin.CosFaceLoss;
 import dev.softmaxlosses.margin.L2SoftmaxLoss;
 import dev.softmaxlosses.margin.LSoftmaxLoss;
+import dev.softmaxlosses.margin.AdaFaceLoss;
+import dev.softmaxlosses.margin.CurricularFaceLoss;
+import dev.softmaxlosses.margin.ElasticFaceLoss;
+import dev.softmaxlosses.margin.MagFaceLoss;
 import dev.softmaxlosses.margin.NormFaceLoss;
 import dev.softmaxlosses.margin.SphereFaceLoss;
 
@@ -33,7 +37,8 @@ class BuiltInLossesTest {
                 LseHingeLoss.create(), SoftplusLseLoss.create(), NormFaceLoss.builder().build(),
                 CosFaceLoss.builder().build(), AmSoftmaxLoss.builder().build(), ArcFaceLoss.builder().build(),
                 CombinedMarginLoss.builder().build(), SphereFaceLoss.builder().build(), LSoftmaxLoss.builder().build(),
-                L2SoftmaxLoss.builder().build());
+                L2SoftmaxLoss.builder().build(), AdaFaceLoss.builder().build(), MagFaceLoss.builder().build(),
+                CurricularFaceLoss.builder().build(), ElasticFaceLoss.builder().build());
         assertEquals(defaults.stream().map(l -> l.spec().name()).toList(), LossRegistry.names());
         for (Loss loss : defaults) {
             assertEquals(loss.spec(), LossRegistry.create(loss.spec().name()).spec(), loss.spec().name());

@@ -81,6 +81,9 @@ public final class MarginBatches {
         }
         assertClose(expected.gradScale(), actual.gradScale(), 1e-4, 1e-5 * Math.max(1, Math.abs(expected.gradScale())),
                 what + " grad_scale");
+        if (!expected.lossState().equals(actual.lossState())) {
+            throw new AssertionError(what + " state after the step: " + expected.lossState() + " vs " + actual.lossState());
+        }
     }
 
     private static double largest(float[] values) {
