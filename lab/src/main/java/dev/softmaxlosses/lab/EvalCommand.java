@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -171,6 +172,12 @@ final class EvalCommand implements Callable<Integer> {
             throw new BadInputException("\"block\" and \"shards\" choose how a loss of the margin family is run; "
                     + chosen.spec().name() + " is a loss on logits");
         }
+        if (!(chosen instanceof FeatureLoss)) {
+            for (String field : c.stateFields()) {
+                EvalInput.forbid(chosen.spec().name(), field, field);
+            }
+            EvalInput.forbid(chosen.spec().name(), "margins", in.margins());
+        }
         LossResult result = switch (chosen) {
             case LogitLoss logits -> LogitCases.compute(logits, in);
             case FeatureLoss features -> FeatureCases.compute(features, c, in);
@@ -226,9 +233,17 @@ final class EvalCommand implements Callable<Integer> {
         writeVector(g, "logsumexp", r.logSumExp());
         if (r.hasFeatureGradients()) {
             writeMatrix(g, "grad_features", r.gradFeatures(), r.rows(), r.dim());
-            writeMatrix(g, "grad_weights", r.gradWeights(), r.cols(), r.dim());
+            writeMatrix(g, "grad_weights", r.gradWeights(), r.gradWeights().length / Math.max(r.dim(), 1), r.dim());
         } else {
             writeMatrix(g, "grad_logits", r.gradLogits(), r.rows(), r.cols());
+        }
+        for (Map.Entry<String, Double> value : r.lossState().asMap().entrySet()) {
+            double v = value.getValue();
+            if (v == Math.rint(v) && Math.abs(v) < 1L << 53 && value.getKey().equals("step")) {
+                g.writeNumberField(value.getKey(), (long) v);
+            } else {
+                g.writeNumberField(value.getKey(), v);
+            }
         }
         g.writeEndObject();
     }

@@ -8,7 +8,7 @@ import dev.softmaxlosses.FloatMatrix;
  * input of the loss, with the messages of {@code LOSSES.md} for a field the loss does not take or needs.
  */
 record EvalInput(FloatMatrix logits, int[] labels, FloatMatrix targets, FloatMatrix teacherLogits,
-                 float[] classWeights, FloatMatrix features, FloatMatrix weights) {
+                 float[] classWeights, FloatMatrix features, FloatMatrix weights, float[] margins) {
 
     /** A field the loss needs: its absence is the contract's error. */
     static <T> T require(String loss, String field, T value) {

@@ -4,6 +4,8 @@ import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FeatureLoss;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossState;
+import dev.softmaxlosses.margin.ElasticFaceLoss;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.ShardedMarginHead;
 import dev.softmaxlosses.margin.StreamingMarginHead;
@@ -20,7 +22,8 @@ final class FeatureCases {
 
     private FeatureCases() {}
 
-    static LossResult compute(FeatureLoss loss, JsonCases.Case c, EvalInput in) {
+    static LossResult compute(FeatureLoss given, JsonCases.Case c, EvalInput in) {
+        MarginLoss loss = withCaseState((MarginLoss) given, c, in);
         String name = loss.spec().name();
         EvalInput.require(name, "features", in.features());
         EvalInput.require(name, "weights", in.weights());
@@ -39,13 +42,37 @@ final class FeatureCases {
         EvalInput.forbid(name, "teacher_logits", in.teacherLogits());
         FeatureBatch batch = new FeatureBatch(in.features(), in.weights(), in.labels(), in.classWeights());
         if (shards == 0) {
-            return perClass ? loss.compute(batch) : new StreamingMarginHead((MarginLoss) loss, block).compute(batch);
+            return perClass ? loss.compute(batch) : new StreamingMarginHead(loss, block).compute(batch);
         }
         int d = in.weights().cols();
         LossResult out = perClass ? LossResult.forFeatures(n, classes, d) : LossResult.forStreaming(n, classes, d);
-        new ShardedMarginHead((MarginLoss) loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.standard())
+        new ShardedMarginHead(loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.standard())
                 .compute(batch, out);
         return out;
+    }
+
+    /**
+     * The loss with the state the case gives ({@code "batch_mean"}, {@code "batch_std"}, {@code "t"},
+     * {@code "step"}) in place of its own, and ElasticFace with the case's {@code "margins"}.
+     */
+    private static MarginLoss withCaseState(MarginLoss loss, JsonCases.Case c, EvalInput in) {
+        String name = loss.spec().name();
+        LossState state = loss.state();
+        for (String field : c.stateFields()) {
+            if (!state.has(field)) {
+                throw new IllegalArgumentException(name + " does not take " + field
+                        + (state.isEmpty() ? ": it keeps no state across steps" : "; it keeps " + String.join(", ", state.names())));
+            }
+            state = state.with(field, c.stateValue(field));
+        }
+        MarginLoss stated = c.stateFields().isEmpty() ? loss : loss.withState(state);
+        if (in.margins() == null) {
+            return stated;
+        }
+        if (!(stated instanceof ElasticFaceLoss elastic)) {
+            throw new IllegalArgumentException(name + " does not take margins");
+        }
+        return elastic.withMargins(in.margins());
     }
 
     /** The memory a case's results take, in values: {@code N x C} five times over, or {@code N x block} for a block. */

@@ -50,10 +50,13 @@ final class JsonCases {
 
     /** The array fields in the order their errors are reported; any other field but id and loss is ignored. */
     static final List<String> ARRAYS =
-            List.of("class_weights", "logits", "labels", "targets", "teacher_logits", "features", "weights");
+            List.of("class_weights", "logits", "labels", "targets", "teacher_logits", "features", "weights", "margins");
 
     /** The fields that choose how a margin-family case is run. */
     static final List<String> OPTIONS = List.of("block", "shards");
+
+    /** The fields that give the state a loss keeps across steps (LOSSES.md, the new margin losses). */
+    static final List<String> STATE = List.of("batch_mean", "batch_std", "t", "step");
 
     private static final Set<String> MATRICES = Set.of("logits", "targets", "teacher_logits", "features", "weights");
 
@@ -67,14 +70,16 @@ final class JsonCases {
         private final JsonNode id;
         private final JsonNode loss;
         private final Map<String, JsonNode> options;
+        private final Map<String, JsonNode> state;
         private final Map<String, Object> arrays;
         private final Map<String, BadInputException> errors;
 
-        private Case(JsonNode id, JsonNode loss, Map<String, JsonNode> options, Map<String, Object> arrays,
-                     Map<String, BadInputException> errors) {
+        private Case(JsonNode id, JsonNode loss, Map<String, JsonNode> options, Map<String, JsonNode> state,
+                     Map<String, Object> arrays, Map<String, BadInputException> errors) {
             this.id = id;
             this.loss = loss;
             this.options = options;
+            this.state = state;
             this.arrays = arrays;
             this.errors = errors;
         }
@@ -98,6 +103,20 @@ final class JsonCases {
         /** Whether the case gives any of the margin family's run options. */
         boolean hasRunOptions() {
             return OPTIONS.stream().anyMatch(name -> options.get(name) != null && !options.get(name).isNull());
+        }
+
+        /** The state fields the case gives, in the order of {@link #STATE}. */
+        List<String> stateFields() {
+            return STATE.stream().filter(name -> state.get(name) != null && !state.get(name).isNull()).toList();
+        }
+
+        /** A state field's value: a finite number. */
+        double stateValue(String name) {
+            JsonNode value = state.get(name);
+            if (!value.isNumber() || !Double.isFinite(value.asDouble())) {
+                throw new BadInputException("\"" + name + "\" must be a finite number, found " + Messages.quote(value.toString()));
+            }
+            return value.asDouble();
         }
 
         /** The case's {@code "id"}, or null. */
@@ -133,7 +152,7 @@ final class JsonCases {
             int classes = classWeights == null ? 0 : classWeights.length;
             return new EvalInput(emptyWithClasses(matrix("logits"), classes), (int[]) arrays.get("labels"),
                     emptyWithClasses(matrix("targets"), classes), emptyWithClasses(matrix("teacher_logits"), classes),
-                    classWeights, matrix("features"), matrix("weights"));
+                    classWeights, matrix("features"), matrix("weights"), (float[]) arrays.get("margins"));
         }
 
         private FloatMatrix matrix(String name) {
@@ -183,6 +202,7 @@ final class JsonCases {
         JsonNode id = null;
         JsonNode loss = null;
         Map<String, JsonNode> options = new HashMap<>();
+        Map<String, JsonNode> state = new HashMap<>();
         Map<String, Object> arrays = new HashMap<>();
         Map<String, BadInputException> errors = new HashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -194,6 +214,8 @@ final class JsonCases {
                 loss = MAPPER.readTree(p);
             } else if (OPTIONS.contains(field)) {
                 options.put(field, MAPPER.readTree(p));
+            } else if (STATE.contains(field)) {
+                state.put(field, MAPPER.readTree(p));
             } else if (!ARRAYS.contains(field)) {
                 p.skipChildren();
             } else if (value != JsonToken.VALUE_NULL) {
@@ -211,7 +233,7 @@ final class JsonCases {
             }
         }
         requireEnd(p, where);
-        return new Case(id, loss, options, arrays, errors);
+        return new Case(id, loss, options, state, arrays, errors);
     }
 
     /** After a bad value: skips what is left of the field's value, at whatever depth the error was found. */
