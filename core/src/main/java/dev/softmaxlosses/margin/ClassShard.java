@@ -105,10 +105,19 @@ public final class ClassShard {
         return loss.needsTargetCosines();
     }
 
+    /**
+     * Whether the loss sends a gradient through its batch parameter (curricularface's {@code t'} under
+     * {@code gradient=full}), which takes one more exchange after the backward: see {@link Forward#backward}.
+     */
+    public boolean differentiatesBatchParameter() {
+        return loss.differentiatesBatchParam();
+    }
+
     /** A shard's forward, kept for its backward. */
     public final class Forward {
         private MarginWorkspace ws;
         private boolean folded;
+        private boolean pendingBatch;
 
         private Forward(MarginWorkspace ws) {
             this.ws = ws;
@@ -193,6 +202,9 @@ public final class ClassShard {
          * {@code gradWeights} ({@code (hi - lo) x D}), its share of the feature gradient into
          * {@code gradFeatures} ({@code N x D}, overwritten), its columns of the {@code N x C} outputs when
          * {@code perClass} is not null. This forward is spent after it: its scratch goes back to the shard.
+         * A loss that {@linkplain ClassShard#differentiatesBatchParameter() differentiates its batch parameter} needs one
+         * more exchange first: the sum over the shards of {@link #batchGradient()}, then
+         * {@link #backwardBatchParameter}, which spends the forward.
          *
          * @return this shard's share of the gradient with respect to the scale
          * @throws IllegalStateException when this forward's backward has run already
@@ -211,10 +223,47 @@ public final class ClassShard {
             }
             engine.backward(ws, ws.pass(0), merged, ws.totals, out);
             double gradScale = out.gradScale;
+            if (loss.differentiatesBatchParam()) {
+                pendingBatch = true;
+            } else {
+                spend();
+            }
+            return gradScale;
+        }
+
+        /** This shard's share of {@code dL/d(batch parameter)} (curricularface's {@code t'} under {@code gradient=full}), after its backward. */
+        public double batchGradient() {
+            requirePendingBatch();
+            return live().pass(0).batchGradient;
+        }
+
+        /**
+         * Adds the gradient that flows through the batch parameter into the target cosines of this shard's
+         * rows, {@code total} being {@link #batchGradient()} summed over every shard, to the buffers its
+         * backward wrote; spends this forward.
+         */
+        public void backwardBatchParameter(double total, float[] gradFeatures, float[] gradWeights) {
+            requirePendingBatch();
+            MarginEngine.Features features = ws.features;
+            requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
+            requireLength("gradWeights", gradWeights, (long) (hi - lo) * features.d);
+            engine.backwardBatchParam(ws.pass(0), total, ws.outputs.set(gradFeatures, gradWeights, 0));
+            spend();
+        }
+
+        private void requirePendingBatch() {
+            live();
+            if (!pendingBatch) {
+                throw new IllegalStateException(loss.differentiatesBatchParam() ? "run backward first"
+                        : loss.name() + " does not differentiate a batch parameter");
+            }
+        }
+
+        private void spend() {
             ws.release();
             spare.set(ws);
             ws = null;
-            return gradScale;
+            pendingBatch = false;
         }
 
         private MarginWorkspace live() {

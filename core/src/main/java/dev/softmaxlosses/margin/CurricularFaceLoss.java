@@ -17,9 +17,12 @@ import java.util.Map;
  *   f_j = s cos_j                 elsewhere
  * </pre>
  *
- * {@code cos(theta_y + m) = c cos m - sin(theta) sin m} without the fallback. The gradient treats
- * {@code t'} as a constant (the official code updates it without gradient) and does not differentiate
- * the choice of hard negatives; a hard negative's logit has slope {@code s (t' + 2 cos_j)}. With
+ * {@code cos(theta_y + m) = c cos m - sin(theta) sin m} without the fallback. Under
+ * {@code gradient=exact} (the default) the gradient treats {@code t'} as a constant (the official code
+ * updates it without gradient); {@code gradient=full} also differentiates it, so every row's target
+ * cosine gets {@code (0.01 / K) sum (dL/df_ij) s cos_ij} over the hard negatives of every row. The
+ * choice of hard negatives is not differentiated; a hard negative's logit has slope
+ * {@code s (t' + 2 cos_j)}. With
  * {@code t = 0} and no hard negative it is ArcFace. Every class range needs every row's
  * {@code cos(theta_y + m)}: a sharded head exchanges the target cosines first
  * ({@link #needsTargetCosines()}). The state is {@code t}, in [-1, 1]. Spec {@code curricularface}:
@@ -114,6 +117,24 @@ public final class CurricularFaceLoss extends MarginLoss {
     @Override
     double targetSlope(double c) {
         return AngularMargin.slope(c, cosMargin, sinMargin, threshold);
+    }
+
+    @Override Gradient offeredGradient() { return Gradient.FULL; }
+
+    @Override
+    boolean differentiatesBatchParam() {
+        return gradient() == Gradient.FULL;
+    }
+
+    @Override
+    double otherBatchSlope(double k, double q, double batch) {
+        return k > q ? k : 0;
+    }
+
+    /** {@code dt'/dc_r = 0.01 / K} for each of the K rows that count. */
+    @Override
+    double batchSlope(RowTerms terms, int r) {
+        return terms.counts(r) ? MOMENTUM / terms.counted() : 0;
     }
 
     @Override

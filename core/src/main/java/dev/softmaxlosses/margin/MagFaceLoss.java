@@ -43,8 +43,8 @@ public final class MagFaceLoss extends MarginLoss {
         }
         this.lowerMargin = b.lowerMargin;
         this.upperMargin = b.upperMargin;
-        if (!(lowerMargin >= 0 && lowerMargin <= upperMargin && upperMargin < Math.PI)) {
-            throw new IllegalArgumentException("the margins must satisfy 0 <= l_m <= u_m < pi, got l_m = " + lowerMargin
+        if (!(lowerMargin >= 0 && lowerMargin < Math.PI && upperMargin >= 0 && upperMargin < Math.PI)) {
+            throw new IllegalArgumentException("the margins l_m and u_m must be in [0, pi), got l_m = " + lowerMargin
                     + ", u_m = " + upperMargin);
         }
         this.lambda = Checks.requireNonNegative("lambda_g", b.lambda);

@@ -199,6 +199,8 @@ final class MarginEngine {
         Features f;
         /** The block size, at most the range's width. */
         int b;
+        /** {@code dL/d(batch parameter)} over this range's logits, from its backward. */
+        double batchGradient;
         /** Whether each block keeps its products from the forward for the backward. */
         boolean keeps;
         double[] targetCos = {};
@@ -365,6 +367,9 @@ final class MarginEngine {
             o.perClass(out.logits(), out.probabilities(), out.gradLogits(), p.range.width, 0);
         }
         backward(ws, p, p.state, ws.totals, o);
+        if (loss.differentiatesBatchParam()) {
+            backwardBatchParam(p, p.batchGradient, o);
+        }
         out.setGradScale(o.gradScale);
         out.setLossState(f.terms.after);
         MarginChecks.requireFiniteGradients(loss, out.gradFeatures(), out.gradWeights(), o.gradScale, f.norms,
@@ -443,6 +448,8 @@ final class MarginEngine {
         double[] target = ws.target;
         RowTerms terms = f.terms;
         boolean transformed = loss.transformsOthers();
+        boolean batchGrad = transformed && loss.differentiatesBatchParam();
+        p.batchGradient = 0;
         Arrays.fill(gradFeatureNorm, 0, n, 0);
         Arrays.fill(targetGrad, 0, n, 0);
         Arrays.fill(gradParam, 0, n, 0);
@@ -486,6 +493,10 @@ final class MarginEngine {
                     // df/ds = N(K) = f / s; then dL/dK = s N'(K) dL/df.
                     gradScale += k.dot(gradProducts, off, p.row, 0, width) / (s * s);
                     for (int j = 0; j < width; j++) {
+                        if (batchGrad && j != local) {
+                            p.batchGradient += gradProducts[off + j] * loss.otherBatchSlope(p.products[off + j],
+                                    terms.param[r], terms.batchParam);
+                        }
                         if (j != local) {
                             gradProducts[off + j] *= (float) loss.otherSlope(p.products[off + j], terms.param[r], terms.batchParam);
                         }
@@ -546,6 +557,25 @@ final class MarginEngine {
                     range.norm(local), d, out.gradFeatures);
         }
         out.gradScale = loss.hasScale() ? gradScale : 0;
+    }
+
+    /**
+     * The gradient that flows through the batch parameter into the target cosines of the rows whose
+     * target {@code p}'s range holds, once {@code total}, {@code dL/d(batch)} summed over every range,
+     * is known: {@code total d(batch)/dc_r dc_r/dx} and {@code dc_r/dW_y}, added to {@code out}.
+     */
+    void backwardBatchParam(Pass p, double total, Outputs out) {
+        Features f = p.f;
+        Range range = p.range;
+        for (int r = 0; r < f.n && total != 0; r++) {
+            if (Double.isNaN(p.targetCos[r])) {
+                continue;
+            }
+            int local = f.labels[r] - range.lo;
+            double e = total * loss.batchSlope(f.terms, r);
+            Normalisation.addCosineGradient(e, f.x, r, f.norms[r], range.w, range.row(local), range.norm(local),
+                    p.targetCos[r], f.d, out.gradFeatures, out.gradWeights, out.gradWeightsRow + local);
+        }
     }
 
     /** {@code f_y = s A B T(c, q)}: the target's final logit. */

@@ -64,8 +64,8 @@ public abstract sealed class MarginLoss implements FeatureLoss
         /** The original SphereFace Caffe layer's unit-normalised feature gradient of the target (sphereface). */
         SPHEREFACE_NORMALIZED,
         /**
-         * Also through what the paper holds constant (adaface: the feature norm in the margin and the
-         * batch's norm statistics, which the official code detaches).
+         * Also through what the paper holds constant: adaface's feature norm in the margin and the
+         * batch's norm statistics, curricularface's {@code t}, which the official code detaches.
          */
         FULL
     }
@@ -190,6 +190,21 @@ public abstract sealed class MarginLoss implements FeatureLoss
     /** {@code dN/dK}. */
     double otherSlope(double k, double q, double batch) {
         return 1;
+    }
+
+    /** {@code dN/d(batch)}: how a logit off the target moves with the batch parameter (0 unless a gradient flows into it). */
+    double otherBatchSlope(double k, double q, double batch) {
+        return 0;
+    }
+
+    /** {@code d(batch)/dc_r}: how the batch parameter moves with row {@code r}'s target cosine. */
+    double batchSlope(RowTerms terms, int r) {
+        return 0;
+    }
+
+    /** Whether a gradient flows through the batch parameter ({@link #otherBatchSlope}, {@link #batchSlope}). */
+    boolean differentiatesBatchParam() {
+        return false;
     }
 
     /** A per-sample term added to the cross-entropy (class weights multiply it too): MagFace's regulariser. */

@@ -124,6 +124,17 @@ public final class ShardedMarginHead {
                 gradFeatures[k] += share[k];
             }
         }
+        if (loss.differentiatesBatchParam()) {
+            // Through the batch parameter once every range's share of its gradient is known.
+            double total = 0;
+            for (int i = 0; i < used; i++) {
+                total += ws.pass(i).batchGradient;
+            }
+            for (int i = 0; i < used; i++) {
+                MarginEngine.Pass pass = ws.pass(i);
+                engine.backwardBatchParam(pass, total, ws.outputs.set(gradFeatures, out.gradWeights(), pass.range.lo));
+            }
+        }
         out.setGradScale(gradScale);
         MarginChecks.requireFiniteGradients(loss, gradFeatures, out.gradWeights(), gradScale, features.norms,
                 ws.classes.norms, d);

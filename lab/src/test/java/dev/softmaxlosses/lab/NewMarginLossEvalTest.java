@@ -354,7 +354,7 @@ class NewMarginLossEvalTest {
         }
         assertTrue(hard > 10, "the cases have hard negatives: " + hard);
         Data d = random(new Random(1622), 1, 0.5, 4);
-        check("curricularface" + d.spec(), d, "", MarginReference.curricularface(d.xd(), d.wd(), d.y(), d.common(), 64,
+        check("curricularface:s=64" + d.spec(), d, "", MarginReference.curricularface(d.xd(), d.wd(), d.y(), d.common(), 64,
                 0.5, 0, false));
     }
 
