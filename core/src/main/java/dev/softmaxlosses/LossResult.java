@@ -44,18 +44,17 @@ public final class LossResult {
     /** What the loss that fills these buffers keeps between calls. */
     private Object scratch;
 
-    private LossResult(int rows, int cols, int dim) {
-        this(rows, cols, dim, true, true);
-    }
-
-    /** With {@code logitGradient} the {@code N x C} gradient, with {@code perClassOutputs} the final logits and probabilities too. */
-    private LossResult(int rows, int cols, int dim, boolean logitGradient, boolean perClassOutputs) {
+    /**
+     * With {@code logitGradient} the {@code N x C} gradient, with {@code perClassOutputs} the final
+     * logits and probabilities too; the weight gradient has {@code weightRows} rows.
+     */
+    private LossResult(int rows, int cols, int dim, int weightRows, boolean logitGradient, boolean perClassOutputs) {
         this.rows = rows;
         this.cols = cols;
         this.dim = dim;
         this.perClassOutputs = logitGradient && perClassOutputs;
         this.gradFeatures = dim < 0 ? null : new float[Math.multiplyExact(rows, dim)];
-        this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(cols, dim)];
+        this.gradWeights = dim < 0 ? null : new float[Math.multiplyExact(weightRows, dim)];
         int size = logitGradient ? Math.multiplyExact(rows, cols) : 0;
         this.losses = new float[rows];
         this.logits = new float[this.perClassOutputs ? size : 0];
@@ -74,7 +73,7 @@ public final class LossResult {
      */
     public static LossResult forLogits(int rows, int cols) {
         requireLogitShape(rows, cols);
-        return new LossResult(rows, cols, -1, true, false);
+        return new LossResult(rows, cols, -1, cols, true, false);
     }
 
     /**
@@ -83,7 +82,7 @@ public final class LossResult {
      */
     public static LossResult withDiagnostics(int rows, int cols) {
         requireLogitShape(rows, cols);
-        return new LossResult(rows, cols, -1, true, true);
+        return new LossResult(rows, cols, -1, cols, true, true);
     }
 
     private static void requireLogitShape(int rows, int cols) {
@@ -100,13 +99,21 @@ public final class LossResult {
      *                                  feature or weight gradients are more than a Java array holds
      */
     public static LossResult forFeatures(int rows, int cols, int dim) {
-        if (rows < 0 || cols < 0 || dim < 0) {
+        return forFeatures(rows, cols, dim, cols);
+    }
+
+    /**
+     * Buffers for the margin family whose class weights have {@code weightRows} rows: sub-center
+     * ArcFace's {@code C K} sub-centres for {@code cols = C} classes.
+     */
+    public static LossResult forFeatures(int rows, int cols, int dim, int weightRows) {
+        if (rows < 0 || cols < 0 || dim < 0 || weightRows < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
         FloatMatrix.requireLength("a result of " + rows + "x" + cols + " logits", (long) rows * cols,
                 "; a StreamingMarginHead holds no N x C array");
-        requireGradientLengths(rows, cols, dim);
-        return new LossResult(rows, cols, dim);
+        requireGradientLengths(rows, weightRows, dim);
+        return new LossResult(rows, cols, dim, weightRows, true, true);
     }
 
     /**
@@ -115,11 +122,16 @@ public final class LossResult {
      * {@link #probabilities()} and {@link #gradLogits()} are empty.
      */
     public static LossResult forStreaming(int rows, int cols, int dim) {
-        if (rows < 0 || cols < 0 || dim < 0) {
+        return forStreaming(rows, cols, dim, cols);
+    }
+
+    /** {@link #forStreaming(int, int, int)} for class weights of {@code weightRows} rows (sub-centres). */
+    public static LossResult forStreaming(int rows, int cols, int dim, int weightRows) {
+        if (rows < 0 || cols < 0 || dim < 0 || weightRows < 0) {
             throw new IllegalArgumentException("a result cannot have a negative shape: " + rows + "x" + cols + "x" + dim);
         }
-        requireGradientLengths(rows, cols, dim);
-        return new LossResult(rows, cols, dim, false, false);
+        requireGradientLengths(rows, weightRows, dim);
+        return new LossResult(rows, cols, dim, weightRows, false, false);
     }
 
     private static void requireGradientLengths(int rows, int cols, int dim) {
@@ -147,7 +159,12 @@ public final class LossResult {
 
     /** Whether these buffers fit a margin-family batch of this shape. */
     public boolean fits(int rows, int cols, int dim) {
-        return fits(rows, cols) && this.dim == dim && gradFeatures != null;
+        return fits(rows, cols, dim, cols);
+    }
+
+    /** Whether these buffers fit a margin-family batch of this shape whose class weights have {@code weightRows} rows. */
+    public boolean fits(int rows, int cols, int dim, int weightRows) {
+        return fits(rows, cols) && this.dim == dim && gradFeatures != null && gradWeights.length == (long) weightRows * dim;
     }
 
     /** Whether the loss that fills these buffers writes gradients for features and class weights. */
@@ -192,7 +209,10 @@ public final class LossResult {
     /** Gradient of the reduced loss with respect to the features, {@code N x D}; null for logit losses. */
     public float[] gradFeatures() { return gradFeatures; }
 
-    /** Gradient of the reduced loss with respect to the class weights, {@code C x D}; null for logit losses. */
+    /**
+     * Gradient of the reduced loss with respect to the class weights, {@code C x D} ({@code C K x D} for
+     * sub-centres); null for logit losses.
+     */
     public float[] gradWeights() { return gradWeights; }
 
     /**

@@ -82,9 +82,11 @@ public final class ClassShard {
      */
     public Forward forward(FeatureBatch batch) {
         Objects.requireNonNull(batch, "batch");
-        if (batch.weights().rows() != hi - lo) {
-            throw new IllegalArgumentException("weights has " + batch.weights().rows() + " rows, expected " + (hi - lo)
-                    + " (the classes " + lo + " to " + (hi - 1) + " of this shard)");
+        int k = loss.subCentres();
+        if (batch.weights().rows() != (long) (hi - lo) * k) {
+            throw new IllegalArgumentException("weights has " + batch.weights().rows() + " rows, expected " + (long) (hi - lo) * k
+                    + " (the classes " + lo + " to " + (hi - 1) + " of this shard" + (k == 1 ? "" : ", " + k + " sub-centres each")
+                    + ")");
         }
         MarginWorkspace ws = spare.getAndSet(null);
         if (ws == null) {
@@ -199,7 +201,7 @@ public final class ClassShard {
 
         /**
          * The backward over this shard's classes with the merged state: the gradient of its weights into
-         * {@code gradWeights} ({@code (hi - lo) x D}), its share of the feature gradient into
+         * {@code gradWeights} ({@code (hi - lo) k x D} for {@code k} sub-centres), its share of the feature gradient into
          * {@code gradFeatures} ({@code N x D}, overwritten), its columns of the {@code N x C} outputs when
          * {@code perClass} is not null. This forward is spent after it: its scratch goes back to the shard.
          * A loss that {@linkplain ClassShard#differentiatesBatchParameter() differentiates its batch parameter} needs one
@@ -214,7 +216,7 @@ public final class ClassShard {
             requireRows(merged);
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            requireLength("gradWeights", gradWeights, (long) (hi - lo) * features.d);
+            requireLength("gradWeights", gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
             engine.finish(features, merged, null, null, ws.totals);
             MarginEngine.Outputs out = ws.outputs.set(gradFeatures, gradWeights, 0);
             if (perClass != null) {
@@ -246,7 +248,7 @@ public final class ClassShard {
             requirePendingBatch();
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            requireLength("gradWeights", gradWeights, (long) (hi - lo) * features.d);
+            requireLength("gradWeights", gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
             engine.backwardBatchParam(ws.pass(0), total, ws.outputs.set(gradFeatures, gradWeights, 0));
             spend();
         }

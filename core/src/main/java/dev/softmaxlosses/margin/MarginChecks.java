@@ -22,7 +22,17 @@ final class MarginChecks {
         if (w.rows() == 0) {
             throw new IllegalArgumentException("weights has no rows; there must be at least one class");
         }
-        validate(loss, batch, 0, w.rows(), out, ws);
+        validate(loss, batch, 0, classes(loss, w.rows()), out, ws);
+    }
+
+    /** The classes of {@code rows} rows of class weights: {@code rows / k} for {@code k} sub-centres, which must divide it. */
+    static int classes(MarginLoss loss, int rows) {
+        int k = loss.subCentres();
+        if (rows % k != 0) {
+            throw new IllegalArgumentException("weights has " + rows + " rows, not a multiple of k = " + k
+                    + " (the sub-centres of each class)");
+        }
+        return rows / k;
     }
 
     /**
@@ -33,7 +43,9 @@ final class MarginChecks {
         FloatMatrix x = batch.features();
         FloatMatrix w = batch.weights();
         int n = x.rows();
-        int c = w.rows();
+        int k = loss.subCentres();
+        int rows = w.rows();
+        int c = classes(loss, rows);
         int d = w.cols();
         if (d == 0) {
             throw new IllegalArgumentException("weights has rows of 0 values; the feature dimension must be at least 1");
@@ -48,16 +60,17 @@ final class MarginChecks {
         if (batch.classWeights() != null) {
             Checks.requireClassWeights(batch.classWeights(), classes);
         }
-        if (out != null && !out.fits(n, c, d)) {
+        if (out != null && !out.fits(n, c, d, rows)) {
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
-                    + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d + ")");
+                    + " and " + c + " classes: allocate them with LossResult.forFeatures(" + n + ", " + c + ", " + d
+                    + (k == 1 ? "" : ", " + rows) + ")");
         }
         MarginEngine.Features features = ws.features;
         features.measure(x.data(), n, d);
-        double[] weightNorms = MarginWorkspace.atLeast(ws.classes.norms, c);
-        Normalisation.norms(w.data(), c, d, weightNorms);
-        ws.classes.set(w.data(), weightNorms, 0, lo, c);
-        requireLogitsInRange(loss, features.norms, n, weightNorms, c, lo);
+        double[] weightNorms = MarginWorkspace.atLeast(ws.classes.norms, rows);
+        Normalisation.norms(w.data(), rows, d, weightNorms);
+        ws.classes.set(w.data(), weightNorms, 0, lo, c, k);
+        requireLogitsInRange(loss, features.norms, n, weightNorms, rows, lo);
         features.prepare(loss, batch.labels(), batch.classWeights(), classes);
     }
 

@@ -33,6 +33,7 @@ import java.util.Arrays;
 final class MarginEngine {
 
     private static final float[] NO_VALUES = {};
+    private static final int[] NO_CHOICES = {};
 
     private final MarginLoss loss;
     private final MatrixProducts matrices;
@@ -113,9 +114,10 @@ final class MarginEngine {
     }
 
     /**
-     * Classes {@code [lo, lo + width)}: class {@code lo + j}'s weights are row {@code first + j} of
-     * {@code w} and its norm is {@code norms[first + j]} (a shard's own weights start at row 0, the
-     * sharded head's shards share the batch's).
+     * Classes {@code [lo, lo + width)} of {@code k} sub-centres each: class {@code lo + j}'s weights are
+     * rows {@code (first + j) k .. (first + j) k + k - 1} of {@code w}, with their norms at the same
+     * indices of {@code norms} (a shard's own weights start at row 0, the sharded head's shards share
+     * the batch's).
      */
     static final class Range {
         float[] w;
@@ -123,32 +125,34 @@ final class MarginEngine {
         int first;
         int lo;
         int width;
+        int k = 1;
 
-        Range set(float[] w, double[] norms, int first, int lo, int width) {
+        Range set(float[] w, double[] norms, int first, int lo, int width, int k) {
             this.w = w;
             this.norms = norms;
             this.first = first;
             this.lo = lo;
             this.width = width;
+            this.k = k;
             return this;
         }
 
         /** The classes {@code from .. to - 1} of {@code whole}, counted from its first. */
         Range part(Range whole, int from, int to) {
-            return set(whole.w, whole.norms, whole.first + from, whole.lo + from, to - from);
+            return set(whole.w, whole.norms, whole.first + from, whole.lo + from, to - from, whole.k);
         }
 
         boolean holds(int label) {
             return label >= lo && label < lo + width;
         }
 
-        /** The row of {@code w} and {@code norms} of the range's class {@code j}. */
-        int row(int j) {
-            return first + j;
+        /** The row of {@code w} and {@code norms} of sub-centre {@code sub} of the range's class {@code j}. */
+        int row(int j, int sub) {
+            return (first + j) * k + sub;
         }
 
-        double norm(int j) {
-            return norms[first + j];
+        double norm(int j, int sub) {
+            return norms[row(j, sub)];
         }
     }
 
@@ -204,6 +208,12 @@ final class MarginEngine {
         /** Whether each block keeps its products from the forward for the backward. */
         boolean keeps;
         double[] targetCos = {};
+        /** The sub-centre of each row's target whose cosine is {@link #targetCos}. */
+        int[] targetSub = {};
+        /** Block {@code i}'s chosen sub-centres ({@code N x width}) when the range keeps them, else one array. */
+        private int[][] blockChoices = {};
+        /** The chosen sub-centre of each (row, class) of the block being walked, with sub-centres. */
+        int[] choices = NO_CHOICES;
         float[] row = NO_VALUES;
         /** Block {@code i}'s products when the range keeps them, else one array that every block reuses. */
         private float[][] blockProducts = {};
@@ -234,9 +244,11 @@ final class MarginEngine {
         p.b = Math.max(1, Math.min(block, width));
         p.keeps = width <= p.b || keep && 4L * f.n * width <= keptProductBytes;
         // dL/df off the target is dL/dK / s only when the logits there are s K.
-        p.inOutputs = width <= p.b && !loss.transformsOthers() ? logits : null;
+        int k = p.range.k;
+        p.inOutputs = width <= p.b && !loss.transformsOthers() && k == 1 ? logits : null;
         p.state.reset(f.n);
         p.targetCos = MarginWorkspace.atLeast(p.targetCos, f.n);
+        p.targetSub = MarginWorkspace.atLeast(p.targetSub, f.n);
         p.row = MarginWorkspace.atLeast(p.row, p.b);
         int arrays = p.inOutputs != null ? 0 : p.keeps ? (width + p.b - 1) / p.b : 1;
         if (p.blockProducts.length < arrays) {
@@ -247,7 +259,17 @@ final class MarginEngine {
             p.blockProducts[i] = MarginWorkspace.atLeast(kept == null ? NO_VALUES : kept,
                     f.n * Math.min(p.b, width - i * p.b));
         }
-        ws.weightsHat = MarginWorkspace.atLeast(ws.weightsHat, p.b * f.d);
+        if (k > 1) {
+            if (p.blockChoices.length < arrays) {
+                p.blockChoices = Arrays.copyOf(p.blockChoices, arrays);
+            }
+            for (int i = 0; i < arrays; i++) {
+                int[] kept = p.blockChoices[i];
+                p.blockChoices[i] = MarginWorkspace.atLeast(kept == null ? NO_CHOICES : kept, f.n * Math.min(p.b, width - i * p.b));
+            }
+            ws.subProducts = MarginWorkspace.atLeast(ws.subProducts, f.n * p.b * k);
+        }
+        ws.weightsHat = MarginWorkspace.atLeast(ws.weightsHat, p.b * k * f.d);
         // The weights may have changed since the last call (a training step): none are normalised yet.
         ws.hatPass = null;
     }
@@ -260,9 +282,14 @@ final class MarginEngine {
     void productsOfBlock(MarginWorkspace ws, Pass p, int j0, int width, boolean again) {
         Features f = p.f;
         Range range = p.range;
+        int k = range.k;
+        int rows = width * k;
         p.products = p.inOutputs != null ? p.inOutputs : p.blockProducts[p.keeps ? j0 / p.b : 0];
+        if (k > 1) {
+            p.choices = p.blockChoices[p.keeps ? j0 / p.b : 0];
+        }
         if (ws.hatPass != p || ws.hatBlock != j0) {
-            Normalisation.normaliseRows(range.w, range.row(j0), width, f.d, range.norms, ws.weightsHat);
+            Normalisation.normaliseRows(range.w, range.row(j0, 0), rows, f.d, range.norms, ws.weightsHat);
             ws.hatPass = p;
             ws.hatBlock = j0;
         }
@@ -270,11 +297,28 @@ final class MarginEngine {
             return;
         }
         float[] operand = loss.scalesByWeightNorm() ? range.w : ws.weightsHat;
-        matrices.timesTransposed(f.operand, f.n, f.d, operand, loss.scalesByWeightNorm() ? range.row(j0) * f.d : 0, width,
-                p.products);
+        float[] products = k == 1 ? p.products : ws.subProducts;
+        matrices.timesTransposed(f.operand, f.n, f.d, operand, loss.scalesByWeightNorm() ? range.row(j0, 0) * f.d : 0, rows,
+                products);
         if (!loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm()) {
-            for (int i = 0; i < f.n * width; i++) {
-                p.products[i] = Math.max(-1f, Math.min(1f, p.products[i]));
+            for (int i = 0; i < f.n * rows; i++) {
+                products[i] = Math.max(-1f, Math.min(1f, products[i]));
+            }
+        }
+        if (k > 1) {
+            // A class's product is its closest sub-centre's (the first of equals).
+            for (int r = 0; r < f.n; r++) {
+                for (int j = 0; j < width; j++) {
+                    int at = r * rows + j * k;
+                    int best = 0;
+                    for (int sub = 1; sub < k; sub++) {
+                        if (products[at + sub] > products[at + best]) {
+                            best = sub;
+                        }
+                    }
+                    p.products[r * width + j] = products[at + best];
+                    p.choices[r * width + j] = best;
+                }
             }
         }
     }
@@ -308,7 +352,15 @@ final class MarginEngine {
             int y = f.labels[r];
             if (y != ignore && range.holds(y)) {
                 int local = y - range.lo;
-                p.targetCos[r] = Normalisation.cosine(f.x, r, f.norms[r], range.w, range.row(local), range.norm(local), f.d);
+                double best = Double.NEGATIVE_INFINITY;
+                for (int sub = 0; sub < range.k; sub++) {
+                    double c = Normalisation.cosine(f.x, r, f.norms[r], range.w, range.row(local, sub), range.norm(local, sub), f.d);
+                    if (c > best) {
+                        best = c;
+                        p.targetSub[r] = sub;
+                    }
+                }
+                p.targetCos[r] = best;
             } else {
                 p.targetCos[r] = Double.NaN;
             }
@@ -331,7 +383,8 @@ final class MarginEngine {
         for (int r = 0; r < f.n; r++) {
             if (!Double.isNaN(p.targetCos[r])) {
                 int local = f.labels[r] - range.lo;
-                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norm(local), f.terms.param[r]));
+                p.state.setTargetLogit(r, (float) targetLogit(p.targetCos[r], f.norms[r], range.norm(local, p.targetSub[r]),
+                        f.terms.param[r]));
             }
         }
         KernelSupport k = KernelProvider.get();
@@ -435,14 +488,18 @@ final class MarginEngine {
         boolean normalised = !loss.scalesByFeatureNorm() && !loss.scalesByWeightNorm();
         KernelSupport k = KernelProvider.get();
         boolean inOutputs = p.inOutputs != null;
+        int subs = range.k;
         float[] gradProducts = inOutputs ? out.gradLogits
                 : (ws.gradProducts = MarginWorkspace.atLeast(ws.gradProducts, n * p.b));
+        // dL/dK of each (row, class) goes to its chosen sub-centre, the others' are 0.
+        float[] gradSubProducts = subs == 1 ? gradProducts
+                : (ws.gradSubProducts = MarginWorkspace.atLeast(ws.gradSubProducts, n * p.b * subs));
         // One block whose gradient starts the output's: written in place.
         boolean inPlace = p.b >= range.width && out.gradWeightsRow == 0;
         float[] gradWeightsBlock = inPlace ? out.gradWeights
-                : (ws.gradWeightsBlock = MarginWorkspace.atLeast(ws.gradWeightsBlock, p.b * d));
+                : (ws.gradWeightsBlock = MarginWorkspace.atLeast(ws.gradWeightsBlock, p.b * subs * d));
         double[] gradFeatureNorm = ws.gradFeatureNorm = MarginWorkspace.atLeast(ws.gradFeatureNorm, n);
-        double[] gradWeightNorm = ws.gradWeightNorm = MarginWorkspace.atLeast(ws.gradWeightNorm, p.b);
+        double[] gradWeightNorm = ws.gradWeightNorm = MarginWorkspace.atLeast(ws.gradWeightNorm, p.b * subs);
         double[] targetGrad = ws.targetGrad = MarginWorkspace.atLeast(ws.targetGrad, n);
         double[] gradParam = ws.gradParam = MarginWorkspace.atLeast(ws.gradParam, n);
         double[] target = ws.target;
@@ -458,7 +515,7 @@ final class MarginEngine {
         for (int j0 = 0; j0 < range.width; j0 += p.b) {
             int width = Math.min(p.b, range.width - j0);
             productsOfBlock(ws, p, j0, width, true);
-            Arrays.fill(gradWeightNorm, 0, width, 0);
+            Arrays.fill(gradWeightNorm, 0, width * subs, 0);
             for (int r = 0; r < n; r++) {
                 int off = r * width;
                 int y = f.labels[r];
@@ -512,14 +569,15 @@ final class MarginEngine {
                     }
                     gradScale -= transformed ? gradProducts[off + local] * p.row[local] / (s * s)
                             : gradProducts[off + local] / s * p.products[off + local];
-                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0), terms.param[r], target);
+                    targetBackward(dLdf, p.targetCos[r], f.norms[r], range.norm(local + j0, p.targetSub[r]), terms.param[r],
+                            target);
                     // With both operands normalised, T' can be huge near c = +-1 (1 / sin(theta)): only dT/dc = 1
                     // goes through the products, the rest along the cosine's own gradient (addCosineGradient).
                     gradProducts[off + local] = (float) (normalised ? dLdf * s : target[0]);
                     targetGrad[r] = dLdf;
                     gradParam[r] = target[4];
                     gradFeatureNorm[r] += target[1] + rowScale * f.classWeight(y) * loss.penaltySlope(f.norms[r]);
-                    gradWeightNorm[local] += target[2];
+                    gradWeightNorm[local * subs + p.targetSub[r]] += target[2];
                     gradScale += target[3];
                 }
                 if (out.logits != null) {
@@ -527,14 +585,18 @@ final class MarginEngine {
                     System.arraycopy(p.row, 0, out.logits, at, width);
                 }
             }
+            int rows = width * subs;
+            if (subs > 1) {
+                spreadToSubCentres(p, j0, width, gradProducts, gradSubProducts);
+            }
             boolean rawWeights = loss.scalesByWeightNorm();
-            matrices.times(gradProducts, n, width, rawWeights ? range.w : ws.weightsHat, rawWeights ? range.row(j0) * d : 0,
+            matrices.times(gradSubProducts, n, rows, rawWeights ? range.w : ws.weightsHat, rawWeights ? range.row(j0, 0) * d : 0,
                     d, out.gradFeatures, true);
-            matrices.transposedTimes(gradProducts, n, width, f.operand, d, gradWeightsBlock);
-            Normalisation.finishOperandGradient(gradWeightsBlock, ws.weightsHat, range.norms, range.row(j0), gradWeightNorm,
-                    width, d, rawWeights);
+            matrices.transposedTimes(gradSubProducts, n, rows, f.operand, d, gradWeightsBlock);
+            Normalisation.finishOperandGradient(gradWeightsBlock, ws.weightsHat, range.norms, range.row(j0, 0), gradWeightNorm,
+                    rows, d, rawWeights);
             if (!inPlace) {
-                System.arraycopy(gradWeightsBlock, 0, out.gradWeights, (out.gradWeightsRow + j0) * d, width * d);
+                System.arraycopy(gradWeightsBlock, 0, out.gradWeights, (out.gradWeightsRow + j0) * subs * d, rows * d);
             }
             if (inOutputs) {
                 logitGradientFromProducts(k, f, range, targetGrad, out.gradLogits, width);
@@ -548,13 +610,13 @@ final class MarginEngine {
                 continue;
             }
             int local = f.labels[r] - range.lo;
+            int sub = p.targetSub[r];
             if (normalised) {
-                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norm(local), terms.param[r], target);
-                Normalisation.addCosineGradient(target[0] - targetGrad[r] * s, f.x, r, f.norms[r], range.w, range.row(local),
-                        range.norm(local), p.targetCos[r], d, out.gradFeatures, out.gradWeights, out.gradWeightsRow + local);
+                targetBackward(targetGrad[r], p.targetCos[r], f.norms[r], range.norm(local, sub), terms.param[r], target);
+                addTargetCosineGradient(p, r, target[0] - targetGrad[r] * s, out);
             }
-            loss.adjustTargetFeatureGradient(targetGrad[r], p.targetCos[r], f.norms[r], f.hat, r, range.w, range.row(local),
-                    range.norm(local), d, out.gradFeatures);
+            loss.adjustTargetFeatureGradient(targetGrad[r], p.targetCos[r], f.norms[r], f.hat, r, range.w, range.row(local, sub),
+                    range.norm(local, sub), d, out.gradFeatures);
         }
         out.gradScale = loss.hasScale() ? gradScale : 0;
     }
@@ -571,10 +633,36 @@ final class MarginEngine {
             if (Double.isNaN(p.targetCos[r])) {
                 continue;
             }
-            int local = f.labels[r] - range.lo;
-            double e = total * loss.batchSlope(f.terms, r);
-            Normalisation.addCosineGradient(e, f.x, r, f.norms[r], range.w, range.row(local), range.norm(local),
-                    p.targetCos[r], f.d, out.gradFeatures, out.gradWeights, out.gradWeightsRow + local);
+            addTargetCosineGradient(p, r, total * loss.batchSlope(f.terms, r), out);
+        }
+    }
+
+    /** Adds {@code e dc/dx} and {@code e dc/dW} of row {@code r}'s target cosine (with its chosen sub-centre) to {@code out}. */
+    private static void addTargetCosineGradient(Pass p, int r, double e, Outputs out) {
+        Features f = p.f;
+        Range range = p.range;
+        int local = f.labels[r] - range.lo;
+        int sub = p.targetSub[r];
+        Normalisation.addCosineGradient(e, f.x, r, f.norms[r], range.w, range.row(local, sub), range.norm(local, sub),
+                p.targetCos[r], f.d, out.gradFeatures, out.gradWeights, (out.gradWeightsRow + local) * range.k + sub);
+    }
+
+    /**
+     * Spreads a block's {@code dL/dK} ({@code N x width}) to its sub-centres ({@code N x width k}): each
+     * (row, class) to the sub-centre its product came from, a target to the one its cosine came from.
+     */
+    private void spreadToSubCentres(Pass p, int j0, int width, float[] gradProducts, float[] gradSubProducts) {
+        Features f = p.f;
+        int subs = p.range.k;
+        int rows = width * subs;
+        Arrays.fill(gradSubProducts, 0, f.n * rows, 0f);
+        for (int r = 0; r < f.n; r++) {
+            int y = f.labels[r] - p.range.lo - j0;
+            boolean owns = f.labels[r] != loss.ignoreIndex() && y >= 0 && y < width;
+            for (int j = 0; j < width; j++) {
+                int sub = owns && j == y ? p.targetSub[r] : p.choices[r * width + j];
+                gradSubProducts[r * rows + j * subs + sub] = gradProducts[r * width + j];
+            }
         }
     }
 

@@ -44,7 +44,7 @@ import java.util.StringJoiner;
  */
 public abstract sealed class MarginLoss implements FeatureLoss
         permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
-        L2SoftmaxLoss, AdaFaceLoss, MagFaceLoss, CurricularFaceLoss, ElasticFaceLoss {
+        L2SoftmaxLoss, AdaFaceLoss, MagFaceLoss, CurricularFaceLoss, ElasticFaceLoss, SubCenterArcFaceLoss {
 
     /** The floor of a norm in the normalisation, as in PyTorch's {@code normalize}. */
     public static final double NORM_EPS = 1e-12;
@@ -125,6 +125,20 @@ public abstract sealed class MarginLoss implements FeatureLoss
 
     /** {@code dT/dc} of the formula. */
     abstract double targetSlope(double c);
+
+    /** The rows of class weights each class has: 1, or sub-center ArcFace's {@code k}. */
+    public int subCentres() {
+        return 1;
+    }
+
+    /**
+     * The classes of class weights of {@code weightRows} rows: {@code weightRows / k}.
+     *
+     * @throws IllegalArgumentException when {@code k} does not divide {@code weightRows}
+     */
+    public int classesOf(int weightRows) {
+        return MarginChecks.classes(this, weightRows);
+    }
 
     /**
      * Whether the loss has a scale whose gradient means something ({@link LossResult#gradScale()}), which a
@@ -254,9 +268,10 @@ public abstract sealed class MarginLoss implements FeatureLoss
     public LossResult compute(FeatureBatch batch) {
         Objects.requireNonNull(batch, "batch");
         int n = batch.features().rows();
-        int c = batch.weights().rows();
+        int rows = batch.weights().rows();
+        int c = MarginChecks.classes(this, rows);
         MarginChecks.requireLogitsFit(n, c, "; compute the loss with a StreamingMarginHead, which holds N x block values");
-        LossResult result = LossResult.forFeatures(n, c, batch.weights().cols());
+        LossResult result = LossResult.forFeatures(n, c, batch.weights().cols(), rows);
         compute(batch, result);
         return result;
     }

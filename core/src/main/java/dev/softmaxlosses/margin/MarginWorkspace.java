@@ -43,6 +43,10 @@ final class MarginWorkspace {
     float[] weightsHat = {};
     MarginEngine.Pass hatPass;
     int hatBlock = -1;
+    /** With sub-centres: the products of one block with every sub-centre ({@code N x b k}), before each class takes its best. */
+    float[] subProducts = {};
+    /** With sub-centres: {@code dL/dK} of one block spread to the sub-centres ({@code N x b k}). */
+    float[] gradSubProducts = {};
     /** {@code dL/dK} of one block ({@code N x b}). */
     float[] gradProducts = {};
     /** One block's weight gradient ({@code b x D}) when it cannot be written in place. */
@@ -93,5 +97,9 @@ final class MarginWorkspace {
 
     static double[] atLeast(double[] a, int length) {
         return a.length >= length ? a : new double[length];
+    }
+
+    static int[] atLeast(int[] a, int length) {
+        return a.length >= length ? a : new int[length];
     }
 }

@@ -90,8 +90,10 @@ public final class StreamingMarginHead {
     /** Computes into new buffers, without the {@code N x C} outputs. */
     public LossResult compute(FeatureBatch batch) {
         Objects.requireNonNull(batch, "batch");
-        requireBlockFits(batch.features().rows(), batch.weights().rows());
-        LossResult out = LossResult.forStreaming(batch.features().rows(), batch.weights().rows(), batch.weights().cols());
+        int rows = batch.weights().rows();
+        int classes = MarginChecks.classes(loss, rows);
+        requireBlockFits(batch.features().rows(), classes);
+        LossResult out = LossResult.forStreaming(batch.features().rows(), classes, batch.weights().cols(), rows);
         compute(batch, out);
         return out;
     }
@@ -100,7 +102,7 @@ public final class StreamingMarginHead {
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(out, "out");
-        requireBlockFits(batch.features().rows(), batch.weights().rows());
+        requireBlockFits(batch.features().rows(), MarginChecks.classes(loss, batch.weights().rows()));
         MarginWorkspace ws = MarginWorkspace.of(out);
         try {
             MarginChecks.validate(loss, batch, out, ws);
@@ -120,10 +122,11 @@ public final class StreamingMarginHead {
     public FloatMatrix inferenceLogits(FloatMatrix features, FloatMatrix weights) {
         Objects.requireNonNull(features, "features");
         Objects.requireNonNull(weights, "weights");
-        MarginChecks.requireLogitsFit(features.rows(), weights.rows(), "; compute the logits of fewer features at a time");
-        float[] f = new float[features.rows() * weights.rows()];
+        int classes = MarginChecks.classes(loss, weights.rows());
+        MarginChecks.requireLogitsFit(features.rows(), classes, "; compute the logits of fewer features at a time");
+        float[] f = new float[features.rows() * classes];
         inferenceLogits(features, weights, f, LossResult.forLogits(0, 0));
-        return new FloatMatrix(f, features.rows(), weights.rows());
+        return new FloatMatrix(f, features.rows(), classes);
     }
 
     /**
@@ -136,7 +139,7 @@ public final class StreamingMarginHead {
      */
     public void inferenceLogits(FloatMatrix features, FloatMatrix weights, float[] out, LossResult scratch) {
         Objects.requireNonNull(out, "out");
-        int c = weights.rows();
+        int c = MarginChecks.classes(loss, weights.rows());
         if (out.length != (long) features.rows() * c) {
             throw new IllegalArgumentException("the logits of " + features.rows() + "x" + c + " need "
                     + (long) features.rows() * c + " values, got " + out.length);

@@ -15,6 +15,7 @@ import dev.softmaxlosses.margin.ArcFaceLoss;
 import dev.softmaxlosses.margin.CurricularFaceLoss;
 import dev.softmaxlosses.margin.ElasticFaceLoss;
 import dev.softmaxlosses.margin.MagFaceLoss;
+import dev.softmaxlosses.margin.SubCenterArcFaceLoss;
 import dev.softmaxlosses.margin.CombinedMarginLoss;
 import dev.softmaxlosses.margin.CosFaceLoss;
 import dev.softmaxlosses.margin.L2SoftmaxLoss;
@@ -213,6 +214,16 @@ final class BuiltInLosses {
                             p.getDouble("std").ifPresent(b::std);
                             p.getInt("seed").ifPresent(b::seed);
                             p.getInt("step").ifPresent(b::step);
+                            return common(p, b).build();
+                        }),
+                new LossDefinition(SubCenterArcFaceLoss.NAME, "ArcFace on each class's closest of k sub-centres",
+                        margin("s", "m", "k", "easy_margin"),
+                        p -> {
+                            SubCenterArcFaceLoss.Builder b = SubCenterArcFaceLoss.builder();
+                            p.getDouble("s").ifPresent(b::scale);
+                            p.getDouble("m").ifPresent(b::margin);
+                            p.getInt("k").ifPresent(b::subCentres);
+                            p.getBoolean("easy_margin").ifPresent(b::easyMargin);
                             return common(p, b).build();
                         }));
     }

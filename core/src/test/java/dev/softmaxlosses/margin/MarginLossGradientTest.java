@@ -37,13 +37,13 @@ class MarginLossGradientTest {
     }
 
     private static LossResult compute(FeatureLoss loss, float[] x, float[] w, int[] labels, float[] classWeights) {
-        return loss.compute(new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, C, D), labels, classWeights));
+        return loss.compute(new FeatureBatch(new FloatMatrix(x, N, D), new FloatMatrix(w, w.length / D, D), labels, classWeights));
     }
 
     private static float[][] data(String spec) {
         Random random = new Random(spec.hashCode());
         float[] x = Random2.uniform(random, N, D, 1.5);
-        float[] w = Random2.uniform(random, C, D, 1.5);
+        float[] w = Random2.uniform(random, C * ((MarginLoss) loss(spec.endsWith("=") ? spec + "1" : spec)).subCentres(), D, 1.5);
         return new float[][] {x, w};
     }
 
@@ -70,7 +70,11 @@ class MarginLossGradientTest {
             "adaface:s=8,gradient=full,t_alpha=0.5,batch_mean=1,batch_std=0.5",
             "adaface:s=8,gradient=full,t_alpha=0.3,batch_mean=1.5,batch_std=1,label_smoothing=0.1,ignore_index=2",
             "elasticface:s=8", "elasticface:s=8,variant=cos,std=0.1,seed=3", "elasticface:s=8,m=0.3,step=5,reduction=none",
-            "elasticface:s=8,variant=cos,ignore_index=2"})
+            "elasticface:s=8,variant=cos,ignore_index=2",
+            "curricularface:s=8,gradient=full", "curricularface:s=8,m=0.3,t=0.5,gradient=full,reduction=sum",
+            "curricularface:s=8,m=0.2,t=-0.3,gradient=full,label_smoothing=0.1,ignore_index=2",
+            "subcenter_arcface:s=8,k=1", "subcenter_arcface:s=8,k=2", "subcenter_arcface:s=8,k=3,m=0.3,easy_margin=true",
+            "subcenter_arcface:s=6,k=2,label_smoothing=0.1,ignore_index=2,reduction=sum"})
     void featureAndWeightGradientsMatchCentralDifferences(String spec) {
         FeatureLoss loss = loss(spec);
         float[][] xw = data(spec);
@@ -88,7 +92,7 @@ class MarginLossGradientTest {
             return r.loss();
         });
         weights.assertPassed(spec + " weights");
-        if (features.checked() < N * D / 2 || weights.checked() < C * D / 2) {
+        if (features.checked() < N * D / 2 || weights.checked() < w.length / 2) {
             throw new AssertionError(spec + ": too many entries skipped as kinks");
         }
     }

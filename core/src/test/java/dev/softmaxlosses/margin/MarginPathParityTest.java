@@ -59,17 +59,18 @@ class MarginPathParityTest {
     void everyPathGivesTheSameResults(String spec) {
         Random random = new Random(spec.hashCode());
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
-        FeatureBatch batch = MarginBatches.batch(random, N, C, D, spec.contains("label_smoothing"));
+        int k = loss.subCentres();
+        FeatureBatch batch = MarginBatches.batch(random, N, C, D, spec.contains("label_smoothing"), k);
         LossResult whole = loss.compute(batch);
         for (int block : new int[] {1, 7, C - 1, C, C + 5}) {
             MarginBatches.assertSameResults(whole, new StreamingMarginHead(loss, block).compute(batch), spec + " streaming block " + block);
         }
         for (int shards = 1; shards <= 7; shards++) {
-            LossResult split = LossResult.forFeatures(N, C, D);
+            LossResult split = LossResult.forFeatures(N, C, D, C * k);
             new ShardedMarginHead(loss, shards).compute(batch, split);
             MarginBatches.assertSameResults(whole, split, spec + " " + shards + " shards");
             assertPerClassSame(whole, split, spec + " " + shards + " shards");
-            LossResult blocks = LossResult.forStreaming(N, C, D);
+            LossResult blocks = LossResult.forStreaming(N, C, D, C * k);
             new ShardedMarginHead(loss, shards, 2, MatrixProducts.netlib()).compute(batch, blocks);
             MarginBatches.assertSameResults(whole, blocks, spec + " " + shards + " shards in blocks of 2");
         }

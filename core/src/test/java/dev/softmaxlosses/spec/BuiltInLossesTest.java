@@ -22,6 +22,7 @@ import dev.softmaxlosses.margin.CurricularFaceLoss;
 import dev.softmaxlosses.margin.ElasticFaceLoss;
 import dev.softmaxlosses.margin.MagFaceLoss;
 import dev.softmaxlosses.margin.NormFaceLoss;
+import dev.softmaxlosses.margin.SubCenterArcFaceLoss;
 import dev.softmaxlosses.margin.SphereFaceLoss;
 
 import java.util.List;
@@ -38,7 +39,7 @@ class BuiltInLossesTest {
                 CosFaceLoss.builder().build(), AmSoftmaxLoss.builder().build(), ArcFaceLoss.builder().build(),
                 CombinedMarginLoss.builder().build(), SphereFaceLoss.builder().build(), LSoftmaxLoss.builder().build(),
                 L2SoftmaxLoss.builder().build(), AdaFaceLoss.builder().build(), MagFaceLoss.builder().build(),
-                CurricularFaceLoss.builder().build(), ElasticFaceLoss.builder().build());
+                CurricularFaceLoss.builder().build(), ElasticFaceLoss.builder().build(), SubCenterArcFaceLoss.builder().build());
         assertEquals(defaults.stream().map(l -> l.spec().name()).toList(), LossRegistry.names());
         for (Loss loss : defaults) {
             assertEquals(loss.spec(), LossRegistry.create(loss.spec().name()).spec(), loss.spec().name());

@@ -49,8 +49,13 @@ public final class MarginBatches {
 
     /** {@code n x d} features and {@code c x d} weights of norms about 1 to 3, row 4 ignored, and class weights when asked. */
     public static FeatureBatch batch(Random random, int n, int c, int d, boolean classWeights) {
+        return batch(random, n, c, d, classWeights, 1);
+    }
+
+    /** As {@link #batch(Random, int, int, int, boolean)} with {@code k} rows of weights per class (sub-centres). */
+    public static FeatureBatch batch(Random random, int n, int c, int d, boolean classWeights, int k) {
         float[] x = Random2.uniform(random, n, d, 2);
-        float[] w = Random2.uniform(random, c, d, 2);
+        float[] w = Random2.uniform(random, c * k, d, 2);
         int[] labels = Random2.labels(random, n, c);
         labels[4] = -100;
         float[] weights = null;
@@ -60,7 +65,7 @@ public final class MarginBatches {
                 weights[j] = 0.2f + random.nextFloat() * 2;
             }
         }
-        return new FeatureBatch(new FloatMatrix(x, n, d), new FloatMatrix(w, c, d), labels, weights);
+        return new FeatureBatch(new FloatMatrix(x, n, d), new FloatMatrix(w, c * k, d), labels, weights);
     }
 
     /** The same results to float32 rounding: relative 2e-5 on the losses, 1e-4 on gradients (or 1e-5 of the largest). */

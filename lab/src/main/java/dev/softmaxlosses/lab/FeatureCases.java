@@ -30,7 +30,8 @@ final class FeatureCases {
         int block = c.option("block");
         int shards = c.option("shards");
         int n = in.features().rows();
-        int classes = in.weights().rows();
+        int weightRows = in.weights().rows();
+        int classes = loss.classesOf(weightRows);
         boolean perClass = block == 0;
         if (perClass) {
             FloatMatrix.requireLength(n + " features and " + classes + " classes make " + n + "x" + classes + " logits: that",
@@ -45,7 +46,8 @@ final class FeatureCases {
             return perClass ? loss.compute(batch) : new StreamingMarginHead(loss, block).compute(batch);
         }
         int d = in.weights().cols();
-        LossResult out = perClass ? LossResult.forFeatures(n, classes, d) : LossResult.forStreaming(n, classes, d);
+        LossResult out = perClass ? LossResult.forFeatures(n, classes, d, weightRows)
+                : LossResult.forStreaming(n, classes, d, weightRows);
         new ShardedMarginHead(loss, shards, perClass ? Integer.MAX_VALUE : block, MatrixProducts.standard())
                 .compute(batch, out);
         return out;

@@ -283,7 +283,7 @@ class NewMarginLossEvalTest {
         }
         // the defaults
         Data d = random(new Random(1602), 1, 0.5, 30);
-        check("adaface" + d.spec(), d, "", MarginReference.adaface(d.xd(), d.wd(), d.y(), d.common(), 64, p("0.4"),
+        check("adaface:s=64" + d.spec(), d, "", MarginReference.adaface(d.xd(), d.wd(), d.y(), d.common(), 64, p("0.4"),
                 p("0.333"), p("0.01"), 20, 100, false));
     }
 
@@ -328,7 +328,7 @@ class NewMarginLossEvalTest {
             check(spec, d, "", want);
         }
         Data d = random(new Random(1612), 1, 8, 120);
-        check("magface" + d.spec(), d, "", MarginReference.magface(d.xd(), d.wd(), d.y(), d.common(), 64, 10, 110,
+        check("magface:s=64" + d.spec(), d, "", MarginReference.magface(d.xd(), d.wd(), d.y(), d.common(), 64, 10, 110,
                 p("0.45"), p("0.8"), 35, false));
     }
 
@@ -413,7 +413,7 @@ class NewMarginLossEvalTest {
             assertEquals(d.w().length, got.get("grad_weights").size(), "C*k x D weight gradients");
         }
         Data d = random(new Random(1642), 3, 0.5, 4);
-        check("subcenter_arcface" + d.spec(), d, "", MarginReference.subcenterArcface(d.xd(), d.wd(), d.y(), d.common(),
+        check("subcenter_arcface:s=64" + d.spec(), d, "", MarginReference.subcenterArcface(d.xd(), d.wd(), d.y(), d.common(),
                 64, 0.5, 3, false));
     }
 
