@@ -213,7 +213,7 @@ public final class AdaFaceLoss extends MarginLoss {
         double sumGu = 0;
         for (int r = 0; r < terms.n; r++) {
             double u = unclipped(terms.norms[r], st);
-            if (gradParam[r] != 0 && Math.abs(u) < 1) {
+            if (gradParam[r] != 0 && Math.abs(u) <= 1) {
                 sumG += gradParam[r];
                 sumGu += gradParam[r] * (clipNorm(terms.norms[r]) - st.runningMean);
             }
@@ -224,7 +224,7 @@ public final class AdaFaceLoss extends MarginLoss {
             if (!terms.counts(r) || a < MIN_NORM || a > MAX_NORM) {
                 continue;
             }
-            double own = gradParam[r] != 0 && Math.abs(unclipped(a, st)) < 1 ? gradParam[r] : 0;
+            double own = gradParam[r] != 0 && Math.abs(unclipped(a, st)) <= 1 ? gradParam[r] : 0;
             double g = h * inv * (own - alpha / st.counted * sumG);
             if (stdMoves) {
                 g -= h * inv * inv * alpha * (clipNorm(a) - st.mean) / ((st.counted - 1) * st.std) * sumGu;
