@@ -30,11 +30,18 @@ final class MarginChecks {
      * {@code classes}; then its features, prepared, and its classes into {@code ws}.
      */
     static void validate(MarginLoss loss, FeatureBatch batch, int lo, int classes, LossResult out, MarginWorkspace ws) {
-        FloatMatrix x = batch.features();
         FloatMatrix w = batch.weights();
+        validate(loss, batch.features(), w.data(), w.rows(), w.cols(), batch.labels(), batch.classWeights(), lo, classes,
+                out, ws);
+    }
+
+    /**
+     * As {@link #validate(MarginLoss, FeatureBatch, int, int, LossResult, MarginWorkspace)}, with the
+     * weights the first {@code c} rows of {@code d} values of {@code weights}, which may be longer.
+     */
+    static void validate(MarginLoss loss, FloatMatrix x, float[] weights, int c, int d, int[] labels, float[] classWeights,
+                         int lo, int classes, LossResult out, MarginWorkspace ws) {
         int n = x.rows();
-        int c = w.rows();
-        int d = w.cols();
         if (d == 0) {
             throw new IllegalArgumentException("weights has rows of 0 values; the feature dimension must be at least 1");
         }
@@ -43,10 +50,10 @@ final class MarginChecks {
                     + " (the columns of weights)");
         }
         Checks.requireFinite("features", x);
-        Checks.requireFinite("weights", w);
-        Checks.requireLabels(batch.labels(), n, classes, loss.ignoreIndex(), "features");
-        if (batch.classWeights() != null) {
-            Checks.requireClassWeights(batch.classWeights(), classes);
+        Checks.requireFinite("weights", weights, c, d);
+        Checks.requireLabels(labels, n, classes, loss.ignoreIndex(), "features");
+        if (classWeights != null) {
+            Checks.requireClassWeights(classWeights, classes);
         }
         if (out != null && !out.fits(n, c, d)) {
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
@@ -55,10 +62,10 @@ final class MarginChecks {
         MarginEngine.Features features = ws.features;
         features.measure(x.data(), n, d);
         double[] weightNorms = MarginWorkspace.atLeast(ws.classes.norms, c);
-        Normalisation.norms(w.data(), c, d, weightNorms);
-        ws.classes.set(w.data(), weightNorms, 0, lo, c);
+        Normalisation.norms(weights, c, d, weightNorms);
+        ws.classes.set(weights, weightNorms, 0, lo, c);
         requireLogitsInRange(loss, features.norms, n, weightNorms, c, lo);
-        features.prepare(loss, batch.labels(), batch.classWeights(), classes);
+        features.prepare(loss, labels, classWeights, classes);
     }
 
     /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */
