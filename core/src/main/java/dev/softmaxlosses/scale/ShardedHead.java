@@ -1,14 +1,12 @@
 package dev.softmaxlosses.scale;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.ClassShard;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.ShardedMarginHead;
 import dev.softmaxlosses.margin.StreamingMarginHead;
-import dev.softmaxlosses.spec.LossRegistry;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -548,40 +546,64 @@ public final class ShardedHead implements AutoCloseable {
         }
     }
 
-    /** {@link #load(Path, int, int, int, MatrixProducts)} with blocks of {@link StreamingMarginHead#DEFAULT_BLOCK} and {@link MatrixProducts#standard()}. */
-    public static ShardedHead load(Path file, int shards, int threads) throws IOException {
-        return load(file, shards, threads, StreamingMarginHead.DEFAULT_BLOCK, MatrixProducts.standard());
+    /**
+     * The loss spec string a checkpoint of {@link #save} was written with, to build its loss
+     * ({@code LossRegistry.create(checkpointSpec(file))}) before {@link #load}.
+     *
+     * @throws IOException for a file that is not such a checkpoint or of another version
+     */
+    public static String checkpointSpec(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            return readPreamble(in, file);
+        }
+    }
+
+    /** The magic and version checked; the spec string. */
+    private static String readPreamble(DataInputStream in, Path file) throws IOException {
+        byte[] magic = new byte[MAGIC.length];
+        try {
+            in.readFully(magic);
+        } catch (java.io.EOFException e) {
+            throw new IOException(file + " is not a sharded-head checkpoint (it has fewer than 8 bytes)", e);
+        }
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new IOException(file + " is not a sharded-head checkpoint (it does not start with SLPFHEAD)");
+        }
+        int version = in.readInt();
+        if (version != VERSION) {
+            throw new IOException(file + " is a checkpoint of version " + version + "; this library reads version " + VERSION);
+        }
+        return in.readUTF();
+    }
+
+    /** {@link #load(Path, MarginLoss, int, int, int, MatrixProducts)} with blocks of {@link StreamingMarginHead#DEFAULT_BLOCK} and {@link MatrixProducts#standard()}. */
+    public static ShardedHead load(Path file, MarginLoss loss, int shards, int threads) throws IOException {
+        return load(file, loss, shards, threads, StreamingMarginHead.DEFAULT_BLOCK, MatrixProducts.standard());
     }
 
     /**
      * A head read from a checkpoint of {@link #save}, split into {@code shards} shards on {@code threads}
-     * threads whatever the shard count it was saved with: its loss (built from the spec string), weights,
-     * momentum, optimizer parameters, step counter and sampling.
+     * threads whatever the shard count it was saved with: its weights, momentum, optimizer parameters,
+     * step counter and sampling. {@code loss} must be the checkpoint's: its spec string must equal the
+     * saved one ({@link #checkpointSpec}).
      *
      * @throws IOException              for a file that is not such a checkpoint, of another version, of
-     *                                  another length than its header says (checked before anything is
-     *                                  allocated), whose loss is not a margin loss, or whose CRC-32 differs
+     *                                  another loss, of another length than its header says (checked
+     *                                  before anything is allocated), or whose CRC-32 differs
      * @throws IllegalArgumentException for a bad shard or thread count or block
      */
-    public static ShardedHead load(Path file, int shards, int threads, int block, MatrixProducts products)
+    public static ShardedHead load(Path file, MarginLoss loss, int shards, int threads, int block, MatrixProducts products)
             throws IOException {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(loss, "loss");
         long size = Files.size(file);
         CRC32 crc = new CRC32();
         try (InputStream raw = Files.newInputStream(file);
              BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
              CheckedInputStream checked = new CheckedInputStream(buffered, crc)) {
             DataInputStream in = new DataInputStream(checked);
-            byte[] magic = new byte[MAGIC.length];
-            in.readFully(magic);
-            if (!Arrays.equals(magic, MAGIC)) {
-                throw new IOException(file + " is not a sharded-head checkpoint (it does not start with SLPFHEAD)");
-            }
-            int version = in.readInt();
-            if (version != VERSION) {
-                throw new IOException(file + " is a checkpoint of version " + version + "; this library reads version " + VERSION);
-            }
-            String spec = in.readUTF();
+            String spec = readPreamble(in, file);
             int classes = in.readInt();
             int dim = in.readInt();
             double lr = in.readDouble();
@@ -590,22 +612,17 @@ public final class ShardedHead implements AutoCloseable {
             long step = in.readLong();
             double rate = in.readDouble();
             long seed = in.readLong();
-            long header = MAGIC.length + 4 + 2 + spec.getBytes(StandardCharsets.UTF_8).length + 4 + 4 + 8 * 3 + 8 + 8 + 8;
+            long header = MAGIC.length + 4 + 2 + modifiedUtf8Length(spec) + 4 + 4 + 8 * 3 + 8 + 8 + 8;
             long expected = header + 8L * Math.max(0, classes) * Math.max(0, dim) + 4;
             if (classes < 1 || dim < 1 || size != expected) {
                 throw new IOException(file + " has " + size + " bytes; its header (C = " + classes + ", D = " + dim
                         + ") needs " + expected + ": it is truncated or damaged");
             }
-            Loss made;
-            try {
-                made = LossRegistry.create(spec);
-            } catch (IllegalArgumentException e) {
-                throw new IOException(file + " names the loss '" + spec + "', which cannot be built: " + e.getMessage(), e);
+            String given = loss.spec().toString();
+            if (!given.equals(spec)) {
+                throw new IOException(file + " was saved with the loss '" + spec + "', not '" + given + "'");
             }
-            if (!(made instanceof MarginLoss marginLoss)) {
-                throw new IOException(file + " names the loss '" + spec + "', which is not a margin loss");
-            }
-            Builder b = builder(marginLoss, classes, dim).shards(shards).threads(threads).block(block).products(products);
+            Builder b = builder(loss, classes, dim).shards(shards).threads(threads).block(block).products(products);
             try {
                 b.sgd(lr, mu, wd).sampling(rate, seed).step(step);
             } catch (IllegalArgumentException e) {
@@ -632,6 +649,16 @@ public final class ShardedHead implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /** The bytes {@link java.io.DataOutput#writeUTF} writes for {@code s}, less its 2-byte length. */
+    private static long modifiedUtf8Length(String s) {
+        long bytes = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            bytes += ch >= 1 && ch <= 0x7F ? 1 : ch <= 0x7FF ? 2 : 3;
+        }
+        return bytes;
     }
 
     /** Stops the threads of the head (the caller's thread runs a head of one thread: nothing to stop). */
