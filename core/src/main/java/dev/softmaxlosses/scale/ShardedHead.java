@@ -84,7 +84,7 @@ import java.util.zip.CheckedOutputStream;
  * {@code 8 C_s + 72 N} for norms and row states, {@code 8 b D + 4 N b} for a block, and the products of
  * the forward kept for the backward while they take at most 256 MiB ({@code 4 N C_s}; above it they are
  * computed again, {@code 4 N b}). Nothing is {@code N x C}. With {@code C = 10^6}, {@code D = 512},
- * {@code N = 256}: about 6.2 GB without sampling, 4.9 GB with {@code r = 0.1}: within an 8 GB heap.
+ * {@code N = 256}: about 6.2 GB without sampling (6.2 with 2 shards), 4.8 GB with {@code r = 0.1}: within an 8 GB heap.
  *
  * <p><b>Bytes each step sends</b> (a binding across processes; see {@link ShardRank}), per shard: the
  * labels ({@code 4 N}) and features ({@code 4 N D}, all-gathered: each rank sends its rows,
@@ -291,7 +291,10 @@ public final class ShardedHead implements AutoCloseable {
          *                                  {@code ignore_index} in {@code [0, C)} (a remapped label could meet it)
          */
         public ShardedHead build() {
-            check(shards);
+            if (threads > shards) {
+                throw new IllegalArgumentException("threads must be at most shards (" + shards + "), got " + threads);
+            }
+            checkSampling();
             return new ShardedHead(this);
         }
 
@@ -300,11 +303,26 @@ public final class ShardedHead implements AutoCloseable {
          * elsewhere (a rank, a data-grid member).
          */
         public ShardWorker worker(int shard) {
-            check(shards);
-            if (shard < 0 || shard >= shards) {
-                throw new IllegalArgumentException("shard must be in [0, " + shards + "), got " + shard);
+            return worker(shard, shards);
+        }
+
+        /**
+         * The SPMD rank of {@code collectives}: shard {@code collectives.rank()} of {@code collectives.size()}
+         * shards (the builder's shard and thread counts are not used). The builder is not changed: each
+         * rank's thread may call this on one builder.
+         */
+        public ShardRank rank(Collectives collectives) {
+            Objects.requireNonNull(collectives, "collectives");
+            return new ShardRank(worker(collectives.rank(), collectives.size()), collectives, loss, classes, dim,
+                    learningRate, step);
+        }
+
+        private ShardWorker worker(int shard, int shardCount) {
+            if (shard < 0 || shard >= shardCount) {
+                throw new IllegalArgumentException("shard must be in [0, " + shardCount + "), got " + shard);
             }
-            ShardWorker w = new ShardWorker(loss, shard, shards, classes, dim, block, products, momentum, weightDecay,
+            checkSampling();
+            ShardWorker w = new ShardWorker(loss, shard, shardCount, classes, dim, block, products, momentum, weightDecay,
                     sampleRate, samplingSeed);
             if (weights != null) {
                 w.initialise(weights);
@@ -314,25 +332,7 @@ public final class ShardedHead implements AutoCloseable {
             return w;
         }
 
-        /**
-         * The SPMD rank of {@code collectives}: shard {@code collectives.rank()} of {@code collectives.size()}
-         * shards (the builder's shard count is ignored).
-         */
-        public ShardRank rank(Collectives collectives) {
-            Objects.requireNonNull(collectives, "collectives");
-            int saved = shards;
-            shards(collectives.size());
-            try {
-                return new ShardRank(worker(collectives.rank()), collectives, loss, classes, dim, learningRate, step);
-            } finally {
-                shards = saved;
-            }
-        }
-
-        private void check(int shardCount) {
-            if (threads > shardCount) {
-                throw new IllegalArgumentException("threads must be at most shards (" + shardCount + "), got " + threads);
-            }
+        private void checkSampling() {
             int ignore = loss.ignoreIndex();
             if (sampleRate < 1 && ignore >= 0 && ignore < classes) {
                 throw new IllegalArgumentException("sampling needs an ignore_index outside [0, " + classes + "), got "
