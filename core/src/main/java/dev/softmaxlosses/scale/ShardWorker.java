@@ -107,7 +107,7 @@ public final class ShardWorker {
     /** The number of classes of this step's sample on this shard (after {@link #sample}). */
     public int sampledClasses() { return count; }
 
-    /** Row {@code c} of the weights, {@code c} in {@code [lo, hi)}, into {@code out} from {@code at}. */
+    /** This shard's weight ({@code ofMomentum}: momentum) rows into {@code out} from {@code at}. */
     void copyRows(float[] out, long at, boolean ofMomentum) {
         System.arraycopy(ofMomentum ? velocity : weights, 0, out, (int) at, weights.length);
     }

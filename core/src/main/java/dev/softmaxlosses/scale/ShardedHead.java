@@ -76,6 +76,11 @@ import java.util.zip.CheckedOutputStream;
  * classes per rank; the count here is random (about {@code r C} plus the positives) and the sample a
  * function of the class alone, which is what makes it independent of the shard count.
  *
+ * <p>The head takes no per-class weights of the loss, and does not train the scale (a shard's share of
+ * {@code dL/ds} is dropped). A loss with state (one updated each step, the same on every shard) and a
+ * loss whose fold needs every row's target cosine first are a few lines in the one step that the driver
+ * and {@link ShardRank} share.
+ *
  * <p><b>Memory</b> ({@link #trainingBytes}): {@code 4 C D} bytes of weights and {@code 4 C D} of
  * momentum; the gradient of the step's rows, {@code 4 C D} without sampling or about {@code 4 r C D}
  * with it, plus the gathered sampled weights, {@code 4 r C D} (the buffers grow to a quarter above the
