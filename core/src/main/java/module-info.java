@@ -17,6 +17,7 @@ module dev.softmaxlosses.core {
     exports dev.softmaxlosses.linalg;
     exports dev.softmaxlosses.logits;
     exports dev.softmaxlosses.margin;
+    exports dev.softmaxlosses.scale;
     exports dev.softmaxlosses.spec;
     exports dev.softmaxlosses.text;
     exports dev.softmaxlosses.kernel to dev.softmaxlosses.simd;

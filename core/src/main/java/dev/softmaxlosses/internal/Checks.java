@@ -103,6 +103,17 @@ public final class Checks {
         }
     }
 
+    /** The first {@code rows x cols} values finite (a buffer may be longer than the matrix it holds). */
+    public static void requireFinite(String name, float[] data, int rows, int cols) {
+        long count = (long) rows * cols;
+        for (int i = 0; i < count; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new IllegalArgumentException(name + "[" + i / cols + "][" + i % cols + "] is "
+                        + show(data[i]) + "; " + name + " must be finite numbers");
+            }
+        }
+    }
+
     /** Every value finite and {@code >= 0}. */
     public static void requireNonNegative(String name, FloatMatrix m) {
         requireFinite(name, m);

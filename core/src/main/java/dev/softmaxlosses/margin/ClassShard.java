@@ -2,6 +2,7 @@ package dev.softmaxlosses.margin;
 
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossState;
+import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
 import java.util.Objects;
@@ -41,8 +42,8 @@ public final class ClassShard {
     private final int hi;
     private final int classes;
     private final MarginEngine engine;
-    /** The scratch of the last spent forward, for the next. */
-    private final AtomicReference<MarginWorkspace> spare = new AtomicReference<>();
+    /** The scratch of the last spent forward, for the next (shared with the shards made by {@link #over}). */
+    private final AtomicReference<MarginWorkspace> spare;
 
     /** Classes {@code [lo, hi)} of {@code classes}, walked in one block, with {@link MatrixProducts#standard()}. */
     public ClassShard(MarginLoss loss, int lo, int hi, int classes) {
@@ -68,6 +69,33 @@ public final class ClassShard {
         this.hi = hi;
         this.classes = classes;
         this.engine = new MarginEngine(loss, products, block, StreamingMarginHead.DEFAULT_KEPT_PRODUCT_BYTES);
+        this.spare = new AtomicReference<>();
+    }
+
+    /** The engine and scratch of {@code from} over another range. */
+    private ClassShard(ClassShard from, int lo, int hi, int classes) {
+        this.loss = from.loss;
+        this.engine = from.engine;
+        this.spare = from.spare;
+        this.lo = lo;
+        this.hi = hi;
+        this.classes = classes;
+    }
+
+    /**
+     * This shard's loss, block, products and scratch over classes {@code [lo, hi)} of {@code classes}:
+     * a head whose shard's range changes from step to step (Partial FC's class-centre sampling, where
+     * a step's classes are the sampled ones) keeps one shard and reuses its scratch. The two shards
+     * share the scratch as a shard shares it between concurrent forwards: both are safe to use.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= lo <= hi <= classes} and {@code classes >= 1}
+     */
+    public ClassShard over(int lo, int hi, int classes) {
+        if (classes < 1 || lo < 0 || lo > hi || hi > classes) {
+            throw new IllegalArgumentException("a class shard needs 0 <= lo <= hi <= classes and classes >= 1, got lo = "
+                    + lo + ", hi = " + hi + ", classes = " + classes);
+        }
+        return new ClassShard(this, lo, hi, classes);
     }
 
     public int lo() { return lo; }
@@ -113,6 +141,35 @@ public final class ClassShard {
      */
     public boolean differentiatesBatchParameter() {
         return loss.differentiatesBatchParam();
+    }
+
+    /**
+     * The forward over this shard's classes with their weights the first {@code (hi - lo) k} rows ({@code k} sub-centres) of
+     * {@code dim} values of {@code weights}, a buffer that may be longer: a head whose shard gathers a
+     * different number of sampled classes each step keeps one buffer for them. The labels index all
+     * {@code classes}; no per-class weights.
+     *
+     * @throws IllegalArgumentException for a buffer shorter than {@code (hi - lo) x dim}, a dimension
+     *                                  below 1, or a bad input, as {@link MarginLoss#compute} says it
+     */
+    public Forward forward(FloatMatrix features, float[] weights, int dim, int[] labels) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(labels, "labels");
+        if (dim < 1) {
+            throw new IllegalArgumentException("dim must be >= 1, got " + dim);
+        }
+        int rows = (hi - lo) * loss.subCentres();
+        if (weights.length < (long) rows * dim) {
+            throw new IllegalArgumentException("weights has " + weights.length + " values, expected at least " + (long) rows * dim
+                    + " (the classes " + lo + " to " + (hi - 1) + " of this shard, of dimension " + dim + ")");
+        }
+        MarginWorkspace ws = spare.getAndSet(null);
+        if (ws == null) {
+            ws = new MarginWorkspace();
+        }
+        MarginChecks.validate(loss, features, weights, rows, dim, labels, null, lo, classes, null, ws);
+        return new Forward(ws);
     }
 
     /** A shard's forward, kept for its backward. */
@@ -201,7 +258,7 @@ public final class ClassShard {
 
         /**
          * The backward over this shard's classes with the merged state: the gradient of its weights into
-         * {@code gradWeights} ({@code (hi - lo) k x D} for {@code k} sub-centres), its share of the feature gradient into
+         * the first {@code (hi - lo) k x D} values ({@code k} sub-centres) of {@code gradWeights} (a longer buffer keeps the rest), its share of the feature gradient into
          * {@code gradFeatures} ({@code N x D}, overwritten), its columns of the {@code N x C} outputs when
          * {@code perClass} is not null. This forward is spent after it: its scratch goes back to the shard.
          * A loss that {@linkplain ClassShard#differentiatesBatchParameter() differentiates its batch parameter} needs one
@@ -216,7 +273,11 @@ public final class ClassShard {
             requireRows(merged);
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            requireLength("gradWeights", gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
+            long weightValues = (long) (hi - lo) * loss.subCentres() * features.d;
+            if (Objects.requireNonNull(gradWeights, "gradWeights").length < weightValues) {
+                throw new IllegalArgumentException("gradWeights must have at least " + weightValues + " values, got "
+                        + gradWeights.length);
+            }
             engine.finish(features, merged, null, null, ws.totals);
             MarginEngine.Outputs out = ws.outputs.set(gradFeatures, gradWeights, 0);
             if (perClass != null) {

@@ -40,13 +40,20 @@ final class MarginChecks {
      * {@code classes}; then its features, prepared, and its classes into {@code ws}.
      */
     static void validate(MarginLoss loss, FeatureBatch batch, int lo, int classes, LossResult out, MarginWorkspace ws) {
-        FloatMatrix x = batch.features();
         FloatMatrix w = batch.weights();
+        validate(loss, batch.features(), w.data(), w.rows(), w.cols(), batch.labels(), batch.classWeights(), lo, classes,
+                out, ws);
+    }
+
+    /**
+     * As {@link #validate(MarginLoss, FeatureBatch, int, int, LossResult, MarginWorkspace)}, with the
+     * weights the first {@code rows} rows of {@code d} values of {@code weights}, which may be longer.
+     */
+    static void validate(MarginLoss loss, FloatMatrix x, float[] weights, int rows, int d, int[] labels, float[] classWeights,
+                         int lo, int classes, LossResult out, MarginWorkspace ws) {
         int n = x.rows();
         int k = loss.subCentres();
-        int rows = w.rows();
         int c = classes(loss, rows);
-        int d = w.cols();
         if (d == 0) {
             throw new IllegalArgumentException("weights has rows of 0 values; the feature dimension must be at least 1");
         }
@@ -55,10 +62,10 @@ final class MarginChecks {
                     + " (the columns of weights)");
         }
         Checks.requireFinite("features", x);
-        Checks.requireFinite("weights", w);
-        Checks.requireLabels(batch.labels(), n, classes, loss.ignoreIndex(), "features");
-        if (batch.classWeights() != null) {
-            Checks.requireClassWeights(batch.classWeights(), classes);
+        Checks.requireFinite("weights", weights, rows, d);
+        Checks.requireLabels(labels, n, classes, loss.ignoreIndex(), "features");
+        if (classWeights != null) {
+            Checks.requireClassWeights(classWeights, classes);
         }
         if (out != null && !out.fits(n, c, d, rows)) {
             throw new IllegalArgumentException("the result buffers are not for " + n + " features of dimension " + d
@@ -68,10 +75,10 @@ final class MarginChecks {
         MarginEngine.Features features = ws.features;
         features.measure(x.data(), n, d);
         double[] weightNorms = MarginWorkspace.atLeast(ws.classes.norms, rows);
-        Normalisation.norms(w.data(), rows, d, weightNorms);
-        ws.classes.set(w.data(), weightNorms, 0, lo, c, k);
+        Normalisation.norms(weights, rows, d, weightNorms);
+        ws.classes.set(weights, weightNorms, 0, lo, c, k);
         requireLogitsInRange(loss, features.norms, n, weightNorms, rows, lo);
-        features.prepare(loss, batch.labels(), batch.classWeights(), classes);
+        features.prepare(loss, labels, classWeights, classes);
     }
 
     /** {@code N x C} logits must fit one array; {@code advice} says what to do instead. */

@@ -1,0 +1,56 @@
+package dev.softmaxlosses.scale;
+
+import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.margin.RowState;
+
+import java.util.function.BinaryOperator;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The one training step of a class-sharded head, written against {@link Exchange}: the driver
+ * ({@link ShardedHead}) and the SPMD rank ({@link ShardRank}) run this same method, so that a change to
+ * the step (a loss with state, one more exchange) is made once.
+ */
+final class HeadStep {
+
+    private HeadStep() {}
+
+    /** How the shards' messages meet: every reduction in shard order. */
+    interface Exchange {
+        /** Each local shard's {@code local}, merged over all shards in shard order; every shard gets the result. */
+        <T> T allReduce(Function<ShardWorker, T> local, BinaryOperator<T> merge, Collectives.Codec<T> codec);
+
+        /** A value every shard computes alike, from one local shard. */
+        <T> T any(Function<ShardWorker, T> local);
+
+        /** Each local shard's share of the feature gradient, summed over all shards in shard order into {@code out} (this side's rows). */
+        void sumFeatureGradients(Function<ShardWorker, float[]> local, float[] out);
+
+        /** Runs {@code action} on every local shard. */
+        void each(Consumer<ShardWorker> action);
+    }
+
+    /**
+     * One step on the whole batch ({@code features} {@code N x D}, {@code labels} {@code N}, checked):
+     * the sample, the forward and the merge of the row states, the loss, the backward and the sum of
+     * the feature gradient into {@code gradFeatures}, the update with {@code learningRate}.
+     *
+     * @return the reduced loss
+     */
+    static double run(Exchange exchange, int shards, FloatMatrix features, int[] labels, long step, double learningRate,
+                      float[] gradFeatures) {
+        // 4 (shards + N) bytes per shard: the sample's counts and each label's index in it.
+        int[] samples = exchange.allReduce(w -> w.sample(labels, step), (a, b) -> ShardWorker.mergeSamples(a, b, shards),
+                Collectives.Codec.INTS);
+        // 32 N bytes per shard. A loss with state reads it after this merge (the same on every shard); a loss
+        // whose fold needs every row's target cosine first (curricularface) adds its all-reduce in forward's place.
+        RowState merged = exchange.allReduce(w -> w.forward(features, labels, samples), RowState::merge,
+                Collectives.Codec.ROW_STATE);
+        double loss = exchange.any(w -> w.loss(merged));
+        // 4 N D bytes per shard.
+        exchange.sumFeatureGradients(w -> w.backward(merged), gradFeatures);
+        exchange.each(w -> w.update(learningRate));
+        return loss;
+    }
+}
