@@ -73,9 +73,9 @@ public final class ClassShard {
     }
 
     /** The engine and scratch of {@code from} over another range. */
-    private ClassShard(ClassShard from, int lo, int hi, int classes) {
-        this.loss = from.loss;
-        this.engine = from.engine;
+    private ClassShard(ClassShard from, MarginLoss loss, MarginEngine engine, int lo, int hi, int classes) {
+        this.loss = loss;
+        this.engine = engine;
         this.spare = from.spare;
         this.lo = lo;
         this.hi = hi;
@@ -95,7 +95,26 @@ public final class ClassShard {
             throw new IllegalArgumentException("a class shard needs 0 <= lo <= hi <= classes and classes >= 1, got lo = "
                     + lo + ", hi = " + hi + ", classes = " + classes);
         }
-        return new ClassShard(this, lo, hi, classes);
+        return new ClassShard(this, loss, engine, lo, hi, classes);
+    }
+
+    /**
+     * This shard with {@code next}, the same loss with the state of the next step
+     * ({@link MarginLoss#withState}), its scratch shared.
+     *
+     * @throws IllegalArgumentException when {@code next} is another loss (its spec differs beyond its state)
+     */
+    public ClassShard withLoss(MarginLoss next) {
+        if (next.getClass() != loss.getClass() || !next.withState(loss.state()).spec().equals(loss.spec())) {
+            throw new IllegalArgumentException("a shard of " + loss.spec() + " cannot take " + next.spec()
+                    + ": only its state may change");
+        }
+        return new ClassShard(this, next, engine.withLoss(next), lo, hi, classes);
+    }
+
+    /** The loss, with the state its next forward starts from. */
+    public MarginLoss loss() {
+        return loss;
     }
 
     public int lo() { return lo; }
@@ -273,11 +292,7 @@ public final class ClassShard {
             requireRows(merged);
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            long weightValues = (long) (hi - lo) * loss.subCentres() * features.d;
-            if (Objects.requireNonNull(gradWeights, "gradWeights").length < weightValues) {
-                throw new IllegalArgumentException("gradWeights must have at least " + weightValues + " values, got "
-                        + gradWeights.length);
-            }
+            requireAtLeast(gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
             engine.finish(features, merged, null, null, ws.totals);
             MarginEngine.Outputs out = ws.outputs.set(gradFeatures, gradWeights, 0);
             if (perClass != null) {
@@ -309,7 +324,7 @@ public final class ClassShard {
             requirePendingBatch();
             MarginEngine.Features features = ws.features;
             requireLength("gradFeatures", gradFeatures, (long) features.n * features.d);
-            requireLength("gradWeights", gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
+            requireAtLeast(gradWeights, (long) (hi - lo) * loss.subCentres() * features.d);
             engine.backwardBatchParam(ws.pass(0), total, ws.outputs.set(gradFeatures, gradWeights, 0));
             spend();
         }
@@ -348,6 +363,12 @@ public final class ClassShard {
     private static void requireLength(String name, float[] buffer, long length) {
         if (Objects.requireNonNull(buffer, name).length != length) {
             throw new IllegalArgumentException(name + " must have " + length + " values, got " + buffer.length);
+        }
+    }
+
+    private static void requireAtLeast(float[] gradWeights, long values) {
+        if (Objects.requireNonNull(gradWeights, "gradWeights").length < values) {
+            throw new IllegalArgumentException("gradWeights must have at least " + values + " values, got " + gradWeights.length);
         }
     }
 

@@ -52,6 +52,11 @@ final class MarginEngine {
         this.keptProductBytes = keptProductBytes;
     }
 
+    /** This walk (products, block, budget) of {@code next}: the same loss with another state. */
+    MarginEngine withLoss(MarginLoss next) {
+        return new MarginEngine(next, matrices, block, keptProductBytes);
+    }
+
     /** One batch's features and labels, prepared once for every range. */
     static final class Features {
         float[] x;

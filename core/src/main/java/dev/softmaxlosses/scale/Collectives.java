@@ -119,6 +119,31 @@ public interface Collectives {
             }
         };
 
+        /** {@code double[]}: its length, then its values ({@code 4 + 8 length} bytes). */
+        Codec<double[]> DOUBLES = new Codec<>() {
+            @Override
+            public void write(double[] value, DataOutput out) throws IOException {
+                out.writeInt(value.length);
+                for (double v : value) {
+                    out.writeDouble(v);
+                }
+            }
+
+            @Override
+            public double[] read(DataInput in) throws IOException {
+                double[] value = new double[requireLength(in.readInt())];
+                for (int i = 0; i < value.length; i++) {
+                    value[i] = in.readDouble();
+                }
+                return value;
+            }
+
+            @Override
+            public long bytes(double[] value) {
+                return 4 + 8L * value.length;
+            }
+        };
+
         /** {@link RowState}'s portable form ({@code 4 + 32 N} bytes). */
         Codec<RowState> ROW_STATE = new Codec<>() {
             @Override

@@ -1,7 +1,9 @@
 package dev.softmaxlosses.scale;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.margin.RowState;
+import dev.softmaxlosses.margin.ShardedMarginHead;
 
 import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
@@ -43,14 +45,31 @@ final class HeadStep {
         // 4 (shards + N) bytes per shard: the sample's counts and each label's index in it.
         int[] samples = exchange.allReduce(w -> w.sample(labels, step), (a, b) -> ShardWorker.mergeSamples(a, b, shards),
                 Collectives.Codec.INTS);
-        // 32 N bytes per shard. A loss with state reads it after this merge (the same on every shard); a loss
-        // whose fold needs every row's target cosine first (curricularface) adds its all-reduce in forward's place.
-        RowState merged = exchange.allReduce(w -> w.forward(features, labels, samples), RowState::merge,
-                Collectives.Codec.ROW_STATE);
+        exchange.each(w -> w.begin(features, labels, samples));
+        // 4 + 8 N bytes per shard, for a loss whose row terms need every row's target cosine (curricularface).
+        double[] cosines = exchange.any(ShardWorker::needsTargetCosines)
+                ? exchange.allReduce(ShardWorker::targetCosines, HeadStep::mergeTargetCosines, Collectives.Codec.DOUBLES)
+                : null;
+        // 4 + 32 N bytes per shard.
+        RowState merged = exchange.allReduce(w -> w.state(cosines), RowState::merge, Collectives.Codec.ROW_STATE);
         double loss = exchange.any(w -> w.loss(merged));
+        LossState after = exchange.any(ShardWorker::lossState);
+        exchange.each(w -> w.backward(merged));
+        if (exchange.any(ShardWorker::differentiatesBatchParameter)) {
+            // 12 bytes per shard: each shard's share of dL/d(batch parameter), summed, then its path into the targets.
+            double total = exchange.allReduce(w -> new double[] {w.batchGradient()}, (a, b) -> new double[] {a[0] + b[0]},
+                    Collectives.Codec.DOUBLES)[0];
+            exchange.each(w -> w.backwardBatchParameter(total));
+        }
         // 4 N D bytes per shard.
-        exchange.sumFeatureGradients(w -> w.backward(merged), gradFeatures);
-        exchange.each(w -> w.update(learningRate));
+        exchange.sumFeatureGradients(ShardWorker::featureGradient, gradFeatures);
+        exchange.each(w -> w.update(learningRate, after));
         return loss;
+    }
+
+    /** Each row's target cosine from the shard that holds it (the others' are NaN). */
+    private static double[] mergeTargetCosines(double[] a, double[] b) {
+        ShardedMarginHead.mergeTargetCosines(b, a, a.length);
+        return a;
     }
 }

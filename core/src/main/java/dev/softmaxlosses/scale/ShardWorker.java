@@ -1,6 +1,7 @@
 package dev.softmaxlosses.scale;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.ClassShard;
 import dev.softmaxlosses.margin.MarginLoss;
@@ -38,11 +39,14 @@ import java.util.SplittableRandom;
  */
 public final class ShardWorker {
 
-    private final MarginLoss loss;
+    /** The loss, with the state of the step to come. */
+    private MarginLoss loss;
     private final int shard;
     private final int shards;
     private final int classes;
     private final int dim;
+    /** A class's values: its {@code k} sub-centres of {@code dim} each, contiguous. */
+    private final int row;
     private final int lo;
     private final int hi;
     private final int width;
@@ -55,7 +59,7 @@ public final class ShardWorker {
     private final float[] velocity;
     /** The whole range's gradient, made on the first step without sampling. */
     private float[] gradient = {};
-    private final ClassShard whole;
+    private ClassShard whole;
 
     // Class-centre sampling, reused from step to step.
     private boolean[] positive = {};
@@ -68,6 +72,8 @@ public final class ShardWorker {
 
     // The step in flight.
     private ClassShard.Forward forward;
+    /** The forward whose backward has run and waits for the batch parameter's exchange. */
+    private ClassShard.Forward pending;
     private float[] share = {};
 
     ShardWorker(MarginLoss loss, int shard, int shards, int classes, int dim, int block, MatrixProducts products,
@@ -77,6 +83,7 @@ public final class ShardWorker {
         this.shards = shards;
         this.classes = classes;
         this.dim = dim;
+        this.row = loss.subCentres() * dim;
         this.lo = ShardedMarginHead.firstClass(shard, shards, classes);
         this.hi = ShardedMarginHead.firstClass(shard + 1, shards, classes);
         this.width = hi - lo;
@@ -84,8 +91,8 @@ public final class ShardWorker {
         this.weightDecay = (float) weightDecay;
         this.rate = rate;
         this.seed = seed;
-        long values = (long) width * dim;
-        FloatMatrix.requireLength("the weights of classes " + lo + " to " + (hi - 1) + " (" + width + "x" + dim + ")",
+        long values = (long) width * row;
+        FloatMatrix.requireLength("the weights of classes " + lo + " to " + (hi - 1) + " (" + width + "x" + row + ")",
                 values, ": use more shards");
         this.weights = new float[(int) values];
         this.velocity = new float[(int) values];
@@ -116,15 +123,15 @@ public final class ShardWorker {
     void initialise(long initSeed, double std) {
         for (int j = 0; j < width; j++) {
             SplittableRandom random = new SplittableRandom(mix(initSeed ^ mix(lo + j + 0x5DEECE66DL)));
-            for (int k = 0; k < dim; k++) {
-                weights[j * dim + k] = (float) (random.nextGaussian() * std);
+            for (int k = 0; k < row; k++) {
+                weights[j * row + k] = (float) (random.nextGaussian() * std);
             }
         }
     }
 
     /** Copies this shard's rows from all of {@code allWeights} ({@code C x D}). */
     void initialise(float[] allWeights) {
-        System.arraycopy(allWeights, lo * dim, weights, 0, weights.length);
+        System.arraycopy(allWeights, (int) ((long) lo * row), weights, 0, weights.length);
     }
 
     /**
@@ -208,11 +215,12 @@ public final class ShardWorker {
      * shards. With sampling the step's classes are the sampled ones in class order ({@code C'} of them,
      * shard after shard), each label is remapped to its index among them, and this shard's sampled rows
      * are gathered into a buffer kept from step to step; without, the shard's weights are used in place.
+     * Then {@link #state}, after {@link #targetCosines} have been exchanged when the loss
+     * {@linkplain #needsTargetCosines() needs them}.
      *
-     * @return a copy of this shard's row state ({@code 32 N} bytes to send)
      * @throws IllegalArgumentException for a bad input, as {@link ClassShard#forward} says it
      */
-    public RowState forward(FloatMatrix features, int[] labels, int[] samples) {
+    public void begin(FloatMatrix features, int[] labels, int[] samples) {
         Objects.requireNonNull(features, "features");
         int n = features.rows();
         if (samples.length != shards + n || labels.length != n) {
@@ -242,22 +250,48 @@ public final class ShardWorker {
                 int label = labels[r];
                 remapped[r] = label == ignore ? ignore : prefix[owner(label)] + samples[shards + r];
             }
-            long need = (long) count * dim;
+            long need = (long) count * row;
             if (gathered.length < need) {
                 // A quarter more than this step needs, at most the whole range: the sample's size varies.
-                long grown = Math.min((long) width * dim, need + need / 4);
+                long grown = Math.min((long) width * row, need + need / 4);
                 gathered = new float[(int) grown];
                 gatheredGrad = new float[(int) grown];
             }
             for (int k = 0; k < count; k++) {
-                System.arraycopy(weights, sampled[k] * dim, gathered, k * dim, dim);
+                System.arraycopy(weights, sampled[k] * row, gathered, k * row, row);
             }
             range = whole.over(prefix[shard], prefix[shard] + count, Math.max(1, total));
             w = gathered;
             y = remapped;
         }
         forward = range.forward(features, w, dim, y);
-        return new RowState(n).merge(forward.state());
+    }
+
+    /** Whether the loss needs every row's target cosine before {@link #state} (curricularface). */
+    public boolean needsTargetCosines() {
+        return whole.needsTargetCosines();
+    }
+
+    /** This shard's rows' target cosines, NaN where another shard holds the target ({@code 8 N} bytes to send). */
+    public double[] targetCosines() {
+        return live().targetCosines();
+    }
+
+    /**
+     * This shard's row state, with every row's target cosine merged over the shards when the loss needs
+     * them (else null).
+     *
+     * @return a copy of this shard's row state ({@code 32 N} bytes to send)
+     */
+    public RowState state(double[] cosines) {
+        ClassShard.Forward f = live();
+        RowState state = cosines == null ? f.state() : f.state(cosines);
+        return new RowState(state.rows()).merge(state);
+    }
+
+    /** The loss's state after this step (the same on every shard). */
+    public LossState lossState() {
+        return live().lossState();
     }
 
     /** The shard that holds class {@code c}: the inverse of {@link ShardedMarginHead#firstClass}. */
@@ -288,30 +322,78 @@ public final class ShardWorker {
             gradient = new float[weights.length];
         }
         forward = null;
-        f.backward(merged, share, rate >= 1 ? gradient : gatheredGrad, null);
+        f.backward(merged, share, stepGradient(), null);
+        pending = whole.differentiatesBatchParameter() ? f : null;
         return share;
+    }
+
+    private float[] stepGradient() {
+        return rate >= 1 ? gradient : gatheredGrad;
+    }
+
+    /** This shard's share of the feature gradient of the step, after {@link #backward} ({@code N x D}). */
+    public float[] featureGradient() {
+        return share;
+    }
+
+    /** Whether the loss sends a gradient through its batch parameter (curricularface, {@code gradient=full}). */
+    public boolean differentiatesBatchParameter() {
+        return whole.differentiatesBatchParameter();
+    }
+
+    /** This shard's share of {@code dL/d(batch parameter)}, after {@link #backward} (8 bytes to send). */
+    public double batchGradient() {
+        return requirePending().batchGradient();
+    }
+
+    /** With {@code total}, the sum over the shards of {@link #batchGradient()}: the gradient through the batch parameter. */
+    public void backwardBatchParameter(double total) {
+        requirePending().backwardBatchParameter(total, share, stepGradient());
+        pending = null;
+    }
+
+    private ClassShard.Forward requirePending() {
+        if (pending == null) {
+            throw new IllegalStateException("shard " + shard + " has no backward waiting for the batch parameter");
+        }
+        return pending;
     }
 
     /**
      * Step 4: SGD with momentum and weight decay, as PyTorch's {@code SGD} (no dampening, not Nesterov),
      * in float32, on the rows of this step only: {@code g = grad + wd w; v = mu v + g; w = w - lr v}.
-     * Rows outside the step's sample keep their weights and momentum (Partial FC v1).
+     * Rows outside the step's sample keep their weights and momentum (Partial FC v1). The loss then
+     * starts the next step from {@code after}, the state this step left (the same on every shard).
      */
-    public void update(double learningRate) {
+    public void update(double learningRate, LossState after) {
         float lr = (float) learningRate;
         if (rate >= 1) {
             for (int j = 0; j < width; j++) {
-                sgdRow(j * dim, gradient, j * dim, lr);
+                sgdRow(j * row, gradient, j * row, lr);
             }
         } else {
             for (int k = 0; k < count; k++) {
-                sgdRow(sampled[k] * dim, gatheredGrad, k * dim, lr);
+                sgdRow(sampled[k] * row, gatheredGrad, k * row, lr);
             }
+        }
+        advance(after);
+    }
+
+    /** The loss starts the next step from {@code state}. */
+    void advance(LossState state) {
+        if (!state.isEmpty()) {
+            loss = loss.withState(state);
+            whole = whole.withLoss(loss);
         }
     }
 
+    /** The loss, with the state of the step to come. */
+    MarginLoss loss() {
+        return loss;
+    }
+
     private void sgdRow(int at, float[] grad, int g0, float lr) {
-        for (int i = 0; i < dim; i++) {
+        for (int i = 0; i < row; i++) {
             float g = grad[g0 + i] + weightDecay * weights[at + i];
             float v = momentum * velocity[at + i] + g;
             velocity[at + i] = v;

@@ -1,6 +1,7 @@
 package dev.softmaxlosses.scale;
 
 import dev.softmaxlosses.FloatMatrix;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.ClassShard;
@@ -265,15 +266,16 @@ public final class ShardedHead implements AutoCloseable {
         }
 
         /**
-         * Initial weights copied from {@code weights} ({@code C x D}, finite).
+         * Initial weights copied from {@code weights} ({@code C k x D} for {@code k} sub-centres, finite).
          *
          * @throws IllegalArgumentException for another shape or a value that is not finite
          */
         public Builder weights(FloatMatrix weights) {
             Objects.requireNonNull(weights, "weights");
-            if (weights.rows() != classes || weights.cols() != dim) {
+            long rows = (long) classes * loss.subCentres();
+            if (weights.rows() != rows || weights.cols() != dim) {
                 throw new IllegalArgumentException("weights is " + weights.rows() + "x" + weights.cols() + ", expected "
-                        + classes + "x" + dim + " (classes x dim)");
+                        + rows + "x" + dim + (loss.subCentres() == 1 ? " (classes x dim)" : " (classes k x dim)"));
             }
             Checks.requireFinite("weights", weights);
             this.weights = weights.data();
@@ -352,7 +354,8 @@ public final class ShardedHead implements AutoCloseable {
         }
     }
 
-    public MarginLoss loss() { return loss; }
+    /** The loss, with the state the next step starts from (stateful losses advance it every step). */
+    public MarginLoss loss() { return workers[0].loss(); }
     public int classes() { return classes; }
     public int dim() { return dim; }
     public int shards() { return workers.length; }
@@ -424,7 +427,7 @@ public final class ShardedHead implements AutoCloseable {
         return n;
     }
 
-    /** A copy of the weights ({@code C x D}, row-major, class order). */
+    /** A copy of the weights ({@code C x D}, row-major, class order; {@code C k x D} with {@code k} sub-centres). */
     public float[] weights() {
         return gatherRows(false);
     }
@@ -435,10 +438,11 @@ public final class ShardedHead implements AutoCloseable {
     }
 
     private float[] gatherRows(boolean ofMomentum) {
-        float[] out = new float[FloatMatrix.requireLength("a copy of " + classes + "x" + dim + " rows",
-                (long) classes * dim, "")];
+        long row = (long) loss.subCentres() * dim;
+        float[] out = new float[FloatMatrix.requireLength("a copy of " + classes + "x" + row + " values",
+                classes * row, "")];
         for (ShardWorker w : workers) {
-            w.copyRows(out, (long) w.lo() * dim, ofMomentum);
+            w.copyRows(out, w.lo() * row, ofMomentum);
         }
         return out;
     }
@@ -510,7 +514,7 @@ public final class ShardedHead implements AutoCloseable {
                 DataOutputStream out = new DataOutputStream(checked);
                 out.write(MAGIC);
                 out.writeInt(VERSION);
-                out.writeUTF(loss.spec().toString());
+                out.writeUTF(loss().spec().toString());
                 out.writeInt(classes);
                 out.writeInt(dim);
                 out.writeDouble(learningRate);
@@ -618,16 +622,17 @@ public final class ShardedHead implements AutoCloseable {
             double rate = in.readDouble();
             long seed = in.readLong();
             long header = MAGIC.length + 4 + 2 + modifiedUtf8Length(spec) + 4 + 4 + 8 * 3 + 8 + 8 + 8;
-            long expected = header + 8L * Math.max(0, classes) * Math.max(0, dim) + 4;
+            long expected = header + 8L * Math.max(0, classes) * loss.subCentres() * Math.max(0, dim) + 4;
             if (classes < 1 || dim < 1 || size != expected) {
                 throw new IOException(file + " has " + size + " bytes; its header (C = " + classes + ", D = " + dim
                         + ") needs " + expected + ": it is truncated or damaged");
             }
-            String given = loss.spec().toString();
+            MarginLoss resumed = withSavedState(loss, spec);
+            String given = resumed.spec().toString();
             if (!given.equals(spec)) {
                 throw new IOException(file + " was saved with the loss '" + spec + "', not '" + given + "'");
             }
-            Builder b = builder(loss, classes, dim).shards(shards).threads(threads).block(block).products(products);
+            Builder b = builder(resumed, classes, dim).shards(shards).threads(threads).block(block).products(products);
             try {
                 b.sgd(lr, mu, wd).sampling(rate, seed).step(step);
             } catch (IllegalArgumentException e) {
@@ -653,6 +658,32 @@ public final class ShardedHead implements AutoCloseable {
                 head.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * {@code loss} with the state a checkpoint's spec string holds ({@code name:key=value,...}, whose
+     * state values are the loss's state names), or {@code loss} itself when it keeps none or the spec
+     * does not name them.
+     */
+    private static MarginLoss withSavedState(MarginLoss loss, String spec) {
+        LossState state = loss.state();
+        int colon = spec.indexOf(':');
+        for (String pair : colon < 0 ? new String[0] : spec.substring(colon + 1).split(",")) {
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            if (eq > 0 && state.has(key)) {
+                try {
+                    state = state.with(key, Double.parseDouble(pair.substring(eq + 1)));
+                } catch (NumberFormatException e) {
+                    return loss;
+                }
+            }
+        }
+        try {
+            return state.isEmpty() ? loss : loss.withState(state);
+        } catch (IllegalArgumentException e) {
+            return loss;
         }
     }
 

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.spec.LossRegistry;
@@ -42,9 +43,12 @@ class ShardedHeadTest {
         return MarginBatches.specs();
     }
 
-    /** The unsharded reference: the weights and momentum of all classes, one step at a time. */
+    /**
+     * The unsharded reference: the weights and momentum of all classes ({@code k} rows each), one step
+     * at a time, the loss taking the state each step leaves.
+     */
     static final class Reference {
-        final MarginLoss loss;
+        MarginLoss loss;
         final float[] w;
         final float[] v;
         final double rate;
@@ -75,23 +79,25 @@ class ShardedHeadTest {
 
         LossResult step(float[] x, int[] labels) {
             int[] classes = sample(labels);
-            float[] sw = new float[classes.length * D];
+            int row = loss.subCentres() * D;
+            float[] sw = new float[classes.length * row];
             for (int k = 0; k < classes.length; k++) {
-                System.arraycopy(w, classes[k] * D, sw, k * D, D);
+                System.arraycopy(w, classes[k] * row, sw, k * row, row);
             }
             int[] remapped = new int[labels.length];
             for (int r = 0; r < labels.length; r++) {
                 remapped[r] = labels[r] < 0 ? labels[r] : Arrays.binarySearch(classes, labels[r]);
             }
             LossResult out = loss.compute(FeatureBatch.of(new FloatMatrix(x, labels.length, D),
-                    new FloatMatrix(sw, classes.length, D), remapped));
+                    new FloatMatrix(sw, classes.length * loss.subCentres(), D), remapped));
+            loss = loss.withState(out.lossState());
             float lr = (float) LR;
             float mu = (float) MU;
             float wd = (float) WD;
             for (int k = 0; k < classes.length; k++) {
-                for (int i = 0; i < D; i++) {
-                    int at = classes[k] * D + i;
-                    float g = out.gradWeights()[k * D + i] + wd * w[at];
+                for (int i = 0; i < row; i++) {
+                    int at = classes[k] * row + i;
+                    float g = out.gradWeights()[k * row + i] + wd * w[at];
                     float nv = mu * v[at] + g;
                     v[at] = nv;
                     w[at] -= lr * nv;
@@ -105,7 +111,7 @@ class ShardedHeadTest {
     static ShardedHead head(MarginLoss loss, float[] weights, int shards, int threads, double rate, int block,
                             MatrixProducts products) {
         return ShardedHead.builder(loss, C, D).shards(shards).threads(threads).block(block).products(products)
-                .sgd(LR, MU, WD).sampling(rate, 42).weights(new FloatMatrix(weights, C, D)).build();
+                .sgd(LR, MU, WD).sampling(rate, 42).weights(new FloatMatrix(weights, weights.length / D, D)).build();
     }
 
     @ParameterizedTest
@@ -113,7 +119,7 @@ class ShardedHeadTest {
     void equalsTheUnshardedLossForEveryShardCount(String spec) {
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
         Random random = new Random(spec.hashCode());
-        FeatureBatch first = MarginBatches.batch(random, N, C, D, false);
+        FeatureBatch first = MarginBatches.batch(random, N, C, D, false, loss.subCentres());
         float[] x2 = Random2.uniform(random, N, D, 2);
         int[] y2 = Random2.labels(random, N, C);
         for (double rate : new double[] {1, 0.4}) {
@@ -129,6 +135,12 @@ class ShardedHeadTest {
                     assertAllClose(ref.w, head.weights(), what + " weights");
                     assertAllClose(ref.v, head.momentumBuffer(), what + " momentum");
                     assertEquals(2, head.steps());
+                    LossState expected = ref.loss.state();
+                    LossState actual = head.loss().state();
+                    assertEquals(ref.loss.withState(actual).spec(), head.loss().spec(), what + " the loss");
+                    for (String name : expected.names()) {
+                        assertClose(expected.get(name), actual.get(name), 1e-6, 1e-9, what + " state " + name);
+                    }
                 }
             }
         }
