@@ -21,6 +21,8 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Checkpoints that do not depend on the shard count, written whole or not at all, checked when read. */
 class ShardedHeadCheckpointTest {
@@ -44,6 +46,33 @@ class ShardedHeadCheckpointTest {
         head.step(new FloatMatrix(xs[0], N, D), ys[0]);
         head.step(new FloatMatrix(xs[1], N, D), ys[1]);
         return head;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adaface:s=32,t_alpha=0.5,batch_mean=1,batch_std=0.5", "curricularface:s=32,m=0.3,gradient=full",
+            "elasticface:s=32,std=0.1", "subcenter_arcface:s=32,k=2", "magface:s=32,l_a=0.5,u_a=3"})
+    void aLossWithStateOrSubCentresResumesFromAnyShardCount(String spec) throws IOException {
+        MarginLoss fresh = (MarginLoss) LossRegistry.create(spec);
+        Path file = dir.resolve("head.ckpt");
+        try (ShardedHead saved = ShardedHead.builder(fresh, C, D).shards(3).threads(3).block(4)
+                .products(MatrixProducts.fixedOrder()).sgd(0.2, 0.9, 1e-3).sampling(0.5, 77).initialWeights(5, 0.3).build()) {
+            saved.step(new FloatMatrix(xs[0], N, D), ys[0]);
+            saved.step(new FloatMatrix(xs[1], N, D), ys[1]);
+            saved.save(file);
+            assertEquals(saved.loss().spec().toString(), ShardedHead.checkpointSpec(file), "the state is saved");
+            assertEquals(fresh.state().isEmpty(), saved.loss().spec().equals(fresh.spec()), "the state moved");
+            float[] weights = saved.weights();
+            ShardedHead.Step next = saved.step(new FloatMatrix(xs[2], N, D), ys[2]);
+            for (int shards : new int[] {1, 2}) {
+                // The caller's loss, fresh: the checkpoint gives it its state.
+                try (ShardedHead loaded = ShardedHead.load(file, fresh, shards, shards, 4, MatrixProducts.fixedOrder())) {
+                    assertArrayEquals(weights, loaded.weights(), spec + ", " + shards + " shards: weights");
+                    ShardedHead.Step step = loaded.step(new FloatMatrix(xs[2], N, D), ys[2]);
+                    assertEquals(next.loss(), step.loss(), 1e-5 * Math.abs(next.loss()), spec + ", " + shards + " shards: loss");
+                    assertEquals(saved.loss().spec(), loaded.loss().spec(), spec + ", " + shards + " shards: the state after");
+                }
+            }
+        }
     }
 
     @Test
