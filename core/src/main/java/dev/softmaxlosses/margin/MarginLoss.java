@@ -181,6 +181,34 @@ public abstract sealed class MarginLoss implements FeatureLoss
         return this;
     }
 
+    /**
+     * This loss with the state a spec string of it holds ({@code name:key=value,...}, e.g. one a
+     * checkpoint saved after some steps): the values of its state's names that the spec gives, the
+     * others kept; this loss itself when it keeps no state. Whether the spec is otherwise this loss's
+     * is for the caller to check (compare the result's spec with it).
+     *
+     * @throws IllegalArgumentException for a state value that is not a number, or out of range
+     */
+    public MarginLoss withStateOf(String spec) {
+        LossState state = state();
+        if (state.isEmpty()) {
+            return this;
+        }
+        int colon = spec.indexOf(':');
+        for (String pair : colon < 0 ? new String[0] : spec.substring(colon + 1).split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && state.has(pair.substring(0, eq))) {
+                String value = pair.substring(eq + 1);
+                try {
+                    state = state.with(pair.substring(0, eq), Double.parseDouble(value));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("the state " + pair.substring(0, eq) + " = '" + value + "' is not a number");
+                }
+            }
+        }
+        return withState(state);
+    }
+
     /** Whether fixing the row terms needs every row's target cosine, which a sharded head exchanges first. */
     boolean needsTargetCosines() {
         return false;

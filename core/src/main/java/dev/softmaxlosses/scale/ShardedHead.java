@@ -1,7 +1,6 @@
 package dev.softmaxlosses.scale;
 
 import dev.softmaxlosses.FloatMatrix;
-import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.internal.Checks;
 import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.ClassShard;
@@ -594,8 +593,8 @@ public final class ShardedHead implements AutoCloseable {
     /**
      * A head read from a checkpoint of {@link #save}, split into {@code shards} shards on {@code threads}
      * threads whatever the shard count it was saved with: its weights, momentum, optimizer parameters,
-     * step counter and sampling. {@code loss} must be the checkpoint's: its spec string must equal the
-     * saved one ({@link #checkpointSpec}).
+     * step counter and sampling. {@code loss} must be the checkpoint's: its spec string, with the state
+     * the checkpoint saved ({@link MarginLoss#withStateOf}), must equal the saved one ({@link #checkpointSpec}).
      *
      * @throws IOException              for a file that is not such a checkpoint, of another version, of
      *                                  another loss, of another length than its header says (checked
@@ -627,7 +626,12 @@ public final class ShardedHead implements AutoCloseable {
                 throw new IOException(file + " has " + size + " bytes; its header (C = " + classes + ", D = " + dim
                         + ") needs " + expected + ": it is truncated or damaged");
             }
-            MarginLoss resumed = withSavedState(loss, spec);
+            MarginLoss resumed;
+            try {
+                resumed = loss.withStateOf(spec);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + " holds a bad state of its loss: " + e.getMessage(), e);
+            }
             String given = resumed.spec().toString();
             if (!given.equals(spec)) {
                 throw new IOException(file + " was saved with the loss '" + spec + "', not '" + given + "'");
@@ -658,32 +662,6 @@ public final class ShardedHead implements AutoCloseable {
                 head.close();
                 throw e;
             }
-        }
-    }
-
-    /**
-     * {@code loss} with the state a checkpoint's spec string holds ({@code name:key=value,...}, whose
-     * state values are the loss's state names), or {@code loss} itself when it keeps none or the spec
-     * does not name them.
-     */
-    private static MarginLoss withSavedState(MarginLoss loss, String spec) {
-        LossState state = loss.state();
-        int colon = spec.indexOf(':');
-        for (String pair : colon < 0 ? new String[0] : spec.substring(colon + 1).split(",")) {
-            int eq = pair.indexOf('=');
-            String key = eq < 0 ? pair : pair.substring(0, eq);
-            if (eq > 0 && state.has(key)) {
-                try {
-                    state = state.with(key, Double.parseDouble(pair.substring(eq + 1)));
-                } catch (NumberFormatException e) {
-                    return loss;
-                }
-            }
-        }
-        try {
-            return state.isEmpty() ? loss : loss.withState(state);
-        } catch (IllegalArgumentException e) {
-            return loss;
         }
     }
 

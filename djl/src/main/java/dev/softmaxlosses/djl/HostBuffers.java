@@ -55,11 +55,12 @@ final class HostBuffers {
         return logitResult;
     }
 
-    /** Buffers for the margin family ({@code streaming}: without the {@code N x C} arrays). */
-    LossResult result(int rows, int cols, int dim, boolean streaming) {
+    /** Buffers for the margin family ({@code streaming}: without the {@code N x C} arrays; {@code weightRows} rows of class weights). */
+    LossResult result(int rows, int cols, int dim, int weightRows, boolean streaming) {
         LossResult r = featureResult;
-        if (r == null || !r.fits(rows, cols, dim) || r.hasPerClassOutputs() == streaming) {
-            featureResult = r = streaming ? LossResult.forStreaming(rows, cols, dim) : LossResult.forFeatures(rows, cols, dim);
+        if (r == null || !r.fits(rows, cols, dim, weightRows) || r.hasPerClassOutputs() == streaming) {
+            featureResult = r = streaming ? LossResult.forStreaming(rows, cols, dim, weightRows)
+                    : LossResult.forFeatures(rows, cols, dim, weightRows);
         }
         return r;
     }

@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.LossResult;
+import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.LossSpec;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
@@ -57,19 +58,25 @@ public final class MarginHead extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
+    /** The loss as built; {@link #scaled} holds it with the state of the next step (stateful losses). */
     private final MarginLoss loss;
     private final int classes;
     private final int block;
     private final Parameter weight;
     private final Parameter scale;
     private final MarginLossAdapter adapter;
-    /** The loss at the scale last seen, when the scale is learned. */
+    /** The loss at the scale last seen (when the scale is learned) and with its state after the last step. */
     private volatile Scaled scaled;
 
     /** The loss at a scale, and the block walk of its inference and streaming mode. */
     private record Scaled(double scale, MarginLoss loss, StreamingMarginHead blocks) {
         Scaled(double scale, MarginLoss loss, int block) {
             this(scale, loss, new StreamingMarginHead(loss, block > 0 ? block : StreamingMarginHead.DEFAULT_BLOCK));
+        }
+
+        /** This loss with the state a step left, at the same scale. */
+        Scaled advanced(LossState state, int block) {
+            return state.isEmpty() ? this : new Scaled(scale, loss.withState(state), block);
         }
     }
 
@@ -133,7 +140,7 @@ public final class MarginHead extends AbstractBlock {
 
     /** The library's loss at its spec's scale. */
     public MarginLoss marginLoss() {
-        return loss;
+        return loss.withState(scaled.loss.state());
     }
 
     /** The number of classes {@code C}. */
@@ -199,11 +206,11 @@ public final class MarginHead extends AbstractBlock {
     /** The class weights ({@code C x D}) in this thread's host buffer; temporaries on the batch's manager. */
     FloatMatrix hostWeights(NDArray w, NDArray features, HostBuffers buffers) {
         int d = Math.toIntExact(features.getShape().get(1));
-        float[] weights = buffers.weights(classes, d);
+        float[] weights = buffers.weights(weightRows(), d);
         try (NDManager scope = features.getManager().newSubManager()) {
             HostArrays.read(w, scope, weights);
         }
-        return new FloatMatrix(weights, classes, d);
+        return new FloatMatrix(weights, weightRows(), d);
     }
 
     /** The loss at the learned scale {@code s}, or at the spec's when none is learned. */
@@ -217,7 +224,7 @@ public final class MarginHead extends AbstractBlock {
         if (current.scale == s) {
             return current;
         }
-        Scaled next = new Scaled(s, withScale(loss, s), block);
+        Scaled next = new Scaled(s, withScale(current.loss, s), block);
         scaled = next;
         return next;
     }
@@ -230,6 +237,14 @@ public final class MarginHead extends AbstractBlock {
         } else {
             current.loss.compute(batch, result);
         }
+        // A loss that keeps state (adaface, curricularface, elasticface) starts the next call from the
+        // state this one left, as the papers' modules update their buffers on every forward.
+        scaled = current.advanced(result.lossState(), block);
+    }
+
+    /** The rows of the class weights: {@code C}, or {@code C k} for {@code k} sub-centres per class. */
+    int weightRows() {
+        return Math.multiplyExact(classes, loss.subCentres());
     }
 
     void requireFeatures(Shape shape) {
@@ -243,7 +258,7 @@ public final class MarginHead extends AbstractBlock {
     public Shape[] getOutputShapes(Shape[] inputs) {
         Shape features = inputs[0];
         Shape first = isStreaming() ? new Shape(features.get(0)) : new Shape(features.get(0), classes);
-        Shape w = new Shape(classes, features.get(1));
+        Shape w = new Shape(weightRows(), features.get(1));
         return scale == null ? new Shape[] {first, features, w} : new Shape[] {first, features, w, new Shape(1)};
     }
 
@@ -251,14 +266,14 @@ public final class MarginHead extends AbstractBlock {
     @Override
     public void prepare(Shape[] inputShapes) {
         requireFeatures(inputShapes[0]);
-        weight.setShape(new Shape(classes, inputShapes[0].get(1)));
+        weight.setShape(new Shape(weightRows(), inputShapes[0].get(1)));
     }
 
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
         saveInputShapes(os);
-        os.writeUTF(loss.spec().toString());
+        os.writeUTF(marginLoss().spec().toString());
         os.writeInt(classes);
         os.writeBoolean(scale != null);
     }
@@ -273,11 +288,19 @@ public final class MarginHead extends AbstractBlock {
         String spec = is.readUTF();
         int savedClasses = is.readInt();
         boolean savedScale = is.readBoolean();
-        if (!spec.equals(loss.spec().toString()) || savedClasses != classes || savedScale != (scale != null)) {
+        MarginLoss resumed;
+        try {
+            resumed = loss.withStateOf(spec);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedModelException("the saved head's loss " + spec + " holds a bad state: " + e.getMessage(), e);
+        }
+        if (!spec.equals(resumed.spec().toString()) || savedClasses != classes || savedScale != (scale != null)) {
             throw new MalformedModelException("the saved head is " + spec + " with " + savedClasses + " classes"
                     + (savedScale ? " and a learned scale" : "") + "; this block is " + loss.spec() + " with "
                     + classes + " classes" + (scale != null ? " and a learned scale" : ""));
         }
+        // The saved state: the next step continues where the saved head's left off.
+        scaled = new Scaled(scaled.scale, scaled.loss.withState(resumed.state()), block);
     }
 
     private static MarginLoss marginLoss(String spec) {

@@ -70,7 +70,7 @@ public final class MarginLossAdapter extends BridgedLoss {
             FloatMatrix x = MarginHead.hostFeatures(features, buffers);
             FloatMatrix weights = head.hostWeights(w, features, buffers);
             int[] hard = LogitLossAdapter.hardLabels(labels.head(), n, scope);
-            LossResult result = buffers.result(n, head.classes(), d, head.isStreaming());
+            LossResult result = buffers.result(n, head.classes(), d, head.weightRows(), head.isStreaming());
             head.compute(s, new FeatureBatch(x, weights, hard, classWeights), result);
             List<GradientBridge.Term> terms = new ArrayList<>(3);
             terms.add(new GradientBridge.Term(features,

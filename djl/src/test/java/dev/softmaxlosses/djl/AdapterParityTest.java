@@ -274,13 +274,14 @@ class AdapterParityTest {
         Random random = new Random(what.hashCode());
         int[] labels = Random2.labels(random, N, C);
         labels[1] = head.marginLoss().ignoreIndex();
+        int rows = C * head.marginLoss().subCentres();
         DjlRuns.MarginData data = new DjlRuns.MarginData(N, C, D, Random2.uniform(random, N, D, 2),
-                Random2.uniform(random, C, D, 2), labels, classWeights, featureType);
+                Random2.uniform(random, rows, D, 2), labels, classWeights, featureType);
 
         MarginLoss library = scale == null ? head.marginLoss() : atScale(head.marginLoss(), scale);
         try (NDManager m = NDManager.newBaseManager()) {
             float[] read = DjlRuns.floats(DjlRuns.array(m, data.x(), featureType, N, D));
-            FeatureBatch batch = new FeatureBatch(new FloatMatrix(read, N, D), new FloatMatrix(data.w(), C, D), labels,
+            FeatureBatch batch = new FeatureBatch(new FloatMatrix(read, N, D), new FloatMatrix(data.w(), rows, D), labels,
                     classWeights);
             LossResult materialised = library.compute(batch);
             LossResult expected = streaming ? new StreamingMarginHead(library, BLOCK).compute(batch) : materialised;
