@@ -25,7 +25,7 @@ import java.util.Map;
  * {@code s (t' + 2 cos_j)}. With
  * {@code t = 0} and no hard negative it is ArcFace. Every class range needs every row's
  * {@code cos(theta_y + m)}: a sharded head exchanges the target cosines first
- * ({@link #needsTargetCosines()}). The state is {@code t}, in [-1, 1]. Spec {@code curricularface}:
+ * ({@link #needsTargetCosines()}). The state is {@code t}. Spec {@code curricularface}:
  * {@code s} (64), {@code m} (0.5, in [0, pi)), {@code t} (0), and the common parameters.
  */
 public final class CurricularFaceLoss extends MarginLoss {
@@ -50,10 +50,7 @@ public final class CurricularFaceLoss extends MarginLoss {
             throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
         }
         this.margin = b.margin;
-        if (!(b.t >= -1 && b.t <= 1)) {
-            throw new IllegalArgumentException("t must be in [-1, 1] (a moving average of cosines), got " + b.t);
-        }
-        this.t = b.t;
+        this.t = Checks.requireFinite("t", b.t);
         this.cosMargin = Math.cos(margin);
         this.sinMargin = Math.sin(margin);
         this.threshold = AngularMargin.threshold(margin, false);
@@ -147,15 +144,18 @@ public final class CurricularFaceLoss extends MarginLoss {
         return k > q ? batch + 2 * k : 1;
     }
 
-    /** The target as ArcFace's; a hard negative's {@code |c (t' + c)|} is at most 2. */
+    /**
+     * The target as ArcFace's; a hard negative's {@code |c (t' + c)|} is at most {@code |t'| + 1}, and
+     * {@code t'} (a mean of cosines moving from {@code t}) at most {@code max(|t|, 1)}.
+     */
     @Override
     double targetBound() {
-        return Math.max(1 + fallbackShift, 2);
+        return Math.max(1 + fallbackShift, Math.max(Math.abs(t), 1) + 1);
     }
 
     @Override
     double targetSlopeBound() {
-        return Math.max(Math.abs(cosMargin) + sinMargin / MIN_SIN, 3);
+        return Math.max(Math.abs(cosMargin) + sinMargin / MIN_SIN, Math.max(Math.abs(t), 1) + 2);
     }
 
     @Override
@@ -183,7 +183,7 @@ public final class CurricularFaceLoss extends MarginLoss {
         /** The additive angular margin m in radians, in [0, pi) (default 0.5). */
         public Builder margin(double marginRadians) { this.margin = marginRadians; return this; }
 
-        /** The running t the step starts from, in [-1, 1] (default 0, the paper's start). */
+        /** The running t the step starts from (default 0, the paper's start). */
         public Builder t(double t) { this.t = t; return this; }
 
         public CurricularFaceLoss build() { return new CurricularFaceLoss(this); }

@@ -96,8 +96,8 @@ public final class ElasticFaceLoss extends MarginLoss {
                 throw new IllegalArgumentException(NAME + " keeps only step across steps, got " + name);
             }
             double value = state.get(name);
-            if (!(value >= 0 && value <= 1L << 53 && value == Math.rint(value))) {
-                throw new IllegalArgumentException("step must be a whole number from 0 to 2^53, got " + value);
+            if (!(value >= 0 && value < 1L << 53 && value == Math.rint(value))) {
+                throw new IllegalArgumentException("step must be a whole number from 0 to 2^53 - 1, got " + value);
             }
             b.step((long) value);
         }

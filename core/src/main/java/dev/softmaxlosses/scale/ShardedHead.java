@@ -76,10 +76,16 @@ import java.util.zip.CheckedOutputStream;
  * classes per rank; the count here is random (about {@code r C} plus the positives) and the sample a
  * function of the class alone, which is what makes it independent of the shard count.
  *
- * <p>The head takes no per-class weights of the loss, and does not train the scale (a shard's share of
- * {@code dL/ds} is dropped). A loss with state (one updated each step, the same on every shard) and a
- * loss whose fold needs every row's target cosine first are a few lines in the one step that the driver
- * and {@link ShardRank} share.
+ * <p><b>Losses with state and sub-centres.</b> A loss that keeps state (adaface's norm statistics,
+ * curricularface's {@code t}, elasticface's step) computes it from the whole batch, which every shard
+ * holds, so every shard gets the same; each shard's loss starts the next step from it ({@link #loss()}
+ * shows it, checkpoints save it in the loss's spec). curricularface needs every row's
+ * {@code cos(theta_y + m)} before any shard folds its classes: the shards first exchange the target
+ * cosines (each row's from the shard that holds its class), and under {@code gradient=full} one more
+ * number after the backward (each shard's share of {@code dL/dt'}). subcenter_arcface's {@code k}
+ * sub-centres of a class stay together on its shard ({@code k} contiguous rows of {@code D}). The head
+ * takes no per-class weights of the loss, and does not train the scale (a shard's share of
+ * {@code dL/ds} is dropped).
  *
  * <p><b>Memory</b> ({@link #trainingBytes}): {@code 4 C D} bytes of weights and {@code 4 C D} of
  * momentum; the gradient of the step's rows, {@code 4 C D} without sampling or about {@code 4 r C D}
@@ -94,8 +100,13 @@ import java.util.zip.CheckedOutputStream;
  * <p><b>Bytes each step sends</b> (a binding across processes; see {@link ShardRank}), per shard: the
  * labels ({@code 4 N}) and features ({@code 4 N D}, all-gathered: each rank sends its rows,
  * {@code 4 N D / shards}); the sample ({@code 4 (shards + N)}); the row state ({@code 32 N}); the share
- * of the feature gradient ({@code 4 N D}, reduce-scattered: each rank gets back its rows). Never a
- * weight: a class's weights and momentum stay with their shard.
+ * of the feature gradient ({@code 4 N D}, reduce-scattered: each rank gets back its rows); for
+ * curricularface, the target cosines ({@code 8 N}) and under {@code gradient=full} {@code 8} bytes more.
+ * In all, {@code 4 N D (1 + 1 / shards) + 40 N + 4 shards} bytes a shard (plus the codecs' lengths), so
+ * {@code shards (4 N D + 40 N) + 4 N D} a step: independent of {@code C}. Never a weight: a class's
+ * weights and momentum stay with their shard. A driver that sends each step's features to workers
+ * hosted beside their partitions of a data grid sends the same: the features and labels to each, the
+ * merged messages back.
  *
  * <p><b>Checkpoints</b> ({@link #save}, {@link #load}) hold every class in class order, so that a head
  * saved with {@code k} shards loads into any number of shards and takes the same next step. A head is
