@@ -87,6 +87,11 @@ public final class StreamingMarginHead {
         this(loss, DEFAULT_BLOCK);
     }
 
+    /** The loss this head computes. */
+    public MarginLoss loss() {
+        return loss;
+    }
+
     /** Computes into new buffers, without the {@code N x C} outputs. */
     public LossResult compute(FeatureBatch batch) {
         Objects.requireNonNull(batch, "batch");

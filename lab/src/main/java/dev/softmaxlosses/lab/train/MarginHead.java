@@ -18,17 +18,20 @@ import java.util.Random;
  */
 public final class MarginHead implements Head {
 
-    private final StreamingMarginHead head;
+    /** The loss with the state of the next step (adaface, curricularface, elasticface advance it every step). */
+    private StreamingMarginHead head;
     private final Parameter weights;
     private final int dim;
     private final int classes;
+    /** The rows of the class weights: {@code k} sub-centres per class. */
+    private final int rows;
 
     MarginHead(MarginLoss loss, int dim, int classes, Random random) {
-        // One block of every class, with the products whose bits do not depend on the run (as RowMajor's).
-        this.head = new StreamingMarginHead(loss, classes, MatrixProducts.fixedOrder());
+        this.head = walk(loss, classes);
         this.dim = dim;
         this.classes = classes;
-        float[] w = new float[Math.multiplyExact(classes, dim)];
+        this.rows = Math.multiplyExact(classes, loss.subCentres());
+        float[] w = new float[Math.multiplyExact(rows, dim)];
         double std = Math.sqrt(2.0 / (classes + dim));
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (random.nextGaussian() * std);
@@ -36,11 +39,19 @@ public final class MarginHead implements Head {
         this.weights = Parameter.of("class_weights", w, true);
     }
 
+    /** One block of every class, with the products whose bits do not depend on the run (as RowMajor's). */
+    private static StreamingMarginHead walk(MarginLoss loss, int classes) {
+        return new StreamingMarginHead(loss, classes, MatrixProducts.fixedOrder());
+    }
+
     @Override
     public Step train(float[] embedding, int n, int[] labels) {
-        LossResult result = LossResult.forFeatures(n, classes, dim);
-        head.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), classes, dim),
+        LossResult result = LossResult.forFeatures(n, classes, dim, rows);
+        head.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), rows, dim),
                 labels), result);
+        if (!result.lossState().isEmpty()) {
+            head = walk(head.loss().withState(result.lossState()), classes);
+        }
         System.arraycopy(result.gradWeights(), 0, weights.grad(), 0, weights.grad().length);
         float[] p = result.probabilities();
         float[] plain = inferenceLogits(embedding, n);
@@ -57,7 +68,7 @@ public final class MarginHead implements Head {
 
     @Override
     public float[] inferenceLogits(float[] embedding, int n) {
-        return head.inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), classes, dim)).data();
+        return head.inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), rows, dim)).data();
     }
 
     @Override
@@ -67,7 +78,16 @@ public final class MarginHead implements Head {
 
     @Override
     public float[] classWeights() {
-        return weights.value();
+        int k = rows / classes;
+        if (k == 1) {
+            return weights.value();
+        }
+        // With sub-centres, a class is drawn and measured by its first.
+        float[] first = new float[classes * dim];
+        for (int c = 0; c < classes; c++) {
+            System.arraycopy(weights.value(), c * k * dim, first, c * dim, dim);
+        }
+        return first;
     }
 
     @Override
