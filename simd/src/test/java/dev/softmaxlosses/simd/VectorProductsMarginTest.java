@@ -47,7 +47,8 @@ class VectorProductsMarginTest {
     @MethodSource("specs")
     void vectorProductsGiveTheFixedOrderResults(String spec) {
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
-        FeatureBatch batch = MarginBatches.batch(new Random(spec.hashCode()), N, C, D, spec.contains("label_smoothing"));
+        FeatureBatch batch = MarginBatches.batch(new Random(spec.hashCode()), N, C, D, spec.contains("label_smoothing"),
+                loss.subCentres());
         for (int block : new int[] {C, 64}) {
             LossResult expected = new StreamingMarginHead(loss, block, MatrixProducts.fixedOrder()).compute(batch);
             LossResult actual = new StreamingMarginHead(loss, block, VectorProducts.INSTANCE).compute(batch);
