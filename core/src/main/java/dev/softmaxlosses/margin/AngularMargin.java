@@ -2,19 +2,58 @@ package dev.softmaxlosses.margin;
 
 /**
  * ArcFace's target transform for an additive angular margin {@code m}, shared by the losses that put
- * it on the target with a margin of their own (ArcFace's fixed one, MagFace's {@code m(a)},
- * CurricularFace's, the sub-centres'):
+ * it on the target (ArcFace, sub-center ArcFace and CurricularFace with their fixed margin, MagFace with
+ * a margin per row):
  *
  * <pre>
  *   T(c) = cos(theta + m) = c cos m - sin(theta) sin m   where c &gt; cos(pi - m)
  *   T(c) = c - m sin(pi - m)                             elsewhere (keeps T decreasing in theta)
  * </pre>
  *
- * With {@code easy}, {@code cos(theta + m)} where {@code c > 0} and {@code c} elsewhere.
+ * With {@code easy}, {@code cos(theta + m)} where {@code c > 0} and {@code c} elsewhere. An instance
+ * holds one margin with its cosine, sine, threshold and shift computed once; the static methods take
+ * a margin per call.
  */
 final class AngularMargin {
 
-    private AngularMargin() {}
+    private final double cosM;
+    private final double sinM;
+    private final double threshold;
+    private final double shift;
+
+    /**
+     * The transform of margin {@code m}.
+     *
+     * @throws IllegalArgumentException unless {@code m} is in [0, pi)
+     */
+    AngularMargin(double m, boolean easy) {
+        if (!(m >= 0 && m < Math.PI)) {
+            throw new IllegalArgumentException("m must be in [0, pi), got " + m);
+        }
+        this.cosM = Math.cos(m);
+        this.sinM = Math.sin(m);
+        this.threshold = threshold(m, easy);
+        this.shift = fallbackShift(m, easy);
+    }
+
+    double target(double c) {
+        return target(c, cosM, sinM, threshold, shift);
+    }
+
+    /** {@code dT/dc}, its {@code 1 / sin(theta)} bounded. */
+    double slope(double c) {
+        return slope(c, cosM, sinM, threshold);
+    }
+
+    /** The largest {@code |T|}: {@code cos(theta + m)} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */
+    double bound() {
+        return 1 + shift;
+    }
+
+    /** The largest {@code |dT/dc|} with {@code 1 / sin(theta)} bounded by {@link MarginLoss#MIN_SIN}. */
+    double slopeBound() {
+        return Math.abs(cosM) + sinM / MarginLoss.MIN_SIN;
+    }
 
     /** The cosine below which the fallback applies. */
     static double threshold(double m, boolean easy) {
@@ -30,21 +69,19 @@ final class AngularMargin {
         return target(c, Math.cos(m), Math.sin(m), threshold(m, easy), fallbackShift(m, easy));
     }
 
-    /** {@link #target(double, double, boolean)} with the margin's cosine, sine, threshold and shift computed once. */
-    static double target(double c, double cosM, double sinM, double threshold, double shift) {
+    static double slope(double c, double m, boolean easy) {
+        return slope(c, Math.cos(m), Math.sin(m), threshold(m, easy));
+    }
+
+    private static double target(double c, double cosM, double sinM, double threshold, double shift) {
         if (c > threshold) {
             return c * cosM - Math.sqrt(Math.max(0, 1 - c * c)) * sinM;
         }
         return c - shift;
     }
 
-    /** {@code dT/dc}, its {@code 1 / sin(theta)} bounded. */
-    static double slope(double c, double cosM, double sinM, double threshold) {
+    private static double slope(double c, double cosM, double sinM, double threshold) {
         return c > threshold ? cosM + c * sinM / Normalisation.boundedSin(c) : 1;
-    }
-
-    static double slope(double c, double m, boolean easy) {
-        return slope(c, Math.cos(m), Math.sin(m), threshold(m, easy));
     }
 
     /** {@code dT/dm}: {@code -sin(theta + m)} on the arc, {@code -(sin m + m cos m)} on the fallback, 0 for easy's {@code c}. */

@@ -28,23 +28,14 @@ public final class ArcFaceLoss extends MarginLoss {
     private final double scale;
     private final double margin;
     private final boolean easyMargin;
-    private final double cosMargin;
-    private final double sinMargin;
-    private final double threshold;
-    private final double fallbackShift;
+    private final AngularMargin arc;
 
     private ArcFaceLoss(Builder b) {
         super(b);
         this.scale = Checks.requirePositive("s", b.scale);
-        if (!(b.margin >= 0 && b.margin < Math.PI)) {
-            throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
-        }
+        this.arc = new AngularMargin(b.margin, b.easyMargin);
         this.margin = b.margin;
         this.easyMargin = b.easyMargin;
-        this.cosMargin = Math.cos(margin);
-        this.sinMargin = Math.sin(margin);
-        this.threshold = AngularMargin.threshold(margin, easyMargin);
-        this.fallbackShift = AngularMargin.fallbackShift(margin, easyMargin);
         MarginChecks.requireParametersInRange(this);
     }
 
@@ -63,23 +54,22 @@ public final class ArcFaceLoss extends MarginLoss {
 
     @Override
     double target(double c) {
-        return AngularMargin.target(c, cosMargin, sinMargin, threshold, fallbackShift);
+        return arc.target(c);
     }
 
     @Override
     double targetSlope(double c) {
-        return AngularMargin.slope(c, cosMargin, sinMargin, threshold);
+        return arc.slope(c);
     }
 
-    /** {@code phi} and {@code c} lie in [-1, 1]; the fallback reaches {@code -1 - m sin(pi - m)}. */
     @Override
     double targetBound() {
-        return 1 + fallbackShift;
+        return arc.bound();
     }
 
     @Override
     double targetSlopeBound() {
-        return Math.abs(cosMargin) + sinMargin / MIN_SIN;
+        return arc.slopeBound();
     }
 
     @Override

@@ -38,23 +38,19 @@ public final class CurricularFaceLoss extends MarginLoss {
     private final double scale;
     private final double margin;
     private final double t;
+    private final AngularMargin arc;
+    /** For the bar of a hard negative, {@code cos(theta_y + m)} without the fallback. */
     private final double cosMargin;
     private final double sinMargin;
-    private final double threshold;
-    private final double fallbackShift;
 
     private CurricularFaceLoss(Builder b) {
         super(b);
         this.scale = Checks.requirePositive("s", b.scale);
-        if (!(b.margin >= 0 && b.margin < Math.PI)) {
-            throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
-        }
+        this.arc = new AngularMargin(b.margin, false);
         this.margin = b.margin;
-        this.t = Checks.requireFinite("t", b.t);
         this.cosMargin = Math.cos(margin);
         this.sinMargin = Math.sin(margin);
-        this.threshold = AngularMargin.threshold(margin, false);
-        this.fallbackShift = AngularMargin.fallbackShift(margin, false);
+        this.t = Checks.requireFinite("t", b.t);
         MarginChecks.requireParametersInRange(this);
     }
 
@@ -108,12 +104,12 @@ public final class CurricularFaceLoss extends MarginLoss {
 
     @Override
     double target(double c) {
-        return AngularMargin.target(c, cosMargin, sinMargin, threshold, fallbackShift);
+        return arc.target(c);
     }
 
     @Override
     double targetSlope(double c) {
-        return AngularMargin.slope(c, cosMargin, sinMargin, threshold);
+        return arc.slope(c);
     }
 
     @Override Gradient offeredGradient() { return Gradient.FULL; }
@@ -150,12 +146,12 @@ public final class CurricularFaceLoss extends MarginLoss {
      */
     @Override
     double targetBound() {
-        return Math.max(1 + fallbackShift, Math.max(Math.abs(t), 1) + 1);
+        return Math.max(arc.bound(), Math.max(Math.abs(t), 1) + 1);
     }
 
     @Override
     double targetSlopeBound() {
-        return Math.max(Math.abs(cosMargin) + sinMargin / MIN_SIN, Math.max(Math.abs(t), 1) + 2);
+        return Math.max(arc.slopeBound(), Math.max(Math.abs(t), 1) + 2);
     }
 
     @Override

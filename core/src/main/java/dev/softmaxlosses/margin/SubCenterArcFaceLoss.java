@@ -29,27 +29,18 @@ public final class SubCenterArcFaceLoss extends MarginLoss {
     private final double margin;
     private final int subCentres;
     private final boolean easyMargin;
-    private final double cosMargin;
-    private final double sinMargin;
-    private final double threshold;
-    private final double fallbackShift;
+    private final AngularMargin arc;
 
     private SubCenterArcFaceLoss(Builder b) {
         super(b);
         this.scale = Checks.requirePositive("s", b.scale);
-        if (!(b.margin >= 0 && b.margin < Math.PI)) {
-            throw new IllegalArgumentException("m must be in [0, pi), got " + b.margin);
-        }
+        this.arc = new AngularMargin(b.margin, b.easyMargin);
         if (b.subCentres < 1) {
             throw new IllegalArgumentException("k must be >= 1, got " + b.subCentres);
         }
         this.margin = b.margin;
         this.subCentres = b.subCentres;
         this.easyMargin = b.easyMargin;
-        this.cosMargin = Math.cos(margin);
-        this.sinMargin = Math.sin(margin);
-        this.threshold = AngularMargin.threshold(margin, easyMargin);
-        this.fallbackShift = AngularMargin.fallbackShift(margin, easyMargin);
         MarginChecks.requireParametersInRange(this);
     }
 
@@ -67,22 +58,22 @@ public final class SubCenterArcFaceLoss extends MarginLoss {
 
     @Override
     double target(double c) {
-        return AngularMargin.target(c, cosMargin, sinMargin, threshold, fallbackShift);
+        return arc.target(c);
     }
 
     @Override
     double targetSlope(double c) {
-        return AngularMargin.slope(c, cosMargin, sinMargin, threshold);
+        return arc.slope(c);
     }
 
     @Override
     double targetBound() {
-        return 1 + fallbackShift;
+        return arc.bound();
     }
 
     @Override
     double targetSlopeBound() {
-        return Math.abs(cosMargin) + sinMargin / MIN_SIN;
+        return arc.slopeBound();
     }
 
     @Override
