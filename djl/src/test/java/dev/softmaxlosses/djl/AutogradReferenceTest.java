@@ -42,7 +42,10 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  *
  * <p>The points are away from the kinks: the target angles are set per row away from ArcFace's
  * threshold and from psi's sectors {@code k pi / m}, and the hinge formulas check that no hinge's
- * argument is near 0.
+ * argument is near 0; the formulas of the newer margin losses likewise check that no counted row is
+ * within 1e-3 of a kink (ArcFace's threshold, AdaFace's clips of q and theta_m, MagFace's norm bounds,
+ * CurricularFace's hard-negative boundary, a tie between sub-centres), so a case fails loudly, not
+ * wrongly, when its data lands on one.
  *
  * <p><b>Tolerance</b> (float32 results against a float64 reference): each entry within {@value #REL}
  * of itself or, for an entry below {@value #FLOOR} of its array's largest, within {@value #REL} of
