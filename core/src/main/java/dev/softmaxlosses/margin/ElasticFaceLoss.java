@@ -58,8 +58,8 @@ public final class ElasticFaceLoss extends MarginLoss {
         this.margin = Checks.requireFinite("m", Double.isNaN(b.margin) ? (variant == Variant.ARC ? 0.5 : 0.35) : b.margin);
         this.std = Checks.requireNonNegative("std", b.std);
         this.seed = b.seed;
-        if (b.step < 0) {
-            throw new IllegalArgumentException("step must be >= 0, got " + b.step);
+        if (b.step < 0 || b.step >= 1L << 53) {
+            throw new IllegalArgumentException("step must be a whole number from 0 to 2^53 - 1, got " + b.step);
         }
         this.step = b.step;
         this.margins = b.margins;

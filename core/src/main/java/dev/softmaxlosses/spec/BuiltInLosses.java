@@ -213,7 +213,7 @@ final class BuiltInLosses {
                             p.getDouble("m").ifPresent(b::margin);
                             p.getDouble("std").ifPresent(b::std);
                             p.getInt("seed").ifPresent(b::seed);
-                            p.getInt("step").ifPresent(b::step);
+                            p.getLong("step").ifPresent(b::step);
                             return common(p, b).build();
                         }),
                 new LossDefinition(SubCenterArcFaceLoss.NAME, "ArcFace on each class's closest of k sub-centres",

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * Typed reads of a spec's parameter values, for the factories of the {@link LossRegistry}. Each read
@@ -64,6 +65,19 @@ public final class LossParameters {
         }
         try {
             return OptionalInt.of(Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            throw bad(key, value, "an integer");
+        }
+    }
+
+    /** An integer ({@code long}). */
+    public OptionalLong getLong(String key) {
+        String value = values.get(key);
+        if (value == null) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(value));
         } catch (NumberFormatException e) {
             throw bad(key, value, "an integer");
         }
