@@ -31,7 +31,8 @@ import java.util.logging.Logger;
 @Command(name = "softmax-lab", mixinStandardHelpOptions = true, version = "softmax-lab 0.1.0",
         description = "Computes, trains with and compares softmax-based losses.",
         subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, DownloadCommand.class,
-                EvalCommand.class, OneShotCommand.class, SummarizeCommand.class, CommandLine.HelpCommand.class})
+                EvalCommand.class, OneShotCommand.class, SummarizeCommand.class, ScaleCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SoftmaxLab implements Runnable {
 
     /** Exit status for bad input: a clear {@code error:} line and no output written. */
