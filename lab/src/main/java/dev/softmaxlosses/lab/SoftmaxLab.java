@@ -19,7 +19,7 @@ import java.util.logging.Logger;
 
 /**
  * The {@code softmax-lab} command line: {@code demo}, {@code train}, {@code compare}, {@code download},
- * {@code eval} and {@code oneshot}.
+ * {@code eval}, {@code oneshot}, {@code summarize} and {@code scale}.
  *
  * <p>Whatever happens, the user gets one line: a mistake of theirs is an {@code error:} line and exit
  * status {@value #EXIT_BAD_INPUT}; running out of memory says how much the JVM may use and how to give
