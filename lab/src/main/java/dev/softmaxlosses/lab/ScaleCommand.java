@@ -234,6 +234,8 @@ final class ScaleCommand implements Callable<Integer> {
         check(evalSamples >= 0, "--eval-samples must be >= 0, got " + evalSamples);
         check((long) batch * d <= FloatMatrix.MAX_VALUES, "--batch " + batch + " of --dim " + d
                 + " features are more values than a Java array holds");
+        check((long) evalSamples * d <= FloatMatrix.MAX_VALUES, "--eval-samples " + evalSamples + " of --dim " + d
+                + " features are more values than a Java array holds");
         SyntheticIdentities data = new SyntheticIdentities(c, d, s, noise, featureNorm, normSpread);
         if (save != null) {
             checkSave(save, resume);
