@@ -19,7 +19,7 @@ import java.util.logging.Logger;
 
 /**
  * The {@code softmax-lab} command line: {@code demo}, {@code train}, {@code compare}, {@code download},
- * {@code eval} and {@code oneshot}.
+ * {@code eval}, {@code oneshot}, {@code summarize} and {@code scale}.
  *
  * <p>Whatever happens, the user gets one line: a mistake of theirs is an {@code error:} line and exit
  * status {@value #EXIT_BAD_INPUT}; running out of memory says how much the JVM may use and how to give
@@ -31,7 +31,8 @@ import java.util.logging.Logger;
 @Command(name = "softmax-lab", mixinStandardHelpOptions = true, version = "softmax-lab 0.1.0",
         description = "Computes, trains with and compares softmax-based losses.",
         subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, DownloadCommand.class,
-                EvalCommand.class, OneShotCommand.class, SummarizeCommand.class, CommandLine.HelpCommand.class})
+                EvalCommand.class, OneShotCommand.class, SummarizeCommand.class, ScaleCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SoftmaxLab implements Runnable {
 
     /** Exit status for bad input: a clear {@code error:} line and no output written. */

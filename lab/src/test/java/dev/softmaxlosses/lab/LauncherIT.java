@@ -138,6 +138,26 @@ class LauncherIT {
     }
 
     @Test
+    void terminatingScaleLeavesNoReportAndNoCheckpointHalfWritten() throws Exception {
+        Result r = sh("\"$L\" scale --loss arcface --classes 20000 --dim 64 --steps 1000000 --out report --save head.ckpt"
+                + " >/dev/null 2>&1 & pid=$!;"
+                + " for i in $(seq 1 600); do ls -a | grep -q '^\\.report\\.partial-' && break; sleep 0.1; done;"
+                + " sleep 1; kill -TERM $pid; wait $pid; echo \"status $?\"; ls -A");
+        assertEquals(List.of("status 143"), r.out().lines().toList(), "no report, no checkpoint, no hidden folder or lock");
+    }
+
+    @Test
+    void scaleRefusesAHeadLargerThanTheHeapBeforeItStarts() throws Exception {
+        Result r = sh("\"$L\" scale --loss arcface --classes 1e6 --dim 512 --out report", "SOFTMAX_LAB_JAVA_OPTS", "-Xmx256m");
+        assertEquals(2, r.status(), r::toString);
+        assertEquals("", r.out());
+        assertTrue(r.errorLine().startsWith("error: training 1000000 classes x 512 dims"), r::err);
+        assertTrue(r.errorLine().contains("SOFTMAX_LAB_JAVA_OPTS=-Xmx"), r::err);
+        assertEquals(List.of(), Files.list(dir).map(p -> p.getFileName().toString()).filter(n -> n.startsWith("report")
+                || n.startsWith(".report")).toList());
+    }
+
+    @Test
     void outOfMemoryIsOneLineAndAJsonlRunGoesOn() throws Exception {
         StringBuilder big = new StringBuilder("{\"id\": \"big\", \"logits\": [[");
         for (int i = 0; i < 6_000_000; i++) {

@@ -209,6 +209,20 @@ final class Charts {
         return chart;
     }
 
+    /** {@code softmax-lab scale}'s loss curve: the loss of every step. */
+    static XYChart lossCurve(String title, double[] steps, double[] losses, int width, int height) {
+        XYChart chart = chart(title, "step", "training loss", width, height);
+        XYStyler s = chart.getStyler();
+        s.setLegendVisible(false);
+        s.setXAxisDecimalPattern("0");
+        XYSeries series = chart.addSeries("loss", steps, losses);
+        series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        marker(series, steps.length, color(3));
+        series.setLineColor(color(3));
+        series.setLineStyle(solid(1.5f));
+        return chart;
+    }
+
     /** No markers on a line; a dot for a single epoch, which draws no line. */
     private static void marker(XYSeries series, int points, Color color) {
         series.setMarker(points == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
