@@ -328,9 +328,8 @@ final class MarginEngine {
         }
     }
 
-    /** Row {@code r}'s final logits over the block into {@code p.row}: {@code s K}, and the target's when it is there. */
+    /** Row {@code r}'s final logits over the block into {@code p.row}: {@code s K} (or {@code s N(K)}), and the target's when it is there. */
     void logitsOfRow(KernelSupport k, Pass p, int r, int j0, int width, RowState merged) {
-        k.scaleShift(p.products, r * width, p.row, 0, width, (float) loss.scale(), 0f);
         if (loss.transformsOthers()) {
             RowTerms terms = p.f.terms;
             double q = terms.param[r];
@@ -338,6 +337,8 @@ final class MarginEngine {
             for (int j = 0; j < width; j++) {
                 p.row[j] = (float) (loss.scale() * loss.other(p.products[off + j], q, terms.batchParam));
             }
+        } else {
+            k.scaleShift(p.products, r * width, p.row, 0, width, (float) loss.scale(), 0f);
         }
         int y = p.f.labels[r] - p.range.lo - j0;
         if (p.f.labels[r] != loss.ignoreIndex() && y >= 0 && y < width) {
