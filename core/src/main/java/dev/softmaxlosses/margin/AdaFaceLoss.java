@@ -92,29 +92,24 @@ public final class AdaFaceLoss extends MarginLoss {
     }
 
     /** The batch's norm statistics, updated as the official code does before they are used. */
-    private record Statistics(int counted, double mean, double std, double runningMean, double runningStd) {}
+    private record Statistics(double mean, double std, double runningMean, double runningStd) {}
 
     private Statistics statistics(RowTerms terms) {
-        int k = 0;
+        int k = terms.counted;
         double sum = 0;
         for (int r = 0; r < terms.n; r++) {
-            if (terms.counts(r)) {
-                sum += clipNorm(terms.norms[r]);
-                k++;
-            }
+            sum += terms.counts(r) ? clipNorm(terms.norms[r]) : 0;
         }
         double mean = k == 0 ? 0 : sum / k;
         double squares = 0;
         for (int r = 0; r < terms.n; r++) {
-            if (terms.counts(r)) {
-                double e = clipNorm(terms.norms[r]) - mean;
-                squares += e * e;
-            }
+            double e = terms.counts(r) ? clipNorm(terms.norms[r]) - mean : 0;
+            squares += e * e;
         }
         double std = k < 2 ? 0 : Math.sqrt(squares / (k - 1));
         double runningMean = k == 0 ? batchMean : alpha * mean + (1 - alpha) * batchMean;
         double runningStd = k < 2 ? batchStd : alpha * std + (1 - alpha) * batchStd;
-        return new Statistics(k, mean, std, runningMean, runningStd);
+        return new Statistics(mean, std, runningMean, runningStd);
     }
 
     private static double clipNorm(double norm) {
@@ -218,16 +213,17 @@ public final class AdaFaceLoss extends MarginLoss {
                 sumGu += gradParam[r] * (clipNorm(terms.norms[r]) - st.runningMean);
             }
         }
-        boolean stdMoves = st.counted >= 2 && st.std > 0;
+        int k = terms.counted;
+        boolean stdMoves = k >= 2 && st.std > 0;
         for (int r = 0; r < terms.n; r++) {
             double a = terms.norms[r];
             if (!terms.counts(r) || a < MIN_NORM || a > MAX_NORM) {
                 continue;
             }
             double own = gradParam[r] != 0 && Math.abs(unclipped(a, st)) <= 1 ? gradParam[r] : 0;
-            double g = h * inv * (own - alpha / st.counted * sumG);
+            double g = h * inv * (own - alpha / k * sumG);
             if (stdMoves) {
-                g -= h * inv * inv * alpha * (clipNorm(a) - st.mean) / ((st.counted - 1) * st.std) * sumGu;
+                g -= h * inv * inv * alpha * (clipNorm(a) - st.mean) / ((k - 1) * st.std) * sumGu;
             }
             gradNorm[r] += g;
         }

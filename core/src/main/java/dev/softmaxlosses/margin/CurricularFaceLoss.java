@@ -127,7 +127,7 @@ public final class CurricularFaceLoss extends MarginLoss {
     /** {@code dt'/dc_r = 0.01 / K} for each of the K rows that count. */
     @Override
     double batchSlope(RowTerms terms, int r) {
-        return terms.counts(r) ? MOMENTUM / terms.counted() : 0;
+        return terms.counts(r) ? MOMENTUM / terms.counted : 0;
     }
 
     @Override

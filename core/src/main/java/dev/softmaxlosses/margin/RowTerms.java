@@ -18,6 +18,8 @@ final class RowTerms {
     double[] norms = {};
     int[] labels;
     int ignoreIndex;
+    /** The number of rows that count (whose label is not the ignore index). */
+    int counted;
     /** Every row's target cosine (NaN for ignored rows), or null when the loss does not need them. */
     double[] targetCos;
     double[] param = {};
@@ -31,6 +33,10 @@ final class RowTerms {
         this.norms = norms;
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
+        this.counted = 0;
+        for (int r = 0; r < n; r++) {
+            counted += counts(r) ? 1 : 0;
+        }
         this.param = MarginWorkspace.atLeast(param, n);
         Arrays.fill(param, 0, n, 0);
         this.batchParam = 0;
@@ -44,14 +50,6 @@ final class RowTerms {
         return labels[r] != ignoreIndex;
     }
 
-    /** The number of rows that count. */
-    int counted() {
-        int k = 0;
-        for (int r = 0; r < n; r++) {
-            k += counts(r) ? 1 : 0;
-        }
-        return k;
-    }
 
     void release() {
         labels = null;
