@@ -21,7 +21,7 @@ import java.util.Map;
  * {@code easy_margin} (false), and the common parameters. With {@code m = 0} it is NormFace;
  * {@link CombinedMarginLoss} with {@code (1, m, 0)} is it without the fallback.
  */
-public final class ArcFaceLoss extends MarginLoss {
+public final class ArcFaceLoss extends ArcMarginLoss {
 
     public static final String NAME = "arcface";
 
@@ -47,30 +47,11 @@ public final class ArcFaceLoss extends MarginLoss {
     public boolean easyMargin() { return easyMargin; }
 
     @Override String name() { return NAME; }
+    @Override AngularMargin arc() { return arc; }
     @Override Gradient offeredGradient() { return Gradient.STRAIGHT_THROUGH; }
     @Override public double scale() { return scale; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }
-
-    @Override
-    double target(double c) {
-        return arc.target(c);
-    }
-
-    @Override
-    double targetSlope(double c) {
-        return arc.slope(c);
-    }
-
-    @Override
-    double targetBound() {
-        return arc.bound();
-    }
-
-    @Override
-    double targetSlopeBound() {
-        return arc.slopeBound();
-    }
 
     @Override
     void putOwnParameters(Map<String, String> p) {

@@ -28,7 +28,7 @@ import java.util.Map;
  * ({@link #needsTargetCosines()}). The state is {@code t}. Spec {@code curricularface}:
  * {@code s} (64), {@code m} (0.5, in [0, pi)), {@code t} (0), and the common parameters.
  */
-public final class CurricularFaceLoss extends MarginLoss {
+public final class CurricularFaceLoss extends ArcMarginLoss {
 
     public static final String NAME = "curricularface";
 
@@ -61,6 +61,7 @@ public final class CurricularFaceLoss extends MarginLoss {
     public double margin() { return margin; }
 
     @Override String name() { return NAME; }
+    @Override AngularMargin arc() { return arc; }
     @Override public double scale() { return scale; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }
@@ -102,16 +103,6 @@ public final class CurricularFaceLoss extends MarginLoss {
         terms.after = LossState.of(new String[] {"t"}, new double[] {terms.batchParam});
     }
 
-    @Override
-    double target(double c) {
-        return arc.target(c);
-    }
-
-    @Override
-    double targetSlope(double c) {
-        return arc.slope(c);
-    }
-
     @Override Gradient offeredGradient() { return Gradient.FULL; }
 
     @Override
@@ -146,12 +137,12 @@ public final class CurricularFaceLoss extends MarginLoss {
      */
     @Override
     double targetBound() {
-        return Math.max(arc.bound(), Math.max(Math.abs(t), 1) + 1);
+        return Math.max(super.targetBound(), Math.max(Math.abs(t), 1) + 1);
     }
 
     @Override
     double targetSlopeBound() {
-        return Math.max(arc.slopeBound(), Math.max(Math.abs(t), 1) + 2);
+        return Math.max(super.targetSlopeBound(), Math.max(Math.abs(t), 1) + 2);
     }
 
     @Override

@@ -43,8 +43,8 @@ import java.util.StringJoiner;
  * @throws IllegalArgumentException for a bad input, naming array, row, column and value
  */
 public abstract sealed class MarginLoss implements FeatureLoss
-        permits NormFaceLoss, AdditiveCosineMarginLoss, ArcFaceLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
-        L2SoftmaxLoss, AdaFaceLoss, MagFaceLoss, CurricularFaceLoss, ElasticFaceLoss, SubCenterArcFaceLoss {
+        permits NormFaceLoss, AdditiveCosineMarginLoss, CombinedMarginLoss, MultiplicativeMarginLoss,
+        L2SoftmaxLoss, ArcMarginLoss, AdaFaceLoss, MagFaceLoss, ElasticFaceLoss {
 
     /** The floor of a norm in the normalisation, as in PyTorch's {@code normalize}. */
     public static final double NORM_EPS = 1e-12;

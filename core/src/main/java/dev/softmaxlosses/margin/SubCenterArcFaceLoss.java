@@ -21,7 +21,7 @@ import java.util.Map;
  * {@code k} (3, the paper's), {@code easy_margin} (false), and the common parameters; with
  * {@code k = 1} it is ArcFace.
  */
-public final class SubCenterArcFaceLoss extends MarginLoss {
+public final class SubCenterArcFaceLoss extends ArcMarginLoss {
 
     public static final String NAME = "subcenter_arcface";
 
@@ -51,30 +51,11 @@ public final class SubCenterArcFaceLoss extends MarginLoss {
     public double margin() { return margin; }
 
     @Override String name() { return NAME; }
+    @Override AngularMargin arc() { return arc; }
     @Override public double scale() { return scale; }
     @Override public int subCentres() { return subCentres; }
     @Override boolean scalesByFeatureNorm() { return false; }
     @Override boolean scalesByWeightNorm() { return false; }
-
-    @Override
-    double target(double c) {
-        return arc.target(c);
-    }
-
-    @Override
-    double targetSlope(double c) {
-        return arc.slope(c);
-    }
-
-    @Override
-    double targetBound() {
-        return arc.bound();
-    }
-
-    @Override
-    double targetSlopeBound() {
-        return arc.slopeBound();
-    }
 
     @Override
     void putOwnParameters(Map<String, String> p) {
