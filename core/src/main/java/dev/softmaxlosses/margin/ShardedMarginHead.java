@@ -65,6 +65,14 @@ public final class ShardedMarginHead {
         }
     }
 
+    /** The shard of {@code shards} over {@code classes} classes that holds class {@code c}: the inverse of {@link #firstClass}. */
+    public static int shardOf(int c, int shards, int classes) {
+        int size = classes / shards;
+        int larger = classes % shards;
+        int split = larger * (size + 1);
+        return c < split ? c / (size + 1) : larger + (c - split) / size;
+    }
+
     /** Computes into buffers with feature gradients; the {@code N x C} outputs too when {@code out} holds them. */
     public void compute(FeatureBatch batch, LossResult out) {
         Objects.requireNonNull(out, "out");

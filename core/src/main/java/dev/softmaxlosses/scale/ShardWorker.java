@@ -248,7 +248,7 @@ public final class ShardWorker {
             int ignore = loss.ignoreIndex();
             for (int r = 0; r < n; r++) {
                 int label = labels[r];
-                remapped[r] = label == ignore ? ignore : prefix[owner(label)] + samples[shards + r];
+                remapped[r] = label == ignore ? ignore : prefix[ShardedMarginHead.shardOf(label, shards, classes)] + samples[shards + r];
             }
             long need = (long) count * row;
             if (gathered.length < need) {
@@ -292,14 +292,6 @@ public final class ShardWorker {
     /** The loss's state after this step (the same on every shard). */
     public LossState lossState() {
         return live().lossState();
-    }
-
-    /** The shard that holds class {@code c}: the inverse of {@link ShardedMarginHead#firstClass}. */
-    private int owner(int c) {
-        int size = classes / shards;
-        int larger = classes % shards;
-        int split = larger * (size + 1);
-        return c < split ? c / (size + 1) : larger + (c - split) / size;
     }
 
     /** Step 3a: the reduced loss from the state merged over all shards (the same on every shard). */

@@ -77,6 +77,19 @@ class MarginPathParityTest {
     }
 
     @Test
+    void shardOfIsTheInverseOfFirstClass() {
+        for (int classes = 1; classes <= 20; classes++) {
+            for (int shards = 1; shards <= 25; shards++) {
+                for (int i = 0; i < shards; i++) {
+                    for (int c = ShardedMarginHead.firstClass(i, shards, classes); c < ShardedMarginHead.firstClass(i + 1, shards, classes); c++) {
+                        assertTrue(ShardedMarginHead.shardOf(c, shards, classes) == i, c + " of " + classes + " in " + shards);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void sphereFaceNormalisedGradientAppliesOnEveryPath() {
         Random random = new Random(5);
         FeatureBatch batch = MarginBatches.batch(random, N, C, D, false);
