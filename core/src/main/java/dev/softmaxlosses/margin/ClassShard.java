@@ -5,6 +5,7 @@ import dev.softmaxlosses.LossState;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.linalg.MatrixProducts;
 
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -233,7 +234,8 @@ public final class ClassShard {
          */
         public double[] targetCosines() {
             MarginWorkspace live = live();
-            return engine.targetCosines(live.pass(0)).clone();
+            // The workspace's buffer may be longer: it is kept from a larger batch.
+            return Arrays.copyOf(engine.targetCosines(live.pass(0)), live.features.n);
         }
 
         /**

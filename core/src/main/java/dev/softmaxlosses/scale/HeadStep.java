@@ -34,13 +34,30 @@ final class HeadStep {
     }
 
     /**
+     * What a step gave.
+     *
+     * @param loss the reduced loss
+     * @param rows each row's merged softmax state over the step's classes
+     */
+    record Outcome(double loss, RowState rows) {
+        /** The probability the loss gave each row's class among the step's classes; NaN for an ignored row. */
+        double[] targetProbabilities() {
+            double[] p = new double[rows.rows()];
+            for (int r = 0; r < p.length; r++) {
+                p[r] = Math.exp(rows.targetLogit(r) - rows.logSumExp(r));
+            }
+            return p;
+        }
+    }
+
+    /**
      * One step on the whole batch ({@code features} {@code N x D}, {@code labels} {@code N}, checked):
      * the sample, the forward and the merge of the row states, the loss, the backward and the sum of
      * the feature gradient into {@code gradFeatures}, the update with {@code learningRate}.
      *
-     * @return the reduced loss
+     * @return the loss and the merged row states
      */
-    static double run(Exchange exchange, int shards, FloatMatrix features, int[] labels, long step, double learningRate,
+    static Outcome run(Exchange exchange, int shards, FloatMatrix features, int[] labels, long step, double learningRate,
                       float[] gradFeatures) {
         // 4 (shards + N) bytes per shard: the sample's counts and each label's index in it.
         int[] samples = exchange.allReduce(w -> w.sample(labels, step), (a, b) -> ShardWorker.mergeSamples(a, b, shards),
@@ -64,7 +81,7 @@ final class HeadStep {
         // 4 N D bytes per shard.
         exchange.sumFeatureGradients(ShardWorker::featureGradient, gradFeatures);
         exchange.each(w -> w.update(learningRate, after));
-        return loss;
+        return new Outcome(loss, merged);
     }
 
     /** Each row's target cosine from the shard that holds it (the others' are NaN). */

@@ -109,7 +109,7 @@ public final class ShardRank {
                 action.accept(worker);
             }
         };
-        double l = HeadStep.run(exchange, collectives.size(), gathered, allLabels, steps, learningRate, gradFeatures);
+        double l = HeadStep.run(exchange, collectives.size(), gathered, allLabels, steps, learningRate, gradFeatures).loss();
         steps++;
         return l;
     }

@@ -388,15 +388,23 @@ public final class ShardedHead implements AutoCloseable {
         this.learningRate = learningRate;
     }
 
-    /** A step's reduced loss and the gradient with respect to the features ({@code N x D}). */
-    public record Step(double loss, float[] gradFeatures) {}
+    /**
+     * What a step gave.
+     *
+     * @param loss                the reduced loss
+     * @param gradFeatures        {@code dL/dx} ({@code N x D})
+     * @param targetProbabilities the probability the loss gave each row's class among the step's classes
+     *                            (with its margin; over the sampled classes under sampling), NaN for an ignored row
+     */
+    public record Step(double loss, float[] gradFeatures, double[] targetProbabilities) {}
 
-    /** {@link #step(FloatMatrix, int[], float[])} into a new gradient. */
+    /** {@link #step(FloatMatrix, int[], float[])} into a new gradient, with each row's target probability. */
     public Step step(FloatMatrix features, int[] labels) {
         Objects.requireNonNull(features, "features");
         float[] grad = new float[FloatMatrix.requireLength("the gradient of " + features.rows() + "x" + dim + " features",
                 (long) features.rows() * dim, "")];
-        return new Step(step(features, labels, grad), grad);
+        HeadStep.Outcome outcome = run(features, labels, grad);
+        return new Step(outcome.loss(), grad, outcome.targetProbabilities());
     }
 
     /**
@@ -410,15 +418,19 @@ public final class ShardedHead implements AutoCloseable {
      *                                  gradient buffer of another length, a value that is not finite
      */
     public double step(FloatMatrix features, int[] labels, float[] gradFeatures) {
+        return run(features, labels, gradFeatures).loss();
+    }
+
+    private HeadStep.Outcome run(FloatMatrix features, int[] labels, float[] gradFeatures) {
         int n = checkBatch(features, labels, classes, dim, loss.ignoreIndex());
         Objects.requireNonNull(gradFeatures, "gradFeatures");
         if (gradFeatures.length != (long) n * dim) {
             throw new IllegalArgumentException("gradFeatures has " + gradFeatures.length + " values, expected " + (long) n * dim
                     + " (" + n + "x" + dim + ")");
         }
-        double l = HeadStep.run(driver, workers.length, features, labels, steps, learningRate, gradFeatures);
+        HeadStep.Outcome outcome = HeadStep.run(driver, workers.length, features, labels, steps, learningRate, gradFeatures);
         steps++;
-        return l;
+        return outcome;
     }
 
     /** The checks of a step's batch; its row count. */

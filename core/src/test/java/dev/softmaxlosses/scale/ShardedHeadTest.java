@@ -77,7 +77,10 @@ class ShardedHeadTest {
             return java.util.stream.IntStream.range(0, C).filter(c -> keep[c]).toArray();
         }
 
-        LossResult step(float[] x, int[] labels) {
+        /** A step's result and each row's target probability among the step's classes. */
+        record Expected(LossResult result, double[] targetProbabilities) {}
+
+        Expected step(float[] x, int[] labels) {
             int[] classes = sample(labels);
             int row = loss.subCentres() * D;
             float[] sw = new float[classes.length * row];
@@ -104,7 +107,11 @@ class ShardedHeadTest {
                 }
             }
             step++;
-            return out;
+            double[] target = new double[labels.length];
+            for (int r = 0; r < labels.length; r++) {
+                target[r] = remapped[r] < 0 ? Double.NaN : out.probabilities()[r * classes.length + remapped[r]];
+            }
+            return new Expected(out, target);
         }
     }
 
@@ -120,8 +127,9 @@ class ShardedHeadTest {
         MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
         Random random = new Random(spec.hashCode());
         FeatureBatch first = MarginBatches.batch(random, N, C, D, false, loss.subCentres());
-        float[] x2 = Random2.uniform(random, N, D, 2);
-        int[] y2 = Random2.labels(random, N, C);
+        // A smaller second batch: the shards' buffers, sized by the first, hold more rows than the step.
+        float[] x2 = Random2.uniform(random, N - 3, D, 2);
+        int[] y2 = Random2.labels(random, N - 3, C);
         for (double rate : new double[] {1, 0.4}) {
             for (int shards = 1; shards <= 7; shards++) {
                 String what = spec + " rate " + rate + " shards " + shards;
@@ -131,7 +139,7 @@ class ShardedHeadTest {
                         MatrixProducts.standard())) {
                     assertSameStep(ref.step(first.features().data(), first.labels()),
                             head.step(first.features(), first.labels()), what + " step 1");
-                    assertSameStep(ref.step(x2, y2), head.step(new FloatMatrix(x2, N, D), y2), what + " step 2");
+                    assertSameStep(ref.step(x2, y2), head.step(new FloatMatrix(x2, N - 3, D), y2), what + " step 2");
                     assertAllClose(ref.w, head.weights(), what + " weights");
                     assertAllClose(ref.v, head.momentumBuffer(), what + " momentum");
                     assertEquals(2, head.steps());
@@ -146,8 +154,17 @@ class ShardedHeadTest {
         }
     }
 
-    static void assertSameStep(LossResult expected, ShardedHead.Step actual, String what) {
+    static void assertSameStep(Reference.Expected reference, ShardedHead.Step actual, String what) {
+        LossResult expected = reference.result();
         assertClose(expected.loss(), actual.loss(), 2e-5, 1e-6, what + " loss");
+        for (int r = 0; r < reference.targetProbabilities().length; r++) {
+            if (Double.isNaN(reference.targetProbabilities()[r])) {
+                assertTrue(Double.isNaN(actual.targetProbabilities()[r]), what + " ignored row " + r);
+                continue;
+            }
+            assertClose(reference.targetProbabilities()[r], actual.targetProbabilities()[r], 1e-5, 1e-7,
+                    what + " target probability of row " + r);
+        }
         double scale = 1e-30;
         for (float g : expected.gradFeatures()) {
             scale = Math.max(scale, Math.abs(g));
