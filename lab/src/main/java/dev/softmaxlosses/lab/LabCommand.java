@@ -16,7 +16,9 @@ import dev.softmaxlosses.lab.run.Progress;
 import dev.softmaxlosses.lab.run.RunExtras;
 import dev.softmaxlosses.lab.run.RunResult;
 import dev.softmaxlosses.lab.train.Trainer;
+import dev.softmaxlosses.lab.train.PartialFc;
 import dev.softmaxlosses.lab.train.TrainingSettings;
+import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.spec.LossRegistry;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,6 +93,9 @@ abstract class LabCommand implements Callable<Integer> {
             }
             defaults(backend);
             TrainingSettings settings = options.settings();
+            if (settings.partialFc().on()) {
+                requirePartialFc(backend, losses);
+            }
             int threads = options.threads();
             if (backend.engine() == Backend.Engine.DJL) {
                 try {
@@ -175,6 +180,20 @@ abstract class LabCommand implements Callable<Integer> {
             losses.add(loss);
         }
         return losses;
+    }
+
+    /** {@code --shards} and {@code --sample-rate} train the margin family's head in the lab's own trainer. */
+    private static void requirePartialFc(Backend backend, List<Loss> losses) {
+        if (backend.engine() != Backend.Engine.JAVA) {
+            throw new BadInputException("--shards and --sample-rate train the Partial FC head in the lab's own trainer"
+                    + " (--engine java, --model mlp); --engine " + backend.engine().name().toLowerCase(Locale.ROOT)
+                    + " trains the plain head");
+        }
+        for (Loss loss : losses) {
+            if (!(loss instanceof MarginLoss)) {
+                throw new BadInputException(PartialFc.notMargin(loss.spec().name()));
+            }
+        }
     }
 
     /** The folder {@code train --save} writes the trained model into; null: none (the default, and other commands). */

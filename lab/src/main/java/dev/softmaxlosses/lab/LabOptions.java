@@ -8,6 +8,7 @@ import dev.softmaxlosses.lab.data.TrainTestSplit;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Activation;
 import dev.softmaxlosses.lab.train.Augmentation;
+import dev.softmaxlosses.lab.train.PartialFc;
 import dev.softmaxlosses.lab.train.Schedule;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 import picocli.CommandLine.Option;
@@ -126,6 +127,17 @@ final class LabOptions {
                     + " shift up to 2%% of the side, each with probability 1/2). Images only.")
     String augment;
 
+    @Option(names = "--shards", order = 127, paramLabel = "K",
+            description = "Train the margin family's class weights in a Partial FC head of K class shards, one thread each"
+                    + " up to the processors' count, with their own SGD (--momentum, --weight-decay, the --lr schedule);"
+                    + " --engine java only (default: the plain head; 1 when only --sample-rate is given).")
+    Integer shards;
+
+    @Option(names = "--sample-rate", order = 128, paramLabel = "R",
+            description = "With the Partial FC head, the share of the negative class centres each step uses, in (0, 1];"
+                    + " the batch's classes are always kept (default: 1, every class).")
+    Double sampleRate;
+
     @Option(names = "--seed", order = 130, paramLabel = "N", defaultValue = "1",
             description = "Seeds the initial weights and the batch order; the same seed and settings give the same numbers (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -171,7 +183,7 @@ final class LabOptions {
     /** The training settings; an impossible value is an {@link IllegalArgumentException} naming the option. */
     TrainingSettings settings() {
         return new TrainingSettings(hiddenSizes(), embedding, activation(), batchNorm, epochs, batchSize, learningRate,
-                schedule(), momentum, weightDecay, seed, augmentation());
+                schedule(), momentum, weightDecay, seed, augmentation(), PartialFc.of(shards, sampleRate));
     }
 
     int threads() {

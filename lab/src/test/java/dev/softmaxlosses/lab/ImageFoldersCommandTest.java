@@ -38,6 +38,11 @@ class ImageFoldersCommandTest {
 
     @BeforeAll
     static void writeGlyphs() {
+        glyphs = writeGlyphs(shared);
+    }
+
+    /** glyphs.zip in {@code folder}: 6 classes of 10 images (see {@link #glyphs}). */
+    static Path writeGlyphs(Path folder) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         int cls = 0;
         for (String group : List.of("A", "B", "C")) {
@@ -48,7 +53,7 @@ class ImageFoldersCommandTest {
                 cls++;
             }
         }
-        glyphs = ImageFiles.writeZip(shared.resolve("glyphs.zip"), files);
+        return ImageFiles.writeZip(folder.resolve("glyphs.zip"), files);
     }
 
     /** A dark 10x10 image with a light 3x3 square whose place depends on the class, and a little noise. */

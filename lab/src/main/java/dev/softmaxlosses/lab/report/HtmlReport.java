@@ -268,9 +268,10 @@ final class HtmlReport {
     private static String settingsLine(ReportContext c) {
         TrainingSettings s = c.settings();
         return String.format(Locale.ROOT, "%d epochs, batch %d, SGD with momentum %s, learning rate %s (%s schedule),"
-                        + " weight decay %s, seed %d; %d run%s at a time; %.0f s in all.",
+                        + " weight decay %s, seed %d%s; %d run%s at a time; %.0f s in all.",
                 s.epochs(), s.batchSize(), trim(s.momentum()), trim(s.learningRate()),
-                s.schedule().name().toLowerCase(Locale.ROOT), trim(s.weightDecay()), s.seed(), c.threads(),
+                s.schedule().name().toLowerCase(Locale.ROOT), trim(s.weightDecay()), s.seed(),
+                s.partialFc().on() ? "; class weights in a Partial FC head of " + s.partialFc() : "", c.threads(),
                 c.threads() == 1 ? "" : "s", c.seconds());
     }
 

@@ -91,6 +91,9 @@ public final class MetricsJson {
         if (s.augment() != Augmentation.NONE) {
             o.put("augment", s.augment().optionName());
         }
+        if (s.partialFc().on()) {
+            o.putObject("partial_fc").put("shards", s.partialFc().shards()).put("sample_rate", s.partialFc().sampleRate());
+        }
         o.put("threads", context.threads());
         return o;
     }

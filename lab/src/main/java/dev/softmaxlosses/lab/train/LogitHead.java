@@ -29,7 +29,7 @@ public final class LogitHead implements Head {
     }
 
     @Override
-    public Step train(float[] embedding, int n, int[] labels) {
+    public Step train(float[] embedding, int n, int[] labels, double learningRate) {
         float[] logits = classifier.forward(embedding, n, true);
         FloatMatrix m = new FloatMatrix(logits, n, classes);
         if (result == null || !result.fits(n, classes)) {
@@ -40,15 +40,11 @@ public final class LogitHead implements Head {
         // rather than the N x C probabilities of the loss's final logits.
         double[] lse = Softmax.logSumExp(m, 1.0);
         double target = 0;
-        int correct = 0;
         for (int r = 0; r < n; r++) {
             target += Math.exp(logits[r * classes + labels[r]] - lse[r]);
-            if (Head.argmax(logits, r * classes, classes) == labels[r]) {
-                correct++;
-            }
         }
         float[] grad = classifier.backward(result.gradLogits(), true);
-        return new Step(result.loss(), grad, target, correct);
+        return new Step(result.loss(), grad, target, Head.correct(logits, n, classes, labels));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.softmaxlosses.lab.train;
 import dev.softmaxlosses.FloatMatrix;
 import dev.softmaxlosses.FeatureBatch;
 import dev.softmaxlosses.LossResult;
-import dev.softmaxlosses.linalg.MatrixProducts;
 import dev.softmaxlosses.margin.MarginLoss;
 import dev.softmaxlosses.margin.StreamingMarginHead;
 
@@ -27,43 +26,29 @@ public final class MarginHead implements Head {
     private final int rows;
 
     MarginHead(MarginLoss loss, int dim, int classes, Random random) {
-        this.head = walk(loss, classes);
+        this.head = Head.marginWalk(loss, classes);
         this.dim = dim;
         this.classes = classes;
         this.rows = Math.multiplyExact(classes, loss.subCentres());
-        float[] w = new float[Math.multiplyExact(rows, dim)];
-        double std = Math.sqrt(2.0 / (classes + dim));
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (random.nextGaussian() * std);
-        }
-        this.weights = Parameter.of("class_weights", w, true);
-    }
-
-    /** One block of every class, with the products whose bits do not depend on the run (as RowMajor's). */
-    private static StreamingMarginHead walk(MarginLoss loss, int classes) {
-        return new StreamingMarginHead(loss, classes, MatrixProducts.fixedOrder());
+        this.weights = Parameter.of("class_weights", Head.initialClassWeights(classes, loss.subCentres(), dim, random), true);
     }
 
     @Override
-    public Step train(float[] embedding, int n, int[] labels) {
+    public Step train(float[] embedding, int n, int[] labels, double learningRate) {
         LossResult result = LossResult.forFeatures(n, classes, dim, rows);
         head.compute(FeatureBatch.of(new FloatMatrix(embedding, n, dim), new FloatMatrix(weights.value(), rows, dim),
                 labels), result);
         if (!result.lossState().isEmpty()) {
-            head = walk(head.loss().withState(result.lossState()), classes);
+            head = Head.marginWalk(head.loss().withState(result.lossState()), classes);
         }
         System.arraycopy(result.gradWeights(), 0, weights.grad(), 0, weights.grad().length);
         float[] p = result.probabilities();
-        float[] plain = inferenceLogits(embedding, n);
         double target = 0;
-        int correct = 0;
         for (int r = 0; r < n; r++) {
             target += p[r * classes + labels[r]];
-            if (Head.argmax(plain, r * classes, classes) == labels[r]) {
-                correct++;
-            }
         }
-        return new Step(result.loss(), result.gradFeatures(), target, correct);
+        return new Step(result.loss(), result.gradFeatures(), target, Head.correct(inferenceLogits(embedding, n), n,
+                classes, labels));
     }
 
     @Override
@@ -76,18 +61,10 @@ public final class MarginHead implements Head {
         return List.of(weights);
     }
 
+    /** The weights, live; with sub-centres, each class's first (a class is drawn and measured by it). */
     @Override
     public float[] classWeights() {
-        int k = rows / classes;
-        if (k == 1) {
-            return weights.value();
-        }
-        // With sub-centres, a class is drawn and measured by its first.
-        float[] first = new float[classes * dim];
-        for (int c = 0; c < classes; c++) {
-            System.arraycopy(weights.value(), c * k * dim, first, c * dim, dim);
-        }
-        return first;
+        return Head.firstSubCentres(weights.value(), classes, dim);
     }
 
     @Override

@@ -44,7 +44,7 @@ public final class Trainer {
         Random order = new Random(s.seed() * 0x9E3779B97F4A7C15L + 1);
         Random distortions = augmentationRandom(s.seed());
         Mlp network = new Mlp(train.dim(), s.hidden(), s.embedding(), s.activation(), s.batchNorm(), init);
-        Head head = Head.forLoss(loss, s.embedding(), train.classes(), init);
+        Head head = Head.forLoss(loss, s.embedding(), train.classes(), init, s);
         List<Parameter> parameters = new ArrayList<>(network.parameters());
         parameters.addAll(head.parameters());
         Sgd sgd = new Sgd(parameters, s.momentum(), s.weightDecay());
@@ -61,56 +61,60 @@ public final class Trainer {
         int dim = train.dim();
         List<EpochStats> history = new ArrayList<>();
         long done = 0;
-        for (int epoch = 1; epoch <= s.epochs(); epoch++) {
-            shuffle(permutation, order);
-            double lossSum = 0;
-            double targetSum = 0;
-            double normSum = 0;
-            long correct = 0;
-            long seen = 0;
-            double rate = 0;
-            for (int step = 0; step < steps; step++) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new java.util.concurrent.CancellationException("training was interrupted");
+        try {
+            for (int epoch = 1; epoch <= s.epochs(); epoch++) {
+                shuffle(permutation, order);
+                double lossSum = 0;
+                double targetSum = 0;
+                double normSum = 0;
+                long correct = 0;
+                long seen = 0;
+                double rate = 0;
+                for (int step = 0; step < steps; step++) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new java.util.concurrent.CancellationException("training was interrupted");
+                    }
+                    int from = step * batch;
+                    int size = Math.min(batch, n - from);
+                    float[] x = new float[size * dim];
+                    int[] y = new int[size];
+                    for (int r = 0; r < size; r++) {
+                        int row = permutation[from + r];
+                        System.arraycopy(train.features(), row * dim, x, r * dim, dim);
+                        y[r] = train.labels()[row];
+                    }
+                    s.augment().apply(x, size, train.width(), train.height(), distortions);
+                    float[] embedding = network.forward(x, size, true);
+                    rate = s.schedule().rate(s.learningRate(), (int) done, steps, s.epochs());
+                    Head.Step result;
+                    try {
+                        result = head.train(embedding, size, y, rate);
+                    } catch (IllegalArgumentException e) {
+                        throw new DivergedException(loss.spec() + " diverged in epoch " + epoch + ": " + e.getMessage());
+                    }
+                    if (!Double.isFinite(result.loss())) {
+                        throw new DivergedException(loss.spec() + " diverged in epoch " + epoch + ": the loss became "
+                                + result.loss());
+                    }
+                    network.backward(result.gradEmbedding());
+                    sgd.step(rate);
+                    lossSum += result.loss() * size;
+                    targetSum += result.targetProbability();
+                    correct += result.correct();
+                    seen += size;
+                    normSum += sumOfNorms(embedding, size, s.embedding());
+                    done++;
+                    listener.stepDone(done, total);
                 }
-                int from = step * batch;
-                int size = Math.min(batch, n - from);
-                float[] x = new float[size * dim];
-                int[] y = new int[size];
-                for (int r = 0; r < size; r++) {
-                    int row = permutation[from + r];
-                    System.arraycopy(train.features(), row * dim, x, r * dim, dim);
-                    y[r] = train.labels()[row];
-                }
-                s.augment().apply(x, size, train.width(), train.height(), distortions);
-                float[] embedding = network.forward(x, size, true);
-                Head.Step result;
-                try {
-                    result = head.train(embedding, size, y);
-                } catch (IllegalArgumentException e) {
-                    throw new DivergedException(loss.spec() + " diverged in epoch " + epoch + ": " + e.getMessage());
-                }
-                if (!Double.isFinite(result.loss())) {
-                    throw new DivergedException(loss.spec() + " diverged in epoch " + epoch + ": the loss became "
-                            + result.loss());
-                }
-                network.backward(result.gradEmbedding());
-                rate = s.schedule().rate(s.learningRate(), (int) done, steps, s.epochs());
-                sgd.step(rate);
-                lossSum += result.loss() * size;
-                targetSum += result.targetProbability();
-                correct += result.correct();
-                seen += size;
-                normSum += sumOfNorms(embedding, size, s.embedding());
-                done++;
-                listener.stepDone(done, total);
+                TrainedModel snapshot = new MlpModel(network, head, history, 0);
+                double testAccuracy = accuracy(snapshot, test);
+                EpochStats stats = new EpochStats(epoch, rate, lossSum / seen, (double) correct / seen, testAccuracy,
+                        targetSum / seen, normSum / seen);
+                history.add(stats);
+                listener.epochDone(stats);
             }
-            TrainedModel snapshot = new MlpModel(network, head, history, 0);
-            double testAccuracy = accuracy(snapshot, test);
-            EpochStats stats = new EpochStats(epoch, rate, lossSum / seen, (double) correct / seen, testAccuracy,
-                    targetSum / seen, normSum / seen);
-            history.add(stats);
-            listener.epochDone(stats);
+        } finally {
+            head.finish();
         }
         return new MlpModel(network, head, List.copyOf(history), (System.nanoTime() - start) / 1e9);
     }

@@ -18,10 +18,19 @@ import java.util.Arrays;
  * @param weightDecay   L2 weight decay on weight matrices
  * @param seed          seeds the initial weights, the order of the batches and the augmentation
  * @param augment       what is done to each training image before the network sees it
+ * @param partialFc     whether the margin family's class weights train in a Partial FC head, and how
  */
 public record TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
                                int batchSize, double learningRate, Schedule schedule, double momentum,
-                               double weightDecay, long seed, Augmentation augment) {
+                               double weightDecay, long seed, Augmentation augment, PartialFc partialFc) {
+
+    /** Settings with the plain head. */
+    public TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
+                            int batchSize, double learningRate, Schedule schedule, double momentum, double weightDecay,
+                            long seed, Augmentation augment) {
+        this(hidden, embedding, activation, batchNorm, epochs, batchSize, learningRate, schedule, momentum, weightDecay,
+                seed, augment, PartialFc.OFF);
+    }
 
     /** Settings without augmentation. */
     public TrainingSettings(int[] hidden, int embedding, Activation activation, boolean batchNorm, int epochs,
@@ -37,6 +46,7 @@ public record TrainingSettings(int[] hidden, int embedding, Activation activatio
     public TrainingSettings {
         hidden = hidden.clone();
         java.util.Objects.requireNonNull(augment, "augment");
+        java.util.Objects.requireNonNull(partialFc, "partialFc");
         for (int h : hidden) {
             if (h < 1 || h > MAX_WIDTH) {
                 throw new IllegalArgumentException("--hidden sizes must be at " + (h < 1 ? "least 1" : "most " + MAX_WIDTH)
@@ -83,13 +93,14 @@ public record TrainingSettings(int[] hidden, int embedding, Activation activatio
                 && activation == s.activation && batchNorm == s.batchNorm && epochs == s.epochs
                 && batchSize == s.batchSize && Double.compare(learningRate, s.learningRate) == 0
                 && schedule == s.schedule && Double.compare(momentum, s.momentum) == 0
-                && Double.compare(weightDecay, s.weightDecay) == 0 && seed == s.seed && augment == s.augment;
+                && Double.compare(weightDecay, s.weightDecay) == 0 && seed == s.seed && augment == s.augment
+                && partialFc.equals(s.partialFc);
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(hidden) * 31 + java.util.Objects.hash(embedding, activation, batchNorm, epochs, batchSize,
-                learningRate, schedule, momentum, weightDecay, seed, augment);
+                learningRate, schedule, momentum, weightDecay, seed, augment, partialFc);
     }
 
     @Override
@@ -97,6 +108,6 @@ public record TrainingSettings(int[] hidden, int embedding, Activation activatio
         return "hidden=" + Arrays.toString(hidden) + ", embedding=" + embedding + ", activation=" + activation
                 + ", batchNorm=" + batchNorm + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + learningRate
                 + ", schedule=" + schedule + ", momentum=" + momentum + ", weightDecay=" + weightDecay + ", seed=" + seed
-                + ", augment=" + augment.optionName();
+                + ", augment=" + augment.optionName() + (partialFc.on() ? ", partialFc=" + partialFc : "");
     }
 }

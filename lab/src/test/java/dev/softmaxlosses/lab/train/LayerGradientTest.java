@@ -126,7 +126,7 @@ class LayerGradientTest {
         for (Parameter p : parameters) {
             checker.check(p.value(), (x, grad) -> {
                 float[] embedding = network.forward(input, N, true);
-                Head.Step step = head.train(embedding, N, labels);
+                Head.Step step = head.train(embedding, N, labels, 0.1);
                 network.backward(step.gradEmbedding());
                 System.arraycopy(p.grad(), 0, grad, 0, grad.length);
                 return step.loss();
