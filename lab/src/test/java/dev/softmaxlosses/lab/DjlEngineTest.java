@@ -111,6 +111,14 @@ class DjlEngineTest {
     }
 
     @Test
+    void subCenterArcFaceTrainsAndDrawsEachClassByItsFirstSubCentre() throws IOException {
+        Cli.Run r = run("train", images, dir.resolve("sub"), "--model", "mlp", "--hidden", "8", "--quiet",
+                "--loss", "subcenter_arcface:s=8,m=0.2,k=2");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(Files.size(dir.resolve("sub/features.png")) > 0);
+    }
+
+    @Test
     void perSampleLossesTrainOnTheirSum() {
         Cli.Run r = run("train", images, dir.resolve("none"), "--model", "mlp", "--hidden", "8", "--quiet",
                 "--loss", "softmax_cross_entropy:reduction=none");

@@ -434,22 +434,28 @@ public final class DjlTrainer {
                 return w != null ? w : read(weight);
             }
 
+            /** The class weights as a matrix: {@code C k x D}, with {@code k} sub-centres per class. */
+            private FloatMatrix weightMatrix() {
+                float[] w = weights();
+                return new FloatMatrix(w, w.length / dim, dim);
+            }
+
             @Override
             float[] logits(float[] e, int n) {
-                return loss.inferenceLogits(new FloatMatrix(e, n, dim), new FloatMatrix(weights(), classes, dim)).data();
+                return loss.inferenceLogits(new FloatMatrix(e, n, dim), weightMatrix()).data();
             }
 
             @Override
             float[] classWeights() {
-                return weights();
+                return dev.softmaxlosses.lab.train.Head.firstSubCentres(weights(), classes, dim);
             }
 
             /** With the margin: what the loss saw (the library computes it again on the host; C and D are small). */
             @Override
             double targetProbability(float[] logits, float[] features, int n, int[] labels) {
-                LossResult result = LossResult.forFeatures(n, classes, dim);
-                loss.compute(FeatureBatch.of(new FloatMatrix(features, n, dim), new FloatMatrix(weights(), classes, dim),
-                        labels), result);
+                FloatMatrix w = weightMatrix();
+                LossResult result = LossResult.forFeatures(n, classes, dim, w.rows());
+                loss.compute(FeatureBatch.of(new FloatMatrix(features, n, dim), w, labels), result);
                 float[] p = result.probabilities();
                 double sum = 0;
                 for (int r = 0; r < n; r++) {
