@@ -36,10 +36,11 @@ final class HeadStep {
     /**
      * What a step gave.
      *
-     * @param loss the reduced loss
-     * @param rows each row's merged softmax state over the step's classes
+     * @param loss  the reduced loss
+     * @param rows  each row's merged softmax state over the step's classes
+     * @param after the state the loss keeps after the step, which {@link #update} hands every shard
      */
-    record Outcome(double loss, RowState rows) {
+    record Outcome(double loss, RowState rows, LossState after) {
         /** The probability the loss gave each row's class among the step's classes; NaN for an ignored row. */
         double[] targetProbabilities() {
             double[] p = new double[rows.rows()];
@@ -58,7 +59,19 @@ final class HeadStep {
      * @return the loss and the merged row states
      */
     static Outcome run(Exchange exchange, int shards, FloatMatrix features, int[] labels, long step, double learningRate,
-                      float[] gradFeatures) {
+                       float[] gradFeatures) {
+        Outcome outcome = compute(exchange, shards, features, labels, step, gradFeatures);
+        update(exchange, learningRate, outcome);
+        return outcome;
+    }
+
+    /**
+     * The step up to its update: the sample, the forward and the merge of the row states, the loss, the
+     * backward and the sum of the feature gradient into {@code gradFeatures}. Each shard keeps its
+     * weight gradient for {@link #update}; no weight, momentum or loss state changes.
+     */
+    static Outcome compute(Exchange exchange, int shards, FloatMatrix features, int[] labels, long step,
+                           float[] gradFeatures) {
         // 4 (shards + N) bytes per shard: the sample's counts and each label's index in it.
         int[] samples = exchange.allReduce(w -> w.sample(labels, step), (a, b) -> ShardWorker.mergeSamples(a, b, shards),
                 Collectives.Codec.INTS);
@@ -80,8 +93,12 @@ final class HeadStep {
         }
         // 4 N D bytes per shard.
         exchange.sumFeatureGradients(ShardWorker::featureGradient, gradFeatures);
-        exchange.each(w -> w.update(learningRate, after));
-        return new Outcome(loss, merged);
+        return new Outcome(loss, merged, after);
+    }
+
+    /** The rest of the step {@link #compute} gave: each shard's update of its rows with {@code learningRate}. */
+    static void update(Exchange exchange, double learningRate, Outcome computed) {
+        exchange.each(w -> w.update(learningRate, computed.after()));
     }
 
     /** Each row's target cosine from the shard that holds it (the others' are NaN). */

@@ -138,6 +138,8 @@ public final class ShardedHead implements AutoCloseable {
     private final Driver driver = new Driver();
     private double learningRate;
     private long steps;
+    /** The last {@link #compute}, until its {@link #update}. */
+    private HeadStep.Outcome pending;
 
     private ShardedHead(Builder b) {
         this.loss = b.loss;
@@ -400,17 +402,15 @@ public final class ShardedHead implements AutoCloseable {
 
     /** {@link #step(FloatMatrix, int[], float[])} into a new gradient, with each row's target probability. */
     public Step step(FloatMatrix features, int[] labels) {
-        Objects.requireNonNull(features, "features");
-        float[] grad = new float[FloatMatrix.requireLength("the gradient of " + features.rows() + "x" + dim + " features",
-                (long) features.rows() * dim, "")];
-        HeadStep.Outcome outcome = run(features, labels, grad);
-        return new Step(outcome.loss(), grad, outcome.targetProbabilities());
+        Step step = compute(features, labels);
+        update();
+        return step;
     }
 
     /**
      * One training step (see the class): the loss, {@code dL/dx} into {@code gradFeatures}
      * ({@code N x D}, overwritten), the sampled classes' weights and momentum updated. Nothing is
-     * updated when it throws.
+     * updated when it throws. The same as {@link #compute} then {@link #update}.
      *
      * @return the reduced loss (per the loss's reduction)
      * @throws IllegalArgumentException for features of another dimension or no rows, labels not one per
@@ -418,19 +418,69 @@ public final class ShardedHead implements AutoCloseable {
      *                                  gradient buffer of another length, a value that is not finite
      */
     public double step(FloatMatrix features, int[] labels, float[] gradFeatures) {
-        return run(features, labels, gradFeatures).loss();
+        double loss = compute(features, labels, gradFeatures);
+        update();
+        return loss;
     }
 
-    private HeadStep.Outcome run(FloatMatrix features, int[] labels, float[] gradFeatures) {
+    /** {@link #compute(FloatMatrix, int[], float[])} into a new gradient, with each row's target probability. */
+    public Step compute(FloatMatrix features, int[] labels) {
+        Objects.requireNonNull(features, "features");
+        float[] grad = new float[FloatMatrix.requireLength("the gradient of " + features.rows() + "x" + dim + " features",
+                (long) features.rows() * dim, "")];
+        HeadStep.Outcome outcome = computeInto(features, labels, grad);
+        return new Step(outcome.loss(), grad, outcome.targetProbabilities());
+    }
+
+    /**
+     * The first half of a step, for a trainer that updates after its backward pass (DJL's): the loss and
+     * {@code dL/dx} into {@code gradFeatures}, each shard's weight gradient kept for {@link #update}.
+     * No weight, momentum, loss state or step count changes until then: a computation that
+     * {@link #update} does not follow (a validation batch's) leaves no trace, and the next
+     * {@code compute} replaces it.
+     *
+     * @return the reduced loss
+     * @throws IllegalArgumentException as {@link #step(FloatMatrix, int[], float[])}
+     */
+    public double compute(FloatMatrix features, int[] labels, float[] gradFeatures) {
+        return computeInto(features, labels, gradFeatures).loss();
+    }
+
+    /**
+     * The second half of a step: each shard updates the rows of the last {@link #compute} with the
+     * learning rate, the loss takes the state that computation left, and the step count advances.
+     *
+     * @throws IllegalStateException when no computation waits (none since the last update or discard)
+     */
+    public void update() {
+        if (pending == null) {
+            throw new IllegalStateException("no computed step waits for its update: call compute first");
+        }
+        HeadStep.update(driver, learningRate, pending);
+        pending = null;
+        steps++;
+    }
+
+    /** Drops the computation waiting for its update, if any (a validation batch's). */
+    public void discard() {
+        pending = null;
+    }
+
+    /** Whether a computation waits for its {@link #update}. */
+    public boolean hasPending() {
+        return pending != null;
+    }
+
+    private HeadStep.Outcome computeInto(FloatMatrix features, int[] labels, float[] gradFeatures) {
         int n = checkBatch(features, labels, classes, dim, loss.ignoreIndex());
         Objects.requireNonNull(gradFeatures, "gradFeatures");
         if (gradFeatures.length != (long) n * dim) {
             throw new IllegalArgumentException("gradFeatures has " + gradFeatures.length + " values, expected " + (long) n * dim
                     + " (" + n + "x" + dim + ")");
         }
-        HeadStep.Outcome outcome = HeadStep.run(driver, workers.length, features, labels, steps, learningRate, gradFeatures);
-        steps++;
-        return outcome;
+        pending = null;
+        pending = HeadStep.compute(driver, workers.length, features, labels, steps, gradFeatures);
+        return pending;
     }
 
     /** The checks of a step's batch; its row count. */

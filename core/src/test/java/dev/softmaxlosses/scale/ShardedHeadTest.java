@@ -5,6 +5,7 @@ import static dev.softmaxlosses.testing.Assertions2.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxlosses.FeatureBatch;
@@ -24,6 +25,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The sharded head against an unsharded reference (MarginLoss.compute on the step's classes, then SGD
@@ -295,6 +297,38 @@ class ShardedHeadTest {
             nan[7] = Float.NaN;
             assertRejected(() -> head.step(new FloatMatrix(nan, N, D), new int[N]), "features[1][1] is NaN");
             assertEquals(0, head.steps(), "a refused step is not counted");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"arcface:s=16,m=0.3", "adaface:s=16", "curricularface:s=16,m=0.3,gradient=full"})
+    void computeThenUpdateIsAStepAndADiscardedComputationLeavesNoTrace(String spec) {
+        MarginLoss loss = (MarginLoss) LossRegistry.create(spec);
+        Random random = new Random(5);
+        float[] w = Random2.uniform(random, C, D, 1);
+        float[][] xs = {Random2.uniform(random, N, D, 2), Random2.uniform(random, N, D, 2), Random2.uniform(random, N - 2, D, 2)};
+        int[][] ys = {Random2.labels(random, N, C), Random2.labels(random, N, C), Random2.labels(random, N - 2, C)};
+        try (ShardedHead stepped = head(loss, w, 3, 1, 0.5, 2, MatrixProducts.fixedOrder());
+             ShardedHead split = head(loss, w, 3, 1, 0.5, 2, MatrixProducts.fixedOrder())) {
+            for (int s = 0; s < 2; s++) {
+                ShardedHead.Step expected = stepped.step(new FloatMatrix(xs[s], N, D), ys[s]);
+                // A validation batch computed and dropped between the steps.
+                split.compute(new FloatMatrix(xs[2], N - 2, D), ys[2]);
+                assertTrue(split.hasPending());
+                split.discard();
+                ShardedHead.Step actual = split.compute(new FloatMatrix(xs[s], N, D), ys[s]);
+                assertEquals(s, split.steps(), "a computation does not count as a step");
+                split.update();
+                assertEquals(expected.loss(), actual.loss(), 0, spec + " step " + s);
+                assertArrayEquals(expected.gradFeatures(), actual.gradFeatures(), spec + " step " + s);
+                assertArrayEquals(expected.targetProbabilities(), actual.targetProbabilities(), spec + " step " + s);
+                assertArrayEquals(stepped.weights(), split.weights(), spec + " weights after step " + s);
+                assertArrayEquals(stepped.momentumBuffer(), split.momentumBuffer(), spec + " momentum after step " + s);
+                assertEquals(stepped.loss().spec(), split.loss().spec(), spec + " state after step " + s);
+            }
+            assertEquals(2, split.steps());
+            IllegalStateException e = assertThrows(IllegalStateException.class, split::update);
+            assertTrue(e.getMessage().contains("no computed step waits for its update"), e.getMessage());
         }
     }
 }
