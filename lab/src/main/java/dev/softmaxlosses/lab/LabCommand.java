@@ -94,7 +94,7 @@ abstract class LabCommand implements Callable<Integer> {
             defaults(backend);
             TrainingSettings settings = options.settings();
             if (settings.partialFc().on()) {
-                requirePartialFc(backend, losses);
+                requirePartialFc(losses);
             }
             int threads = options.threads();
             if (backend.engine() == Backend.Engine.DJL) {
@@ -182,13 +182,8 @@ abstract class LabCommand implements Callable<Integer> {
         return losses;
     }
 
-    /** {@code --shards} and {@code --sample-rate} train the margin family's head in the lab's own trainer. */
-    private static void requirePartialFc(Backend backend, List<Loss> losses) {
-        if (backend.engine() != Backend.Engine.JAVA) {
-            throw new BadInputException("--shards and --sample-rate train the Partial FC head in the lab's own trainer"
-                    + " (--engine java, --model mlp); --engine " + backend.engine().name().toLowerCase(Locale.ROOT)
-                    + " trains the plain head");
-        }
+    /** {@code --shards} and {@code --sample-rate} train the margin family's class weights. */
+    private static void requirePartialFc(List<Loss> losses) {
         for (Loss loss : losses) {
             if (!(loss instanceof MarginLoss)) {
                 throw new BadInputException(PartialFc.notMargin(loss.spec().name()));

@@ -129,8 +129,8 @@ final class LabOptions {
 
     @Option(names = "--shards", order = 127, paramLabel = "K",
             description = "Train the margin family's class weights in a Partial FC head of K class shards, one thread each"
-                    + " up to the processors' count, with their own SGD (--momentum, --weight-decay, the --lr schedule);"
-                    + " --engine java only (default: the plain head; 1 when only --sample-rate is given).")
+                    + " up to the processors' count, with their own SGD (--momentum, --weight-decay, the --lr schedule)"
+                    + " (default: the plain head; 1 when only --sample-rate is given).")
     Integer shards;
 
     @Option(names = "--sample-rate", order = 128, paramLabel = "R",

@@ -27,15 +27,18 @@ import dev.softmaxlosses.Loss;
 import dev.softmaxlosses.LossResult;
 import dev.softmaxlosses.djl.LogitLossAdapter;
 import dev.softmaxlosses.djl.MarginHead;
+import dev.softmaxlosses.djl.PartialFcLoss;
 import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.EpochStats;
+import dev.softmaxlosses.lab.train.PartialFcHead;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.Trainer;
 import dev.softmaxlosses.lab.train.TrainingSettings;
 import dev.softmaxlosses.logits.Softmax;
 import dev.softmaxlosses.margin.MarginLoss;
+import dev.softmaxlosses.scale.ShardedHead;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -45,6 +48,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.function.Supplier;
 
 /**
  * Trains a loss with DJL (PyTorch's CPU engine) as {@link Trainer} does with the lab's own network: the
@@ -106,12 +110,22 @@ public final class DjlTrainer {
         Block head;
         ai.djl.training.loss.Loss objective;
         Parameter classWeights = null;
-        if (loss instanceof MarginLoss margin) {
+        ShardedHead sharded = null;
+        if (loss instanceof MarginLoss margin && s.partialFc().on()) {
+            // Drawn before the network's weights, which DJL draws when the trainer initialises: a stream of
+            // its own keeps the network's initial weights those of the other heads.
+            sharded = PartialFcHead.shardedHead(margin, s.embedding(), classes, new Random(s.seed() * 0x2545F4914F6CDD1DL + 3), s);
+            head = null;
+            objective = PartialFcLoss.of(sharded);
+            ShardedHead live = sharded;
+            host = new HostHead.Margin(margin, live::weights, classes, s.embedding());
+        } else if (loss instanceof MarginLoss margin) {
             MarginHead marginHead = MarginHead.of(margin, classes);
             head = marginHead;
             objective = marginHead.loss();
             classWeights = marginHead.getParameters().get("weight");
-            host = new HostHead.Margin(margin, classWeights, classes, s.embedding());
+            Parameter weights = classWeights;
+            host = new HostHead.Margin(margin, () -> HostHead.read(weights), classes, s.embedding());
         } else if (loss instanceof LogitLoss logits) {
             Linear classifier = Linear.builder().setUnits(classes).build();
             head = Networks.logitHead(classifier);
@@ -121,7 +135,7 @@ public final class DjlTrainer {
         } else {
             throw new IllegalArgumentException("the loss " + loss.spec().name() + " is neither on logits nor on features");
         }
-        SequentialBlock net = new SequentialBlock().add(backbone).add(head);
+        SequentialBlock net = head == null ? new SequentialBlock().add(backbone) : new SequentialBlock().add(backbone).add(head);
         Model model = Model.newInstance("softmax-lab", Device.cpu(), "PyTorch");
         boolean done = false;
         try {
@@ -161,6 +175,9 @@ public final class DjlTrainer {
                             rate = s.schedule().rate(s.learningRate(), (int) step, steps, s.epochs());
                             sgd.rate(rate);
                             trainer.step();
+                            if (objective instanceof PartialFcLoss partialFc) {
+                                partialFc.update(rate);
+                            }
                             step++;
                             listener.stepDone(step, total);
                         }
@@ -180,6 +197,9 @@ public final class DjlTrainer {
         } finally {
             if (!done) {
                 model.close();
+            }
+            if (sharded != null) {
+                sharded.close();
             }
         }
     }
@@ -224,8 +244,10 @@ public final class DjlTrainer {
         }
         int size = Math.toIntExact(labels.head().getShape().get(0));
         int[] y = labels.head().toType(DataType.INT32, false).toIntArray();
-        float[] logits = out.get(0).toFloatArray();
-        float[] features = out.get(1).toFloatArray();
+        // The Partial FC head is off the network, whose output is the embeddings alone.
+        boolean embeddingsOnly = out.size() == 1;
+        float[] features = out.get(embeddingsOnly ? 0 : 1).toFloatArray();
+        float[] logits = embeddingsOnly ? host.logits(features, size) : out.get(0).toFloatArray();
         int c = host.classes();
         int d = host.dim();
         t.loss += (double) lossValue * size;
@@ -413,25 +435,25 @@ public final class DjlTrainer {
             }
         }
 
-        /** The margin family: the class weights belong to the loss. */
+        /** The margin family: the class weights belong to the loss (a DJL parameter, or the Partial FC head's). */
         static final class Margin extends HostHead {
             private final MarginLoss loss;
-            private final Parameter weight;
+            private final Supplier<float[]> live;
             private final float[] w;
 
-            Margin(MarginLoss loss, Parameter weight, int classes, int dim) {
-                this(loss, weight, null, classes, dim);
+            Margin(MarginLoss loss, Supplier<float[]> live, int classes, int dim) {
+                this(loss, live, null, classes, dim);
             }
 
-            private Margin(MarginLoss loss, Parameter weight, float[] w, int classes, int dim) {
+            private Margin(MarginLoss loss, Supplier<float[]> live, float[] w, int classes, int dim) {
                 super(classes, dim);
                 this.loss = loss;
-                this.weight = weight;
+                this.live = live;
                 this.w = w;
             }
 
             private float[] weights() {
-                return w != null ? w : read(weight);
+                return w != null ? w : live.get();
             }
 
             /** The class weights as a matrix: {@code C k x D}, with {@code k} sub-centres per class. */
@@ -466,7 +488,7 @@ public final class DjlTrainer {
 
             @Override
             HostHead frozen() {
-                return new Margin(loss, weight, read(weight), classes, dim);
+                return new Margin(loss, live, live.get(), classes, dim);
             }
         }
     }

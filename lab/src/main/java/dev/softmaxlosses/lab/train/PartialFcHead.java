@@ -30,10 +30,20 @@ public final class PartialFcHead implements Head {
     PartialFcHead(MarginLoss loss, int dim, int classes, Random random, TrainingSettings s) {
         this.dim = dim;
         this.classes = classes;
+        this.head = shardedHead(loss, dim, classes, random, s);
+    }
+
+    /**
+     * The lab's Partial FC head for {@code loss} over {@code classes} classes of width {@code dim}, as
+     * {@code s} says ({@link TrainingSettings#partialFc()}, momentum, weight decay, the first learning
+     * rate, the seed of the sampling), its weights drawn from {@code random} as the plain head's are, one
+     * thread per shard up to the processors' count. Both engines train through it.
+     */
+    public static ShardedHead shardedHead(MarginLoss loss, int dim, int classes, Random random, TrainingSettings s) {
         int k = loss.subCentres();
         float[] w = Head.initialClassWeights(classes, k, dim, random);
         int shards = s.partialFc().shards();
-        this.head = ShardedHead.builder(loss, classes, dim).shards(shards)
+        return ShardedHead.builder(loss, classes, dim).shards(shards)
                 .threads(Math.min(shards, Runtime.getRuntime().availableProcessors()))
                 .products(MatrixProducts.fixedOrder()).sgd(s.learningRate(), s.momentum(), s.weightDecay())
                 .sampling(s.partialFc().sampleRate(), s.seed()).weights(new FloatMatrix(w, classes * k, dim)).build();
