@@ -29,8 +29,12 @@ import dev.softmaxlosses.margin.StreamingMarginHead;
 import dev.softmaxlosses.scale.ShardedHead;
 import dev.softmaxlosses.spec.LossRegistry;
 import dev.softmaxlosses.testing.Random2;
+import dev.softmaxlosses.testing.ReadmeExamples;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -135,50 +139,76 @@ class PartialFcLossTest {
         }
     }
 
-    /** EasyTrain with validation: the network learns through the head, which steps once per training batch. */
+    /**
+     * EasyTrain with validation: the network learns through the head, which steps once per training
+     * batch. README "Train with DJL" shows the code between the markers, word for word.
+     */
     @Test
-    void easyTrainTrainsANetworkThroughTheHead() throws Exception {
+    void easyTrainTrainsANetworkThroughTheHead(@TempDir Path dir) throws Exception {
         int classes = 8;
-        int dim = 8;
-        try (NDManager manager = NDManager.newBaseManager();
-             ShardedHead head = ShardedHead.builder((MarginLoss) LossRegistry.create("arcface:s=16,m=0.3"), classes, dim)
-                     .shards(2).sampling(0.5, 1).initialWeights(1, 0.1).build();
-             Model model = Model.newInstance("partial-fc")) {
-            PartialFcLoss loss = PartialFcLoss.of(head);
-            model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(64).build()).add(Activation.reluBlock())
-                    .add(Linear.builder().setUnits(dim).build()));
-            DefaultTrainingConfig config = new DefaultTrainingConfig(loss)
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build())
-                    // The evaluator listener evaluates the loss again on each training batch and on each validation batch.
-                    .addTrainingListeners(new EvaluatorTrainingListener(), loss.listener(Tracker.fixed(0.1f)));
+        try (NDManager manager = NDManager.newBaseManager()) {
             ArrayDataset train = TrainWithDjlTest.clusters(manager, 1024, 1);
             ArrayDataset test = TrainWithDjlTest.clusters(manager, 256, 2);
-            try (Trainer trainer = model.newTrainer(config)) {
-                trainer.initialize(new Shape(32, 16));
-                EasyTrain.fit(trainer, 4, train, test);
-                float validation = trainer.getTrainingResult().getValidateLoss();
-                assertTrue(Float.isFinite(validation) && validation < trainer.getTrainingResult().getEvaluations()
-                        .get("train_loss"), "validation loss " + validation + ", " + trainer.getTrainingResult());
-            }
-            assertEquals(4 * 1024 / 32, head.steps(), "one step per training batch; the validation batches add none");
-            long right = 0;
-            long total = 0;
-            ParameterStore store = new ParameterStore(manager, false);
-            FloatMatrix weights = new FloatMatrix(head.weights(), classes, dim);
-            StreamingMarginHead plain = new StreamingMarginHead(head.loss(), classes);
-            for (Batch batch : test.getData(manager)) {
-                float[] e = model.getBlock().forward(store, batch.getData(), false).head().toFloatArray();
-                int n = e.length / dim;
-                int[] predicted = new int[n];
-                plain.predictedClasses(new FloatMatrix(e, n, dim), weights, predicted, LossResult.forStreaming(n, classes, dim));
-                long[] labels = batch.getLabels().head().toType(DataType.INT64, false).toLongArray();
-                for (int r = 0; r < n; r++) {
-                    right += predicted[r] == labels[r] ? 1 : 0;
+            float validationLoss;
+            float trainLoss;
+            // partialfc-example:start
+            MarginLoss arcface = (MarginLoss) LossRegistry.create("arcface:s=16,m=0.3");
+            try (ShardedHead head = ShardedHead.builder(arcface, classes, 8).shards(2).threads(2)
+                    .sampling(0.5, 1).initialWeights(1, 0.1).build();             // W and its SGD, off DJL's
+                 Model model = Model.newInstance("partial-fc")) {
+                PartialFcLoss loss = PartialFcLoss.of(head);
+                model.setBlock(new SequentialBlock()
+                        .add(Linear.builder().setUnits(64).build())
+                        .add(Activation.reluBlock())
+                        .add(Linear.builder().setUnits(8).build()));              // ends at the embedding
+                DefaultTrainingConfig config = new DefaultTrainingConfig(loss)
+                        .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build())
+                        .addTrainingListeners(new EvaluatorTrainingListener(),
+                                loss.listener(Tracker.fixed(0.1f)));              // the head's update, its rate
+                try (Trainer trainer = model.newTrainer(config)) {
+                    trainer.initialize(new Shape(32, 16));
+                    EasyTrain.fit(trainer, 4, train, test);
+                    validationLoss = trainer.getTrainingResult().getValidateLoss();
+                    trainLoss = trainer.getTrainingResult().getTrainLoss();
                 }
-                total += n;
-                batch.close();
+                head.save(dir.resolve("head.bin"));                               // any shard count loads it
+                // partialfc-example:end
+                assertEquals(4 * 1024 / 32, head.steps(), "one step per training batch; the validation batches add none");
+                assertTrue(Float.isFinite(validationLoss) && Float.isFinite(trainLoss), "the losses the evaluator listener took: " + validationLoss + ", " + trainLoss);
+                assertTrue(accuracy(model, head, test, manager) >= 0.95, "test accuracy");
+                try (ShardedHead loaded = ShardedHead.load(dir.resolve("head.bin"), arcface, 3, 1)) {
+                    assertArrayEquals(head.weights(), loaded.weights());
+                }
             }
-            assertTrue(right >= 0.95 * total, "test accuracy " + right + " of " + total);
         }
+    }
+
+    @Test
+    void theReadmeShowsExactlyThisExample() throws IOException {
+        ReadmeExamples.assertReadmeShows("partialfc-example", "djl/src/test/java/dev/softmaxlosses/djl/PartialFcLossTest.java");
+    }
+
+    /** The share of {@code data} whose embedding is nearest, by cosine, its own class's weight. */
+    private static double accuracy(Model model, ShardedHead head, ArrayDataset data, NDManager manager) throws Exception {
+        int classes = head.classes();
+        int dim = head.dim();
+        long right = 0;
+        long total = 0;
+        ParameterStore store = new ParameterStore(manager, false);
+        FloatMatrix weights = new FloatMatrix(head.weights(), classes, dim);
+        StreamingMarginHead plain = new StreamingMarginHead(head.loss(), classes);
+        for (Batch batch : data.getData(manager)) {
+            float[] e = model.getBlock().forward(store, batch.getData(), false).head().toFloatArray();
+            int n = e.length / dim;
+            int[] predicted = new int[n];
+            plain.predictedClasses(new FloatMatrix(e, n, dim), weights, predicted, LossResult.forStreaming(n, classes, dim));
+            long[] labels = batch.getLabels().head().toType(DataType.INT64, false).toLongArray();
+            for (int r = 0; r < n; r++) {
+                right += predicted[r] == labels[r] ? 1 : 0;
+            }
+            total += n;
+            batch.close();
+        }
+        return (double) right / total;
     }
 }
