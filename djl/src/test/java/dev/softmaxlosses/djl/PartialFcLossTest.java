@@ -174,7 +174,8 @@ class PartialFcLossTest {
                 head.save(dir.resolve("head.bin"));                               // any shard count loads it
                 // partialfc-example:end
                 assertEquals(4 * 1024 / 32, head.steps(), "one step per training batch; the validation batches add none");
-                assertTrue(Float.isFinite(validationLoss) && Float.isFinite(trainLoss), "the losses the evaluator listener took: " + validationLoss + ", " + trainLoss);
+                assertTrue(Float.isFinite(validationLoss) && Float.isFinite(trainLoss),
+                        "the losses the evaluator listener took: " + validationLoss + ", " + trainLoss);
                 assertTrue(accuracy(model, head, test, manager) >= 0.95, "test accuracy");
                 try (ShardedHead loaded = ShardedHead.load(dir.resolve("head.bin"), arcface, 3, 1)) {
                     assertArrayEquals(head.weights(), loaded.weights());
