@@ -114,7 +114,8 @@ public final class DjlTrainer {
         if (loss instanceof MarginLoss margin && s.partialFc().on()) {
             // Drawn before the network's weights, which DJL draws when the trainer initialises: a stream of
             // its own keeps the network's initial weights those of the other heads.
-            sharded = PartialFcHead.shardedHead(margin, s.embedding(), classes, new Random(s.seed() * 0x2545F4914F6CDD1DL + 3), s);
+            Random headWeights = new Random(s.seed() * 0x2545F4914F6CDD1DL + 3);
+            sharded = PartialFcHead.shardedHead(margin, s.embedding(), classes, headWeights, s);
             head = null;
             objective = PartialFcLoss.of(sharded);
             ShardedHead live = sharded;
