@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
@@ -36,8 +37,12 @@ final class ChannelPrelu extends AbstractBlock {
         long[] shape = new long[x.getShape().dimension()];
         java.util.Arrays.fill(shape, 1);
         shape[1] = a.getShape().get(0);
-        // max(x, 0) + a min(x, 0), with a per channel: PyTorch's engine in DJL has no prelu of its own.
-        return new NDList(x.maximum(0f).add(x.minimum(0f).mul(a.reshape(new Shape(shape)))));
+        // relu(x) + a (x - relu(x)), with a per channel: PyTorch's engine in DJL has no prelu of its own.
+        // Not maximum(x, 0f) and minimum(x, 0f): DJL makes the 0 an array over a direct buffer of its own
+        // and closes it as the call returns, while autograd keeps it for the backward pass, which then
+        // read freed memory once the collector had reclaimed it (the same seed gave other gradients).
+        NDArray positive = Activation.relu(x);
+        return new NDList(positive.add(x.sub(positive).mul(a.reshape(new Shape(shape)))));
     }
 
     @Override
