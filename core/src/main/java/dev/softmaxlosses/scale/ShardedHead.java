@@ -568,7 +568,8 @@ public final class ShardedHead implements AutoCloseable {
      * learning rate, momentum and weight decay (doubles), the step counter (long), the sample rate
      * (double) and its seed (long); then the weights of classes {@code 0 .. C - 1} and their momentum,
      * {@code C x D} floats each; last the CRC-32 of everything before it (int). The layout does not
-     * depend on the shard count: each shard writes its rows at their place.
+     * depend on the shard count: each shard writes its rows at their place. A computation waiting for
+     * its {@link #update} is not saved: the head is saved as it stands.
      *
      * @throws FileAlreadyExistsException when {@code file} exists and {@code overwrite} is false
      */
