@@ -40,6 +40,11 @@ final class AngularMargin {
         return target(c, cosM, sinM, threshold, shift);
     }
 
+    /** {@code cos(theta + m)} itself, without the fallback (CurricularFace's bar of a hard negative). */
+    double onArc(double c) {
+        return onArc(c, cosM, sinM);
+    }
+
     /** {@code dT/dc}, its {@code 1 / sin(theta)} bounded. */
     double slope(double c) {
         return slope(c, cosM, sinM, threshold);
@@ -74,10 +79,11 @@ final class AngularMargin {
     }
 
     private static double target(double c, double cosM, double sinM, double threshold, double shift) {
-        if (c > threshold) {
-            return c * cosM - Math.sqrt(Math.max(0, 1 - c * c)) * sinM;
-        }
-        return c - shift;
+        return c > threshold ? onArc(c, cosM, sinM) : c - shift;
+    }
+
+    private static double onArc(double c, double cosM, double sinM) {
+        return c * cosM - Math.sqrt(Math.max(0, 1 - c * c)) * sinM;
     }
 
     private static double slope(double c, double cosM, double sinM, double threshold) {

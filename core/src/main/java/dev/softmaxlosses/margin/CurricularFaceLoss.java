@@ -39,17 +39,12 @@ public final class CurricularFaceLoss extends ArcMarginLoss {
     private final double margin;
     private final double t;
     private final AngularMargin arc;
-    /** For the bar of a hard negative, {@code cos(theta_y + m)} without the fallback. */
-    private final double cosMargin;
-    private final double sinMargin;
 
     private CurricularFaceLoss(Builder b) {
         super(b);
         this.scale = Checks.requirePositive("s", b.scale);
         this.arc = new AngularMargin(b.margin, false);
         this.margin = b.margin;
-        this.cosMargin = Math.cos(margin);
-        this.sinMargin = Math.sin(margin);
         this.t = Checks.requireFinite("t", b.t);
         MarginChecks.requireParametersInRange(this);
     }
@@ -88,17 +83,16 @@ public final class CurricularFaceLoss extends ArcMarginLoss {
     @Override
     void fixRowTerms(RowTerms terms) {
         double sum = 0;
-        int k = 0;
         for (int r = 0; r < terms.n; r++) {
             if (terms.counts(r)) {
                 double c = terms.targetCos[r];
                 sum += c;
-                k++;
-                terms.param[r] = c * cosMargin - Math.sqrt(Math.max(0, 1 - c * c)) * sinMargin;
+                terms.param[r] = arc.onArc(c);
             } else {
                 terms.param[r] = Double.NaN;
             }
         }
+        int k = terms.counted;
         terms.batchParam = k == 0 ? t : MOMENTUM * (sum / k) + (1 - MOMENTUM) * t;
         terms.after = LossState.of(new String[] {"t"}, new double[] {terms.batchParam});
     }
