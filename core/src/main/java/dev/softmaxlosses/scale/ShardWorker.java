@@ -39,8 +39,6 @@ import java.util.SplittableRandom;
  */
 public final class ShardWorker {
 
-    /** The loss, with the state of the step to come. */
-    private MarginLoss loss;
     private final int shard;
     private final int shards;
     private final int classes;
@@ -78,7 +76,6 @@ public final class ShardWorker {
 
     ShardWorker(MarginLoss loss, int shard, int shards, int classes, int dim, int block, MatrixProducts products,
                 double momentum, double weightDecay, double rate, long seed) {
-        this.loss = loss;
         this.shard = shard;
         this.shards = shards;
         this.classes = classes;
@@ -160,7 +157,7 @@ public final class ShardWorker {
      */
     public int[] sample(int[] labels, long step) {
         int n = labels.length;
-        int ignore = loss.ignoreIndex();
+        int ignore = whole.loss().ignoreIndex();
         int[] message = new int[shards + n];
         Arrays.fill(message, shards, shards + n, -1);
         if (rate >= 1) {
@@ -245,7 +242,7 @@ public final class ShardWorker {
             if (remapped.length != n) {
                 remapped = new int[n];
             }
-            int ignore = loss.ignoreIndex();
+            int ignore = whole.loss().ignoreIndex();
             for (int r = 0; r < n; r++) {
                 int label = labels[r];
                 remapped[r] = label == ignore ? ignore : prefix[ShardedMarginHead.shardOf(label, shards, classes)] + samples[shards + r];
@@ -374,14 +371,13 @@ public final class ShardWorker {
     /** The loss starts the next step from {@code state}. */
     void advance(LossState state) {
         if (!state.isEmpty()) {
-            loss = loss.withState(state);
-            whole = whole.withLoss(loss);
+            whole = whole.withLoss(whole.loss().withState(state));
         }
     }
 
     /** The loss, with the state of the step to come. */
     MarginLoss loss() {
-        return loss;
+        return whole.loss();
     }
 
     private void sgdRow(int at, float[] grad, int g0, float lr) {

@@ -478,6 +478,7 @@ public final class ShardedHead implements AutoCloseable {
             throw new IllegalArgumentException("gradFeatures has " + gradFeatures.length + " values, expected " + (long) n * dim
                     + " (" + n + "x" + dim + ")");
         }
+        // A computation overwrites the shards' step buffers: one that throws leaves nothing to update.
         pending = null;
         pending = HeadStep.compute(driver, workers.length, features, labels, steps, gradFeatures);
         return pending;
