@@ -13,6 +13,7 @@ final class HostBuffers {
     private float[] targets = new float[0];
     private float[] features = new float[0];
     private float[] weights = new float[0];
+    private float[] gradFeatures = new float[0];
     private LossResult logitResult;
     private LossResult featureResult;
     private final LossResult inferenceScratch = LossResult.forLogits(0, 0);
@@ -45,6 +46,11 @@ final class HostBuffers {
 
     float[] weights(int classes, int dim) {
         return weights = sized(weights, classes, dim);
+    }
+
+    /** A gradient with respect to {@code rows x dim} features, computed on the host before it is copied to the engine. */
+    float[] gradFeatures(int rows, int dim) {
+        return gradFeatures = sized(gradFeatures, rows, dim);
     }
 
     /** Buffers for logits of {@code rows x cols}: the previous ones when they fit. */

@@ -300,7 +300,7 @@ public final class MarginHead extends AbstractBlock {
                     + classes + " classes" + (scale != null ? " and a learned scale" : ""));
         }
         // The saved state: the next step continues where the saved head's left off.
-        scaled = new Scaled(scaled.scale, scaled.loss.withState(resumed.state()), block);
+        scaled = scaled.advanced(resumed.state(), block);
     }
 
     private static MarginLoss marginLoss(String spec) {

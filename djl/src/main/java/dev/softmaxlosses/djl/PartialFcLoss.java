@@ -108,9 +108,10 @@ public final class PartialFcLoss extends BridgedLoss {
         int n = Math.toIntExact(embeddings.getShape().get(0));
         NDManager batch = embeddings.getManager();
         try (NDManager scope = batch.newSubManager()) {
-            FloatMatrix x = MarginHead.hostFeatures(embeddings, HostBuffers.ofThread());
+            HostBuffers buffers = HostBuffers.ofThread();
+            FloatMatrix x = MarginHead.hostFeatures(embeddings, buffers);
             int[] hard = LogitLossAdapter.hardLabels(labels.head(), n, scope);
-            float[] grad = new float[Math.multiplyExact(n, head.dim())];
+            float[] grad = buffers.gradFeatures(n, head.dim());
             double loss = head.compute(x, hard, grad);
             GradientBridge.Term term = new GradientBridge.Term(embeddings,
                     HostArrays.write(grad, embeddings.getShape(), batch, embeddings.getDevice()), true);
