@@ -32,6 +32,7 @@ import dev.softmaxlosses.lab.data.Dataset;
 import dev.softmaxlosses.lab.run.Backend;
 import dev.softmaxlosses.lab.train.Augmentation;
 import dev.softmaxlosses.lab.train.EpochStats;
+import dev.softmaxlosses.lab.train.Head;
 import dev.softmaxlosses.lab.train.PartialFcHead;
 import dev.softmaxlosses.lab.train.TrainedModel;
 import dev.softmaxlosses.lab.train.Trainer;
@@ -115,17 +116,17 @@ public final class DjlTrainer {
             // Drawn before the network's weights, which DJL draws when the trainer initialises: a stream of
             // its own keeps the network's initial weights those of the other heads.
             Random headWeights = new Random(s.seed() * 0x2545F4914F6CDD1DL + 3);
-            sharded = PartialFcHead.shardedHead(margin, s.embedding(), classes, headWeights, s);
+            ShardedHead partialFc = PartialFcHead.shardedHead(margin, s.embedding(), classes, headWeights, s);
+            sharded = partialFc;
             head = null;
-            objective = PartialFcLoss.of(sharded);
-            ShardedHead live = sharded;
-            host = new HostHead.Margin(margin, live::weights, classes, s.embedding());
+            objective = PartialFcLoss.of(partialFc);
+            host = new HostHead.Margin(margin, partialFc::weights, classes, s.embedding());
         } else if (loss instanceof MarginLoss margin) {
             MarginHead marginHead = MarginHead.of(margin, classes);
             head = marginHead;
             objective = marginHead.loss();
-            classWeights = marginHead.getParameters().get("weight");
-            Parameter weights = classWeights;
+            Parameter weights = marginHead.getParameters().get("weight");
+            classWeights = weights;
             host = new HostHead.Margin(margin, () -> HostHead.read(weights), classes, s.embedding());
         } else if (loss instanceof LogitLoss logits) {
             Linear classifier = Linear.builder().setUnits(classes).build();
@@ -470,7 +471,7 @@ public final class DjlTrainer {
 
             @Override
             float[] classWeights() {
-                return dev.softmaxlosses.lab.train.Head.firstSubCentres(weights(), classes, dim);
+                return Head.firstSubCentres(weights(), classes, dim);
             }
 
             /** With the margin: what the loss saw (the library computes it again on the host; C and D are small). */

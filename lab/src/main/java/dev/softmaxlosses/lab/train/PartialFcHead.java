@@ -22,6 +22,8 @@ import java.util.Random;
 public final class PartialFcHead implements Head {
 
     private final ShardedHead head;
+    /** The walk of the prediction logits, which depend on the loss's scale, not on its state. */
+    private final StreamingMarginHead walk;
     private final int dim;
     private final int classes;
     /** The weights when training has finished ({@link #finish}); until then, null: they live in the shards. */
@@ -31,6 +33,7 @@ public final class PartialFcHead implements Head {
         this.dim = dim;
         this.classes = classes;
         this.head = shardedHead(loss, dim, classes, random, s);
+        this.walk = Head.marginWalk(loss, classes);
     }
 
     /**
@@ -68,11 +71,7 @@ public final class PartialFcHead implements Head {
     @Override
     public float[] inferenceLogits(float[] embedding, int n) {
         float[] w = weights();
-        return walk().inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(w, w.length / dim, dim)).data();
-    }
-
-    private StreamingMarginHead walk() {
-        return Head.marginWalk(head.loss(), classes);
+        return walk.inferenceLogits(new FloatMatrix(embedding, n, dim), new FloatMatrix(w, w.length / dim, dim)).data();
     }
 
     private float[] weights() {
